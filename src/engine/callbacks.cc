@@ -1,0 +1,89 @@
+// The SanitizerCoverage callbacks: what instrumented code calls at every edge
+// and comparison. This file (like the rest of the engine) is never compiled
+// with coverage flags, and nothing here calls out of it, so a callback can
+// never recurse into another. With nothing enabled on the thread a callback
+// is one TLS load, a compare and a return.
+#include <cstdint>
+
+#include "engine/slot.h"
+
+#define UKCOV_CALLBACK extern "C" __attribute__((visibility("default"), noinline, used))
+#define UKCOV_RET_IP() reinterpret_cast<uintptr_t>(__builtin_return_address(0))
+
+namespace ukcov::engine {
+
+constinit thread_local Slot t_slot __attribute__((tls_model("initial-exec"))) = {};
+
+namespace {
+
+inline __attribute__((always_inline)) void Compare(uint64_t type, uint64_t arg1, uint64_t arg2, uintptr_t ret) {
+  Slot& s = t_slot;
+  if (__builtin_expect(LoadMode(s) != RecordMode::kTraceCmp, 1)) return;
+  AppendCmp(s, type, arg1, arg2, ret);
+}
+
+}  // namespace
+}  // namespace ukcov::engine
+
+using ukcov::engine::AppendPc;
+using ukcov::engine::AppendUniquePc;
+using ukcov::engine::Compare;
+using ukcov::engine::LoadMode;
+using ukcov::engine::RecordMode;
+using ukcov::engine::Slot;
+using ukcov::engine::t_slot;
+
+// clang -fsanitize-coverage=trace-pc-guard: one call per edge, with the
+// site's guard (numbered by __sanitizer_cov_trace_pc_guard_init).
+UKCOV_CALLBACK void __sanitizer_cov_trace_pc_guard(uint32_t* guard) {
+  Slot& s = t_slot;
+  RecordMode m = LoadMode(s);
+  if (__builtin_expect(m == RecordMode::kOff, 1)) return;
+  if (m == RecordMode::kTracePc) {
+    AppendPc(s, UKCOV_RET_IP());
+  } else if (m == RecordMode::kUniquePc) {
+    AppendUniquePc(s, guard, UKCOV_RET_IP());
+  }
+}
+
+// gcc -fsanitize-coverage=trace-pc: one call per edge, no guard.
+UKCOV_CALLBACK void __sanitizer_cov_trace_pc() {
+  Slot& s = t_slot;
+  if (__builtin_expect(LoadMode(s) != RecordMode::kTracePc, 1)) return;
+  AppendPc(s, UKCOV_RET_IP());
+}
+
+#define UKCOV_CMP_CALLBACKS(bytes, log2, type)                                      \
+  UKCOV_CALLBACK void __sanitizer_cov_trace_cmp##bytes(type a, type b) {            \
+    Compare(UKCOV_KCOV_CMP_SIZE(log2), a, b, UKCOV_RET_IP());                        \
+  }                                                                                 \
+  UKCOV_CALLBACK void __sanitizer_cov_trace_const_cmp##bytes(type a, type b) {      \
+    Compare(UKCOV_KCOV_CMP_SIZE(log2) | UKCOV_KCOV_CMP_CONST, a, b, UKCOV_RET_IP()); \
+  }
+
+UKCOV_CMP_CALLBACKS(1, 0, uint8_t)
+UKCOV_CMP_CALLBACKS(2, 1, uint16_t)
+UKCOV_CMP_CALLBACKS(4, 2, uint32_t)
+UKCOV_CMP_CALLBACKS(8, 3, uint64_t)
+
+// cases[0] = number of cases, cases[1] = operand width in bits, then the
+// case values. One const record per case: {type, case, value, pc}.
+UKCOV_CALLBACK void __sanitizer_cov_trace_switch(uint64_t value, uint64_t* cases) {
+  Slot& s = t_slot;
+  if (__builtin_expect(LoadMode(s) != RecordMode::kTraceCmp, 1)) return;
+  uint64_t type = UKCOV_KCOV_CMP_CONST;
+  switch (cases[1]) {
+    case 8: type |= UKCOV_KCOV_CMP_SIZE(0); break;
+    case 16: type |= UKCOV_KCOV_CMP_SIZE(1); break;
+    case 32: type |= UKCOV_KCOV_CMP_SIZE(2); break;
+    case 64: type |= UKCOV_KCOV_CMP_SIZE(3); break;
+    default: return;
+  }
+  uintptr_t ret = UKCOV_RET_IP();
+  for (uint64_t i = 0; i < cases[0]; i++) ukcov::engine::AppendCmp(s, type, cases[i + 2], value, ret);
+}
+
+// gcc's trace-cmp also reports floating-point compares. Linux's kcov has no
+// record type for them (the kernel has no floating point); neither do we.
+UKCOV_CALLBACK void __sanitizer_cov_trace_cmpf(float, float) {}
+UKCOV_CALLBACK void __sanitizer_cov_trace_cmpd(double, double) {}

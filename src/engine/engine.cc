@@ -1,0 +1,61 @@
+#include "engine/engine.h"
+
+#include <cerrno>
+#include <new>
+
+#include "engine/instrumentation.h"
+
+namespace ukcov::engine {
+namespace {
+
+// Areas kept for reuse at most; more are freed at once.
+constexpr size_t kMaxPooledAreas = 16;
+
+}  // namespace
+
+Result<Engine*> Engine::Create(const ukcov_engine_options& options) {
+  unsigned features = options.features < 0 ? ukcov_registered_features() : static_cast<unsigned>(options.features);
+  PcMap map;  // raw: encodes nothing
+  if (options.pc_encoding == UKCOV_PC_CANONICAL) {
+    const void* module = options.pc_module;
+    if (module == nullptr) module = FirstInstrumentedModule();
+    if (module == nullptr) module = MainExecutableAddress();
+    Result<PcMap> found = CanonicalPcMapFor(module);
+    if (!found) return Errno{found.error()};
+    map = found.value();
+  } else if (options.pc_encoding != UKCOV_PC_RAW) {
+    return Errno{EINVAL};
+  }
+  auto* engine = new (std::nothrow) Engine(features, map);
+  if (engine == nullptr) return Errno{ENOMEM};
+  return engine;
+}
+
+Instance* Engine::FindHandle(uint64_t handle) {
+  auto it = handles_.find(handle);
+  return it == handles_.end() ? nullptr : it->second;
+}
+
+bool Engine::AddHandle(uint64_t handle, Instance* instance) { return handles_.emplace(handle, instance).second; }
+
+void Engine::RemoveHandlesOf(const Instance* instance) {
+  std::erase_if(handles_, [instance](const auto& entry) { return entry.second == instance; });
+}
+
+RemoteArea Engine::TakeRemoteArea(uint64_t words) {
+  for (auto it = area_pool_.begin(); it != area_pool_.end(); ++it) {
+    if (it->first == words) {
+      RemoteArea area = std::move(it->second);
+      area_pool_.erase(it);
+      return area;
+    }
+  }
+  if (words > SIZE_MAX / sizeof(uint64_t)) return nullptr;
+  return RemoteArea(static_cast<uint64_t*>(std::malloc(words * sizeof(uint64_t))));
+}
+
+void Engine::ReturnRemoteArea(RemoteArea area, uint64_t words) {
+  if (area_pool_.size() < kMaxPooledAreas) area_pool_.emplace_back(words, std::move(area));
+}
+
+}  // namespace ukcov::engine

@@ -1,0 +1,46 @@
+// What the engine tests share: a host's-eye view of the engine.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <utility>
+
+#include "ukcov/ukcov.hpp"
+
+namespace ukcov_test {
+
+constexpr int64_t kAllFeatures = UKCOV_FEATURE_CMP | UKCOV_FEATURE_GUARDS;
+
+inline ukcov::Engine MakeEngine(int64_t features = kAllFeatures, int encoding = UKCOV_PC_CANONICAL) {
+  ukcov_engine_options options;
+  ukcov_engine_options_init(&options);
+  options.features = features;
+  options.pc_encoding = encoding;
+  auto engine = ukcov::Engine::Create(&options);
+  EXPECT_TRUE(engine.ok()) << engine.error();
+  return std::move(engine.value());
+}
+
+inline ukcov::Task MakeTask(ukcov::Engine& engine) { return std::move(ukcov::Task::Create(engine).value()); }
+inline ukcov::Instance OpenInstance(ukcov::Engine& engine) {
+  auto instance = ukcov::Instance::Open(engine);
+  EXPECT_TRUE(instance.ok()) << instance.error();
+  return std::move(instance.value());
+}
+
+// Runs `fn` as the kernel side of one syscall of `task`, as a host would.
+template <class F>
+auto Syscall(const ukcov::Task& task, F&& fn) {
+  ukcov::Serving serving(task);
+  return fn();
+}
+
+inline long Ioctl(const ukcov::Task& task, const ukcov::Instance& instance, unsigned cmd, unsigned long arg) {
+  return Syscall(task, [&] { return instance.Ioctl(task, cmd, arg); });
+}
+
+// The count word, read as a guest would.
+inline uint64_t Count(const uint64_t* trace) { return __atomic_load_n(&trace[0], __ATOMIC_ACQUIRE); }
+
+}  // namespace ukcov_test
