@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libfmt-dev
   libdw-dev libelf-dev elfutils         # DWARF symbolisation
+  python3                               # bench/report.py, tests
   libseccomp-dev                        # the sentry's filter
   valgrind                              # callgrind instruction counts in bench/
   gnuplot-nox                           # plots in bench/

@@ -79,7 +79,8 @@ int main(int argc, char** argv) {
   }
   if (*symbolize) return Symbolize(binary, area, inputs);
   if (*help || app.get_subcommands().empty()) {
-    std::cout << app.help();
+    // app.help() would describe the chosen subcommand ("help" itself).
+    std::cout << app.get_formatter()->make_help(&app, app.get_name(), CLI::AppFormatMode::Normal);
     return *help ? 0 : 2;
   }
   return 0;

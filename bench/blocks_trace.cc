@@ -1,0 +1,3 @@
+#define BENCH_NS bench_trace
+#define HIT(i)
+#include "blocks.inc"
