@@ -59,6 +59,43 @@ TEST(Lifetime, CloseWhileEnabledKeepsCollectingUntilOwnerExits) {
   munmap(guest, 4096);
 }
 
+int OpenFds() {
+  int n = 0;
+  for (int fd = 0; fd < 4096; fd++) n += fcntl(fd, F_GETFD) != -1;
+  return n;
+}
+
+// The memfd and the mapping go with the last user: the file's reference,
+// the owner, and a slot that pinned the area, released in every order.
+TEST(Lifetime, AreaIsFreedWithTheLastUser) {
+  ukcov::Engine engine = MakeEngine();
+  const int fds = OpenFds();
+  for (int order = 0; order < 3; order++) {
+    ukcov::Task task = MakeTask(engine);
+    ukcov::Instance inst = OpenInstance(engine);
+    ASSERT_EQ(Ioctl(task, inst, UKCOV_KCOV_INIT_TRACE, 1 << 12), 0);
+    ASSERT_EQ(Ioctl(task, inst, UKCOV_KCOV_ENABLE, 0), 0);
+    EXPECT_EQ(OpenFds(), fds + 1);
+    ukcov_enter(task.get());  // the slot pins the instance
+    if (order == 0) {
+      inst.Close();
+      task.Exit();
+      EXPECT_EQ(engine.stats().instances, 1u);
+      ukcov_leave();
+    } else if (order == 1) {
+      ukcov_leave();
+      task.Exit();
+      inst.Close();
+    } else {
+      task.Exit();
+      ukcov_leave();
+      inst.Close();
+    }
+    EXPECT_EQ(engine.stats().instances, 0u);
+    EXPECT_EQ(OpenFds(), fds) << "order " << order;
+  }
+}
+
 TEST(Lifetime, AreaIsSealedAgainstResizing) {
   ukcov::Engine engine = MakeEngine();
   ukcov::Task task = MakeTask(engine);
