@@ -19,7 +19,7 @@ build: deps
 	@cmake --build build -j$(JOBS)
 
 demo: build
-	@./build/bin/ukcov-example-host
+	@bash scripts/demo.sh
 
 # Every configuration: clang (default), gcc 12, ASan+UBSan, TSan.
 test: deps

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "sentry/supervisor.h"
 #include "tools/pc_input.h"
 #include "tools/symbolizer.h"
 
@@ -25,12 +26,14 @@ std::string SelfPath() {
   return buf;
 }
 
-int Symbolize(const std::string& binary, bool area, const std::vector<std::string>& inputs) {
+int Symbolize(const std::string& binary, bool area, const std::string& relative_to,
+              const std::vector<std::string>& inputs) {
   auto symbolizer = ukcov::tools::Symbolizer::Open(binary);
   if (!symbolizer) {
     std::cerr << "ukcov symbolize: " << binary << ": " << std::strerror(symbolizer.error()) << "\n";
     return 1;
   }
+  if (!relative_to.empty()) symbolizer->set_strip_prefix(relative_to.back() == '/' ? relative_to : relative_to + "/");
   std::vector<std::string> names = inputs.empty() ? std::vector<std::string>{"-"} : inputs;
   for (const std::string& name : names) {
     std::ifstream file;
@@ -67,17 +70,28 @@ int main(int argc, char** argv) {
   std::string binary = SelfPath();
   bool area = false;
   std::vector<std::string> inputs;
+  char cwd[4096];
+  std::string relative_to = getcwd(cwd, sizeof cwd) != nullptr ? cwd : "";
+  symbolize->add_option("--relative-to", relative_to, "Print source paths under DIR relative to it (default: .)");
   symbolize->add_option("--binary", binary, "ELF file the PCs come from (default: this ukcov, the sentry)")
       ->check(CLI::ExistingFile);
   symbolize->add_flag("--area", area, "Inputs are raw kcov area dumps (count word, then PCs)");
   symbolize->add_option("inputs", inputs, "Files of PCs, hex one per line ('-' or none: stdin)");
 
+  auto* run = app.add_subcommand("run", "Run PROG under the sentry, with /sys/kernel/debug/kcov");
+  ukcov::sentry::RunOptions run_options;
+  run->add_option("--workers", run_options.workers, "Threads serving syscalls (default: one per CPU)")
+      ->check(CLI::Range(1, 256));
+  run->add_option("command", run_options.argv, "-- PROG [ARGS...]")->required();
+  run->footer("The exit status is PROG's, or 128+N if signal N killed it.");
+
   CLI11_PARSE(app, argc, argv);
+  if (*run) return ukcov::sentry::Run(run_options);
   if (*version) {
     std::cout << "ukcov " << UKCOV_VERSION << "\n";
     return 0;
   }
-  if (*symbolize) return Symbolize(binary, area, inputs);
+  if (*symbolize) return Symbolize(binary, area, relative_to, inputs);
   if (*help || app.get_subcommands().empty()) {
     // app.help() would describe the chosen subcommand ("help" itself).
     std::cout << app.get_formatter()->make_help(&app, app.get_name(), CLI::AppFormatMode::Normal);

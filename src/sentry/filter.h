@@ -1,0 +1,32 @@
+// The guest's seccomp filter: which syscalls reach the sentry. Plumbing:
+// not instrumented.
+#pragma once
+
+#include <linux/filter.h>
+
+#include <string>
+#include <vector>
+
+#include "base/unique_fd.h"
+#include "ukcov/result.hpp"
+
+namespace ukcov::sentry {
+
+// The syscalls the sentry serves (see docs/sentry.md for why each).
+const std::vector<int>& TrappedSyscalls();
+
+// A compiled BPF program, built in the supervisor before fork so that the
+// child only has to load it.
+class Filter {
+ public:
+  // EINVAL (with `error` set) if libseccomp cannot build it.
+  static Result<Filter> Build(std::string* error);
+  // In the child: no_new_privs, then load with a listener. Returns the
+  // listener fd (close-on-exec). Async-signal-safe: no allocation.
+  int LoadWithListener() const;
+
+ private:
+  std::vector<sock_filter> program_;
+};
+
+}  // namespace ukcov::sentry

@@ -1,0 +1,66 @@
+// /sys/kernel/debug/kcov: the device file, its open file descriptions, and
+// their release. Instrumented.
+//
+// Each open makes a libukcov instance, whose area is a memfd, and gives the
+// guest a struct file of its own on that memfd (a reopen through
+// /proc/self/fd), installed with SECCOMP_ADDFD. The host kernel then does fd
+// numbering, dup, fork, SCM_RIGHTS and close-on-exec exactly as Linux; the
+// guest's mmap maps the very pages the engine writes; and an inotify
+// IN_CLOSE on the memfd's inode says when that struct file's last
+// reference (fd or mapping, in any process) is gone: Linux's kcov_close.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "base/unique_fd.h"
+#include "ukcov/result.hpp"
+#include "ukcov/ukcov.hpp"
+
+namespace ukcov::sentry {
+
+struct TaskState;
+class GuestMemory;
+
+// One open file description of the kcov file.
+struct KcovFile {
+  ukcov::Instance instance;
+  int access_mode;  // O_RDONLY / O_WRONLY / O_RDWR, as opened
+  ino_t ino;
+  int watch;
+};
+
+class KcovDevice {
+ public:
+  static constexpr const char* kPath = "/sys/kernel/debug/kcov";
+  static constexpr const char* kDirectory = "/sys/kernel/debug";
+
+  explicit KcovDevice(ukcov::Engine& engine);
+
+  // open(2) of the device by `task` with `flags`: the struct file to install.
+  Result<UniqueFd> Open(TaskState& task, int flags);
+  // The open file description a guest fd's inode belongs to, if any.
+  std::shared_ptr<KcovFile> Find(dev_t dev, ino_t ino);
+  bool AnyOpen();
+
+  // Drains release events (the reaper thread polls inotify_fd()).
+  int inotify_fd() const { return inotify_.get(); }
+  void ReleaseClosed();
+
+  // What fstat(2) says of the file: a 0600 regular file owned by root.
+  static void FillStat(struct stat* st);
+
+ private:
+  ukcov::Engine& engine_;
+  UniqueFd inotify_;
+  std::mutex mu_;
+  dev_t memfd_dev_ = 0;  // all memfds share one device
+  std::unordered_map<ino_t, std::shared_ptr<KcovFile>> by_ino_;  // guarded by mu_
+  std::unordered_map<int, ino_t> by_watch_;                      // guarded by mu_
+};
+
+}  // namespace ukcov::sentry

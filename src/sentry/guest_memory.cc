@@ -1,0 +1,56 @@
+#include "sentry/guest_memory.h"
+
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace ukcov::sentry {
+
+Result<void> GuestMemory::Read(uint64_t address, void* dst, size_t length) const {
+  if (length == 0) return {};
+  if (address + length < address) return Errno{EFAULT};
+  iovec local{dst, length};
+  iovec remote{reinterpret_cast<void*>(address), length};
+  ssize_t n = process_vm_readv(tid_, &local, 1, &remote, 1, 0);
+  if (n != static_cast<ssize_t>(length)) return Errno{EFAULT};
+  return {};
+}
+
+Result<void> GuestMemory::Write(uint64_t address, const void* src, size_t length) const {
+  if (length == 0) return {};
+  if (address + length < address) return Errno{EFAULT};
+  iovec local{const_cast<void*>(src), length};
+  iovec remote{reinterpret_cast<void*>(address), length};
+  ssize_t n = process_vm_writev(tid_, &local, 1, &remote, 1, 0);
+  if (n != static_cast<ssize_t>(length)) return Errno{EFAULT};
+  return {};
+}
+
+Result<std::string> GuestMemory::ReadString(uint64_t address, size_t max) const {
+  // Read page by page: a string may end just before an unmapped page.
+  std::string out;
+  char chunk[4096];
+  while (out.size() < max) {
+    size_t to_page_end = 4096 - (address % 4096);
+    size_t want = std::min({sizeof chunk, to_page_end, max - out.size()});
+    if (!Read(address, chunk, want)) return Errno{EFAULT};
+    if (const void* nul = std::memchr(chunk, '\0', want)) {
+      out.append(chunk, static_cast<const char*>(nul) - chunk);
+      return out;
+    }
+    out.append(chunk, want);
+    address += want;
+  }
+  return Errno{ENAMETOOLONG};
+}
+
+ukcov_user_memory GuestMemory::ForEngine() const {
+  return {const_cast<GuestMemory*>(this), [](void* self, void* dst, uint64_t address, size_t length) -> int {
+            return static_cast<GuestMemory*>(self)->Read(address, dst, length) ? 0 : -EFAULT;
+          }};
+}
+
+}  // namespace ukcov::sentry

@@ -1,0 +1,85 @@
+// The sentry's kernel state and the interface between its plumbing (the
+// supervisor: not instrumented) and its syscall handlers (instrumented).
+#pragma once
+
+#include <linux/seccomp.h>
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "base/unique_fd.h"
+#include "sentry/guest_memory.h"
+#include "ukcov/ukcov.hpp"
+
+namespace ukcov::sentry {
+
+class KcovDevice;
+struct TaskState;
+
+// A guest process (thread group).
+struct Process {
+  pid_t tgid = 0;
+  UniqueFd pidfd;  // for pidfd_getfd: the guest's fds by number
+  // The thread of this process that last called clone/fork: the creator of
+  // the next new task seen here or in a new child process.
+  std::atomic<pid_t> last_cloner{0};
+};
+
+// A guest thread.
+struct TaskState {
+  pid_t tid = 0;
+  std::shared_ptr<Process> process;
+  std::unique_ptr<ukcov::Task> task;  // the engine's view of it
+  UniqueFd pidfd;                     // readable once the thread has exited
+};
+
+// One trapped syscall, as the handlers see it.
+struct Syscall {
+  const seccomp_notif& notif;
+  TaskState& task;
+  GuestMemory memory;
+
+  int nr() const { return notif.data.nr; }
+  uint64_t arg(int i) const { return notif.data.args[i]; }
+  int fd_arg(int i) const { return static_cast<int>(notif.data.args[i]); }  // ints are 32-bit in the ABI
+};
+
+// A handler's answer.
+struct Answer {
+  enum class Kind { kContinue, kReturn, kInstallFd };
+  Kind kind = Kind::kContinue;
+  int64_t value = 0;  // kReturn: the result, or -errno
+  std::shared_ptr<UniqueFd> fd;  // kInstallFd: the file to install in the guest
+  bool cloexec = false;
+
+  static Answer Continue() { return {}; }
+  static Answer Return(int64_t v) { return {Kind::kReturn, v}; }
+  static Answer Error(int e) { return {Kind::kReturn, -static_cast<int64_t>(e)}; }
+  static Answer InstallFd(UniqueFd fd, bool cloexec) {
+    return {Kind::kInstallFd, 0, std::make_shared<UniqueFd>(std::move(fd)), cloexec};
+  }
+};
+
+class Kernel {
+ public:
+  explicit Kernel(ukcov::Engine& engine);
+  ~Kernel();
+
+  ukcov::Engine& engine() { return engine_; }
+  KcovDevice& kcov() { return *kcov_; }
+
+  // The syscall table (syscalls/table.cc).
+  Answer Dispatch(Syscall& sc);
+  // The task has exited (syscalls/exit.cc); runs on the reaper thread.
+  void ExitTask(std::shared_ptr<TaskState> task);
+
+ private:
+  ukcov::Engine& engine_;
+  std::unique_ptr<KcovDevice> kcov_;
+};
+
+}  // namespace ukcov::sentry

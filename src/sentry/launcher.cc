@@ -1,0 +1,148 @@
+#include "sentry/launcher.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+
+extern char** environ;
+
+namespace ukcov::sentry {
+namespace {
+
+bool IsExecutableFile(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(path.c_str(), X_OK) == 0;
+}
+
+// Child side of the listener hand-over; async-signal-safe.
+bool SendFd(int sock, int fd) {
+  char dummy = 'L';
+  iovec iov{&dummy, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1;
+}
+
+int ReceiveFd(int sock) {
+  char dummy;
+  iovec iov{&dummy, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n != 1) return -1;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  if (c == nullptr || c->cmsg_type != SCM_RIGHTS) return -1;
+  int fd;
+  std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return fd;
+}
+
+// What the child reports before its filter exists: a stage and an errno.
+struct ChildFailure {
+  int stage;  // 1: filter load
+  int error;
+};
+
+}  // namespace
+
+Result<std::string> ResolveProgram(const std::string& program) {
+  if (program.find('/') != std::string::npos) {
+    if (access(program.c_str(), F_OK) != 0) return Errno{ENOENT};
+    if (!IsExecutableFile(program)) return Errno{EACCES};
+    return program;
+  }
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin");
+  std::string dir;
+  bool found_unexecutable = false;
+  while (std::getline(dirs, dir, ':')) {
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + program;
+    if (IsExecutableFile(candidate)) return candidate;
+    if (access(candidate.c_str(), F_OK) == 0) found_unexecutable = true;
+  }
+  return Errno{found_unexecutable ? EACCES : ENOENT};
+}
+
+Result<Launch> Spawn(const std::string& path, const std::vector<std::string>& argv, const Filter& filter,
+                     std::string* error) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return *error = "socketpair", Errno{errno};
+  UniqueFd parent_sock(sv[0]), child_sock(sv[1]);
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) != 0) return *error = "pipe", Errno{errno};
+  UniqueFd status_read(pipefd[0]), status_write(pipefd[1]);
+
+  std::vector<char*> cargv;
+  for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  const pid_t supervisor = getpid();
+
+  pid_t pid = fork();
+  if (pid < 0) return *error = "fork", Errno{errno};
+  if (pid == 0) {
+    // The guest dies with its supervisor: it must never run unsupervised.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != supervisor) _exit(127);
+    int listener = filter.LoadWithListener();
+    if (listener < 0) {
+      ChildFailure f{1, -listener};
+      (void)!write(status_write.get(), &f, sizeof f);
+      _exit(127);
+    }
+    // From here every trapped syscall waits for the supervisor, which
+    // serves as soon as it has the listener.
+    if (!SendFd(child_sock.get(), listener)) _exit(127);
+    execve(path.c_str(), cargv.data(), environ);
+    ChildFailure f{2, errno};
+    (void)!write(status_write.get(), &f, sizeof f);
+    _exit(127);
+  }
+  child_sock.reset();
+  status_write.reset();
+
+  int listener = ReceiveFd(parent_sock.get());
+  if (listener < 0) {
+    ChildFailure f{};
+    if (read(status_read.get(), &f, sizeof f) == sizeof f && f.stage == 1) {
+      *error = std::string("cannot install the seccomp user-notification filter: ") + std::strerror(f.error) +
+               (f.error == EINVAL || f.error == ENOSYS
+                    ? " (this kernel lacks SECCOMP_FILTER_FLAG_NEW_LISTENER: Linux 5.0 or later is needed)"
+                    : "");
+    } else {
+      *error = "the guest died before handing over its seccomp listener";
+    }
+    waitpid(pid, nullptr, 0);
+    return Errno{f.error != 0 ? f.error : ECHILD};
+  }
+  Launch launch;
+  launch.pid = pid;
+  launch.listener.reset(listener);
+  launch.exec_status = std::move(status_read);
+  return launch;
+}
+
+}  // namespace ukcov::sentry

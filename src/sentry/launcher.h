@@ -1,0 +1,31 @@
+// Starting the guest: fork, install the filter, hand the listener to the
+// supervisor, execve. Plumbing: not instrumented.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "base/unique_fd.h"
+#include "sentry/filter.h"
+#include "ukcov/result.hpp"
+
+namespace ukcov::sentry {
+
+struct Launch {
+  pid_t pid = -1;
+  UniqueFd listener;
+  UniqueFd exec_status;  // read end: 4 bytes of errno if execve failed, EOF once it succeeded
+};
+
+// Finds `program` as execvp would. ENOENT (not found) or EACCES (found, not
+// executable), with the path it settled on.
+Result<std::string> ResolveProgram(const std::string& program);
+
+// Forks the guest under `filter`. On failure `error` says what went wrong
+// in one line.
+Result<Launch> Spawn(const std::string& path, const std::vector<std::string>& argv, const Filter& filter,
+                     std::string* error);
+
+}  // namespace ukcov::sentry

@@ -1,0 +1,303 @@
+#include "sentry/supervisor.h"
+
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <dirent.h>
+#include <fstream>
+#include <string>
+
+#include "sentry/filter.h"
+#include "sentry/fs/kcov/kcov_device.h"
+#include "sentry/launcher.h"
+#include "sentry/seccomp_compat.h"
+
+namespace ukcov::sentry {
+namespace {
+
+constexpr uint64_t kStopTag = ~0ull;
+constexpr uint64_t kKcovTag = ~0ull - 1;
+
+// Tgid and PPid of a thread, from /proc; 0 when it is gone.
+void ReadIds(pid_t tid, pid_t* tgid, pid_t* ppid) {
+  *tgid = *ppid = 0;
+  std::ifstream status("/proc/" + std::to_string(tid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("Tgid:", 0) == 0) *tgid = std::atoi(line.c_str() + 5);
+    if (line.rfind("PPid:", 0) == 0) *ppid = std::atoi(line.c_str() + 5);
+  }
+}
+
+int PidfdOpen(pid_t pid, unsigned flags) { return static_cast<int>(syscall(SYS_pidfd_open, pid, flags)); }
+
+void Wake(int) {}  // SIGUSR2 interrupts a worker blocked in NOTIF_RECV
+
+}  // namespace
+
+Supervisor::Supervisor(Kernel& kernel, Listener& listener)
+    : kernel_(kernel), listener_(listener), epoll_(epoll_create1(EPOLL_CLOEXEC)),
+      stop_event_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+  epoll_event ev{EPOLLIN, {.u64 = kStopTag}};
+  epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, stop_event_.get(), &ev);
+  ev.data.u64 = kKcovTag;
+  epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, kernel_.kcov().inotify_fd(), &ev);
+}
+
+Supervisor::~Supervisor() { Stop(); }
+
+void Supervisor::Start(int workers) {
+  struct sigaction sa {};
+  sa.sa_handler = Wake;  // no SA_RESTART: the blocked ioctl returns EINTR
+  sigaction(SIGUSR2, &sa, nullptr);
+  if (workers == 1) listener_.EnableSyncWakeUp();  // one server: hand the CPU over directly
+  for (int i = 0; i < workers; i++) workers_.emplace_back([this] { Work(); });
+  reaper_ = std::thread([this] { Reap(); });
+}
+
+void Supervisor::Stop() {
+  if (stopping_.exchange(true)) return;
+  uint64_t one = 1;
+  (void)!write(stop_event_.get(), &one, sizeof one);
+  for (auto& w : workers_) pthread_kill(w.native_handle(), SIGUSR2);
+  for (auto& w : workers_) w.join();
+  if (reaper_.joinable()) reaper_.join();
+  // What is left of the guest's tasks ends with the sandbox.
+  std::lock_guard lock(mu_);
+  tasks_.clear();
+  processes_.clear();
+}
+
+size_t Supervisor::live_tasks() {
+  std::lock_guard lock(mu_);
+  return tasks_.size();
+}
+
+void Supervisor::Work() {
+  seccomp_notif notif;
+  while (!stopping_.load()) {
+    Result<void> r = listener_.Receive(&notif);
+    if (!r) {
+      if (r.error() == EINTR || r.error() == ENOENT) continue;
+      return;
+    }
+    Serve(notif);
+  }
+}
+
+void Supervisor::Serve(const seccomp_notif& notif) {
+  std::shared_ptr<TaskState> task = TaskFor(static_cast<pid_t>(notif.pid));
+  if (!task) {  // gone already, or invisible: let the host answer
+    listener_.Continue(notif.id);
+    return;
+  }
+  Answer answer;
+  {
+    // The task's coverage is written before the syscall returns to it.
+    ukcov::Serving serving(*task->task);
+    Syscall sc{notif, *task, GuestMemory(task->tid)};
+    answer = kernel_.Dispatch(sc);
+  }
+  switch (answer.kind) {
+    case Answer::Kind::kContinue:
+      listener_.Continue(notif.id);
+      break;
+    case Answer::Kind::kReturn:
+      if (answer.value < 0)
+        listener_.Fail(notif.id, static_cast<int>(-answer.value));
+      else
+        listener_.Return(notif.id, answer.value);
+      break;
+    case Answer::Kind::kInstallFd: {
+      int64_t fd = listener_.InstallFdAndReturn(notif.id, answer.fd->get(), answer.cloexec);
+      if (fd < 0 && fd != -ENOENT) listener_.Fail(notif.id, static_cast<int>(-fd));
+      break;  // our copy of the file closes here: the guest's are its own
+    }
+  }
+}
+
+std::shared_ptr<TaskState> Supervisor::TaskFor(pid_t tid) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = tasks_.find(tid);
+    if (it != tasks_.end()) return it->second;
+  }
+  pid_t tgid, ppid;
+  ReadIds(tid, &tgid, &ppid);
+  if (tgid == 0) return nullptr;
+  // A thread pidfd is readable when the thread exits (6.9+); before that,
+  // only a thread-group leader can be watched.
+  UniqueFd pidfd(PidfdOpen(tid, PIDFD_THREAD));
+  if (!pidfd && tid == tgid) pidfd.reset(PidfdOpen(tid, 0));
+  if (!pidfd) return nullptr;
+
+  std::lock_guard lock(mu_);
+  auto it = tasks_.find(tid);  // another worker may have raced us
+  if (it != tasks_.end()) return it->second;
+  auto state = std::make_shared<TaskState>();
+  state->tid = tid;
+  auto& process = processes_[tgid];
+  const bool new_process = process == nullptr;
+  if (new_process) {
+    process = std::make_shared<Process>();
+    process->tgid = tgid;
+    process->pidfd.reset(PidfdOpen(tgid, 0));
+  }
+  state->process = process;
+  // The creator: the cloner of this process (a new thread) or of the parent
+  // process (a new process); its common handle is inherited.
+  std::shared_ptr<Process> creator_process = process;
+  if (new_process) {
+    auto parent = processes_.find(ppid);
+    creator_process = parent == processes_.end() ? nullptr : parent->second;
+  }
+  std::shared_ptr<TaskState> creator;
+  if (creator_process) {
+    auto c = tasks_.find(creator_process->last_cloner.load(std::memory_order_acquire));
+    if (c != tasks_.end()) creator = c->second;
+  }
+  auto task = creator ? creator->task->Fork() : ukcov::Task::Create(kernel_.engine());
+  if (!task) return nullptr;
+  state->task = std::make_unique<ukcov::Task>(std::move(task.value()));
+  state->pidfd = std::move(pidfd);
+  epoll_event ev{EPOLLIN, {.u64 = (static_cast<uint64_t>(state->pidfd.get()) << 32) | static_cast<uint32_t>(tid)}};
+  epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, state->pidfd.get(), &ev);
+  tasks_[tid] = state;
+  return state;
+}
+
+void Supervisor::Reap() {
+  epoll_event events[64];
+  while (!stopping_.load()) {
+    int n = epoll_wait(epoll_.get(), events, 64, -1);
+    for (int i = 0; i < n; i++) {
+      uint64_t tag = events[i].data.u64;
+      if (tag == kStopTag) return;
+      if (tag == kKcovTag) {
+        kernel_.kcov().ReleaseClosed();
+        continue;
+      }
+      TaskExited(static_cast<pid_t>(tag & 0xffffffff), static_cast<int>(tag >> 32));
+    }
+  }
+}
+
+void Supervisor::TaskExited(pid_t tid, int pidfd) {
+  std::shared_ptr<TaskState> task;
+  {
+    std::lock_guard lock(mu_);
+    auto it = tasks_.find(tid);
+    if (it == tasks_.end() || it->second->pidfd.get() != pidfd) return;
+    task = std::move(it->second);
+    tasks_.erase(it);
+    epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, pidfd, nullptr);
+    bool last = true;
+    for (const auto& [_, t] : tasks_) last &= t->process != task->process;
+    if (last) processes_.erase(task->process->tgid);
+  }
+  kernel_.ExitTask(std::move(task));
+}
+
+// ---- ukcov run ----
+
+namespace {
+
+pid_t g_main_guest = 0;
+void Forward(int sig) {
+  if (g_main_guest > 0) kill(g_main_guest, sig);
+}
+
+// After the main guest process is gone, the rest of its tree goes too: kill
+// our children (orphans re-parent to us, the subreaper) until none is left.
+void KillRemaining() {
+  const pid_t self = getpid();
+  for (;;) {
+    bool any = false;
+    if (DIR* d = opendir("/proc")) {
+      while (dirent* e = readdir(d)) {
+        pid_t pid = std::atoi(e->d_name);
+        if (pid <= 0) continue;
+        pid_t tgid, ppid;
+        ReadIds(pid, &tgid, &ppid);
+        if (ppid == self && tgid == pid) {
+          kill(pid, SIGKILL);
+          any = true;
+        }
+      }
+      closedir(d);
+    }
+    while (waitpid(-1, nullptr, WNOHANG | __WALL) > 0) any = true;
+    if (!any && waitpid(-1, nullptr, WNOHANG | __WALL) < 0 && errno == ECHILD) return;
+    if (!any) usleep(1000);
+  }
+}
+
+}  // namespace
+
+int Run(const RunOptions& options) {
+  const std::string& program = options.argv.at(0);
+  Result<std::string> path = ResolveProgram(program);
+  if (!path) {
+    if (path.error() == ENOENT)
+      std::fprintf(stderr, "ukcov run: %s: command not found\n", program.c_str());
+    else
+      std::fprintf(stderr, "ukcov run: %s: %s\n", program.c_str(), std::strerror(path.error()));
+    return path.error() == ENOENT ? 127 : 126;
+  }
+  std::string error;
+  Result<Filter> filter = Filter::Build(&error);
+  if (!filter) {
+    std::fprintf(stderr, "ukcov run: %s\n", error.c_str());
+    return 125;
+  }
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  auto engine = ukcov::Engine::Create();
+  if (!engine) {
+    std::fprintf(stderr, "ukcov run: cannot create the kcov engine: %s\n", std::strerror(engine.error()));
+    return 125;
+  }
+  Kernel kernel(*engine);
+  Result<Launch> launch = Spawn(*path, options.argv, *filter, &error);
+  if (!launch) {
+    std::fprintf(stderr, "ukcov run: %s\n", error.c_str());
+    return 125;
+  }
+  g_main_guest = launch->pid;
+  signal(SIGINT, SIG_IGN);  // the terminal's ^C reaches the guest directly
+  signal(SIGQUIT, SIG_IGN);
+  signal(SIGTERM, Forward);
+  signal(SIGHUP, Forward);
+
+  Listener listener(std::move(launch->listener));
+  Supervisor supervisor(kernel, listener);
+  supervisor.Start(options.workers > 0 ? options.workers : static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN)));
+
+  int exec_error[2] = {0, 0};
+  ssize_t n;
+  do n = read(launch->exec_status.get(), exec_error, sizeof exec_error);
+  while (n < 0 && errno == EINTR);
+  int status = 0;
+  while (waitpid(launch->pid, &status, __WALL) < 0 && errno == EINTR) {
+  }
+  KillRemaining();
+  supervisor.Stop();
+  if (n == sizeof exec_error) {
+    std::fprintf(stderr, "ukcov run: %s: %s\n", program.c_str(), std::strerror(exec_error[1]));
+    return exec_error[1] == ENOENT ? 127 : 126;
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 125;
+}
+
+}  // namespace ukcov::sentry

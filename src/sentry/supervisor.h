@@ -1,0 +1,60 @@
+// The supervisor: receives trapped syscalls on worker threads, keeps the
+// task table, and reaps exited tasks and released files on a background
+// thread. Plumbing: not instrumented (as Linux does not instrument its
+// syscall entry or scheduler); it calls the instrumented kernel code.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "base/unique_fd.h"
+#include "sentry/kernel.h"
+#include "sentry/listener.h"
+
+namespace ukcov::sentry {
+
+class Supervisor {
+ public:
+  Supervisor(Kernel& kernel, Listener& listener);
+  ~Supervisor();
+
+  void Start(int workers);
+  // Stops the threads; the guest must be gone.
+  void Stop();
+
+  size_t live_tasks();
+
+ private:
+  void Work();
+  void Serve(const seccomp_notif& notif);
+  void Reap();
+  std::shared_ptr<TaskState> TaskFor(pid_t tid);
+  void TaskExited(pid_t tid, int pidfd);
+
+  Kernel& kernel_;
+  Listener& listener_;
+  std::atomic<bool> stopping_{false};
+  UniqueFd epoll_;       // the reaper's: thread pidfds, kcov releases, stop
+  UniqueFd stop_event_;  // eventfd
+  std::vector<std::thread> workers_;
+  std::thread reaper_;
+
+  std::mutex mu_;
+  std::unordered_map<pid_t, std::shared_ptr<TaskState>> tasks_;    // guarded by mu_
+  std::unordered_map<pid_t, std::shared_ptr<Process>> processes_;  // guarded by mu_
+};
+
+// `ukcov run`: runs argv under the sentry; returns ukcov's exit status.
+struct RunOptions {
+  std::vector<std::string> argv;
+  int workers = 0;  // 0: one per CPU
+};
+int Run(const RunOptions& options);
+
+}  // namespace ukcov::sentry
