@@ -88,7 +88,7 @@ Result<std::string> ResolveProgram(const std::string& program) {
 }
 
 Result<Launch> Spawn(const std::string& path, const std::vector<std::string>& argv, const Filter& filter,
-                     std::string* error) {
+                     const rlimit& fd_limit, std::string* error) {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return *error = "socketpair", Errno{errno};
   UniqueFd parent_sock(sv[0]), child_sock(sv[1]);
@@ -107,6 +107,7 @@ Result<Launch> Spawn(const std::string& path, const std::vector<std::string>& ar
     // The guest dies with its supervisor: it must never run unsupervised.
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != supervisor) _exit(127);
+    setrlimit(RLIMIT_NOFILE, &fd_limit);
     int listener = filter.LoadWithListener();
     if (listener < 0) {
       ChildFailure f{1, -listener};

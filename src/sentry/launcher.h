@@ -2,6 +2,7 @@
 // supervisor, execve. Plumbing: not instrumented.
 #pragma once
 
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <string>
@@ -25,7 +26,8 @@ Result<std::string> ResolveProgram(const std::string& program);
 
 // Forks the guest under `filter`. On failure `error` says what went wrong
 // in one line.
+// The guest starts with `fd_limit` as its RLIMIT_NOFILE.
 Result<Launch> Spawn(const std::string& path, const std::vector<std::string>& argv, const Filter& filter,
-                     std::string* error);
+                     const rlimit& fd_limit, std::string* error);
 
 }  // namespace ukcov::sentry

@@ -6,12 +6,14 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <dirent.h>
 #include <fstream>
@@ -72,10 +74,14 @@ void Supervisor::Stop() {
   for (auto& w : workers_) pthread_kill(w.native_handle(), SIGUSR2);
   for (auto& w : workers_) w.join();
   if (reaper_.joinable()) reaper_.join();
-  // What is left of the guest's tasks ends with the sandbox.
-  std::lock_guard lock(mu_);
-  tasks_.clear();
-  processes_.clear();
+  std::unordered_map<pid_t, std::shared_ptr<TaskState>> left;
+  {
+    std::lock_guard lock(mu_);
+    left.swap(tasks_);
+    processes_.clear();
+  }
+  for (auto& [_, task] : left) kernel_.ExitTask(std::move(task));
+  kernel_.kcov().ReleaseClosed();
 }
 
 size_t Supervisor::live_tasks() {
@@ -244,6 +250,17 @@ void KillRemaining() {
 
 }  // namespace
 
+// The sentry holds a memfd per open kcov file: it takes the hard limit on
+// fds for itself, and gives the guest back the limits it was started with.
+rlimit RaiseFdLimit() {
+  rlimit original{};
+  getrlimit(RLIMIT_NOFILE, &original);
+  rlimit raised = original;
+  raised.rlim_cur = raised.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &raised);
+  return original;
+}
+
 int Run(const RunOptions& options) {
   const std::string& program = options.argv.at(0);
   Result<std::string> path = ResolveProgram(program);
@@ -261,13 +278,14 @@ int Run(const RunOptions& options) {
     return 125;
   }
   prctl(PR_SET_CHILD_SUBREAPER, 1);
+  const rlimit guest_fd_limit = RaiseFdLimit();
   auto engine = ukcov::Engine::Create();
   if (!engine) {
     std::fprintf(stderr, "ukcov run: cannot create the kcov engine: %s\n", std::strerror(engine.error()));
     return 125;
   }
   Kernel kernel(*engine);
-  Result<Launch> launch = Spawn(*path, options.argv, *filter, &error);
+  Result<Launch> launch = Spawn(*path, options.argv, *filter, guest_fd_limit, &error);
   if (!launch) {
     std::fprintf(stderr, "ukcov run: %s\n", error.c_str());
     return 125;
@@ -291,6 +309,16 @@ int Run(const RunOptions& options) {
   }
   KillRemaining();
   supervisor.Stop();
+  // With the guest gone, nothing of it may remain in the engine.
+  if (const char* check = std::getenv("UKCOV_CHECK_LEAKS"); check != nullptr && *check == '1') {
+    ukcov_engine_stats stats = engine->stats();
+    if (stats.tasks != 0 || stats.instances != 0 || stats.handles != 0) {
+      std::fprintf(stderr, "ukcov run: leaked %llu tasks, %llu instances, %llu remote handles\n",
+                   static_cast<unsigned long long>(stats.tasks), static_cast<unsigned long long>(stats.instances),
+                   static_cast<unsigned long long>(stats.handles));
+      return 125;
+    }
+  }
   if (n == sizeof exec_error) {
     std::fprintf(stderr, "ukcov run: %s: %s\n", program.c_str(), std::strerror(exec_error[1]));
     return exec_error[1] == ENOENT ? 127 : 126;

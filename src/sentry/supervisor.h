@@ -25,7 +25,9 @@ class Supervisor {
   ~Supervisor();
 
   void Start(int workers);
-  // Stops the threads; the guest must be gone.
+  // Stops the threads; the guest must be gone. Then finishes what the
+  // reaper had not yet seen: exits of the guest's last tasks, releases of
+  // its last kcov files.
   void Stop();
 
   size_t live_tasks();
