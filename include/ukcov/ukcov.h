@@ -98,7 +98,10 @@ UKCOV_API ukcov_task* ukcov_task_create(ukcov_engine* engine);
  * inherits the parent's common remote handle (Linux kcov_task_init). */
 UKCOV_API ukcov_task* ukcov_task_fork(ukcov_task* parent);
 /* The task has exited: an instance it owns is disabled as by KCOV_DISABLE
- * (Linux kcov_task_exit). Also drops the host's reference to the task. */
+ * (Linux kcov_task_exit). The handle stays valid, so a host thread still
+ * finishing the task's last syscall may go on using it; idempotent. */
+UKCOV_API void ukcov_task_exited(ukcov_task* task);
+/* ukcov_task_exited(), then drops the host's reference to the task. */
 UKCOV_API void ukcov_task_exit(ukcov_task* task);
 /* The common handle set by the task's REMOTE_ENABLE or inherited; 0 if none. */
 UKCOV_API uint64_t ukcov_task_common_handle(ukcov_task* task);

@@ -41,7 +41,10 @@ class Task {
  public:
   static Result<Task> Create(Engine& engine) { return Wrap(ukcov_task_create(engine.get())); }
   Result<Task> Fork() { return Wrap(ukcov_task_fork(t_.get())); }
+  // The thread exited and this handle goes.
   void Exit() { t_.reset(); }
+  // The thread exited; the handle stays valid for whoever still serves it.
+  void Exited() const { ukcov_task_exited(t_.get()); }
   uint64_t common_handle() const { return ukcov_task_common_handle(t_.get()); }
   ukcov_task* get() const { return t_.get(); }
   explicit operator bool() const { return t_ != nullptr; }

@@ -70,6 +70,8 @@ ukcov_task* ukcov_task_create(ukcov_engine* engine) { return T(Task::Create(*E(e
 
 ukcov_task* ukcov_task_fork(ukcov_task* parent) { return T(T(parent)->Fork()); }
 
+void ukcov_task_exited(ukcov_task* task) { T(task)->Exit(); }
+
 void ukcov_task_exit(ukcov_task* task) {
   T(task)->Exit();
   T(task)->Unref();

@@ -189,6 +189,23 @@ TEST(Lifetime, EnableTakesEffectInTheIoctlItself) {
   EXPECT_EQ(Count(area), n);
 }
 
+TEST(Lifetime, ExitedTaskStaysUsableUntilReleased) {
+  ukcov::Engine engine = MakeEngine();
+  ukcov::Task task = MakeTask(engine);
+  ukcov::Instance inst = OpenInstance(engine);
+  ASSERT_EQ(Ioctl(task, inst, UKCOV_KCOV_INIT_TRACE, 64), 0);
+  ASSERT_EQ(Ioctl(task, inst, UKCOV_KCOV_ENABLE, 0), 0);
+  task.Exited();  // the instance is free again...
+  ukcov::Task other = MakeTask(engine);
+  EXPECT_EQ(Ioctl(other, inst, UKCOV_KCOV_ENABLE, 0), 0);
+  // ...and the exited task's handle still serves its last syscall.
+  EXPECT_EQ(Ioctl(task, inst, UKCOV_KCOV_DISABLE, 0), -EINVAL);
+  task.Exited();  // idempotent
+  EXPECT_EQ(engine.stats().tasks, 2u);
+  task.Exit();
+  EXPECT_EQ(engine.stats().tasks, 1u);
+}
+
 TEST(Lifetime, TasksFromAnotherEngineAreRefused) {
   ukcov::Engine e1 = MakeEngine();
   ukcov::Engine e2 = MakeEngine();
