@@ -27,6 +27,8 @@ struct Process {
   // The thread of this process that last called clone/fork: the creator of
   // the next new task seen here or in a new child process.
   std::atomic<pid_t> last_cloner{0};
+  // Threads of the process the sentry knows and that have not exited.
+  std::atomic<int> live_threads{0};
 };
 
 // A guest thread.
@@ -75,7 +77,8 @@ class Kernel {
   // The syscall table (syscalls/table.cc).
   Answer Dispatch(Syscall& sc);
   // The task has exited (syscalls/exit.cc); runs on the reaper thread.
-  void ExitTask(std::shared_ptr<TaskState> task);
+  // True when it was the last thread of its process.
+  bool ExitTask(std::shared_ptr<TaskState> task);
 
  private:
   ukcov::Engine& engine_;

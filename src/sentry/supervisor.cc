@@ -160,6 +160,7 @@ std::shared_ptr<TaskState> Supervisor::TaskFor(pid_t tid) {
     process->pidfd.reset(PidfdOpen(tgid, 0));
   }
   state->process = process;
+  process->live_threads.fetch_add(1, std::memory_order_acq_rel);
   // The creator: the cloner of this process (a new thread) or of the parent
   // process (a new process); its common handle is inherited.
   std::shared_ptr<Process> creator_process = process;
@@ -207,11 +208,13 @@ void Supervisor::TaskExited(pid_t tid, int pidfd) {
     task = std::move(it->second);
     tasks_.erase(it);
     epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, pidfd, nullptr);
-    bool last = true;
-    for (const auto& [_, t] : tasks_) last &= t->process != task->process;
-    if (last) processes_.erase(task->process->tgid);
   }
-  kernel_.ExitTask(std::move(task));
+  std::shared_ptr<Process> process = task->process;
+  if (kernel_.ExitTask(std::move(task))) {
+    std::lock_guard lock(mu_);
+    auto it = processes_.find(process->tgid);
+    if (it != processes_.end() && it->second == process) processes_.erase(it);
+  }
 }
 
 // ---- ukcov run ----

@@ -8,17 +8,21 @@
 
 namespace ukcov::sentry {
 
-void Kernel::ExitTask(std::shared_ptr<TaskState> task) {
+bool Kernel::ExitTask(std::shared_ptr<TaskState> task) {
   const uint64_t handle = task->task->common_handle();
   ukcov::RemoteSection section(engine_, handle);  // -ENOENT when no instance registered it
   // Linux kcov_task_exit: an instance the task owns is disabled now. A
   // worker may still be finishing the task's last syscall: the engine's
   // task lives until the last TaskState reference goes.
   task->task->Exited();
-  // The process goes with its last task: its pidfd, and with it the
-  // sentry's access to the process's fds.
-  if (task->process.use_count() == 1) task->process->pidfd.reset();
-  task->pidfd.reset();
+  // The thread's pidfd and its process's close with their last owner, not
+  // here: a worker still serving the task's last syscall may be using them.
+  const int left = task->process->live_threads.fetch_sub(1, std::memory_order_acq_rel) - 1;
+  if (left > 0) return false;
+  // The process is gone: the next task to be created by its creator's
+  // clone must not be attributed to it.
+  task->process->last_cloner.store(0, std::memory_order_release);
+  return true;
 }
 
 }  // namespace ukcov::sentry
