@@ -43,7 +43,16 @@ void ReadIds(pid_t tid, pid_t* tgid, pid_t* ppid) {
 
 int PidfdOpen(pid_t pid, unsigned flags) { return static_cast<int>(syscall(SYS_pidfd_open, pid, flags)); }
 
-void Wake(int) {}  // SIGUSR2 interrupts a worker blocked in NOTIF_RECV
+void Wake(int) {}
+
+// A served syscall occupies a guest thread and a worker on one CPU (the
+// wake-ups hand the CPU over), so half the CPUs' worth of workers keeps every
+// CPU busy; on 2 CPUs one worker measured faster than two, with the same
+// throughput for 2 and 4 guest threads (docs/performance.md).
+int DefaultWorkers() {
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  return cpus > 1 ? static_cast<int>((cpus + 1) / 2) : 1;
+}  // SIGUSR2 interrupts a worker blocked in NOTIF_RECV
 
 }  // namespace
 
@@ -62,7 +71,11 @@ void Supervisor::Start(int workers) {
   struct sigaction sa {};
   sa.sa_handler = Wake;  // no SA_RESTART: the blocked ioctl returns EINTR
   sigaction(SIGUSR2, &sa, nullptr);
-  if (workers == 1) listener_.EnableSyncWakeUp();  // one server: hand the CPU over directly
+  // The guest blocks as soon as it has woken a worker, and the worker as soon
+  // as it has answered: handing the CPU over directly is 15x faster than a
+  // wake-up on another CPU here (docs/performance.md). A hint only: it is
+  // correct with any number of workers.
+  listener_.EnableSyncWakeUp();
   for (int i = 0; i < workers; i++) workers_.emplace_back([this] { Work(); });
   reaper_ = std::thread([this] { Reap(); });
 }
@@ -301,7 +314,7 @@ int Run(const RunOptions& options) {
 
   Listener listener(std::move(launch->listener));
   Supervisor supervisor(kernel, listener);
-  supervisor.Start(options.workers > 0 ? options.workers : static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN)));
+  supervisor.Start(options.workers > 0 ? options.workers : DefaultWorkers());
 
   int exec_error[2] = {0, 0};
   ssize_t n;

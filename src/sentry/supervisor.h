@@ -55,7 +55,7 @@ class Supervisor {
 // `ukcov run`: runs argv under the sentry; returns ukcov's exit status.
 struct RunOptions {
   std::vector<std::string> argv;
-  int workers = 0;  // 0: one per CPU
+  int workers = 0;  // 0: one per two CPUs
 };
 int Run(const RunOptions& options);
 

@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
 
   auto* run = app.add_subcommand("run", "Run PROG under the sentry, with /sys/kernel/debug/kcov");
   ukcov::sentry::RunOptions run_options;
-  run->add_option("--workers", run_options.workers, "Threads serving syscalls (default: one per CPU)")
+  run->add_option("--workers", run_options.workers, "Threads serving syscalls (default: one per two CPUs)")
       ->check(CLI::Range(1, 256));
   run->add_option("command", run_options.argv, "-- PROG [ARGS...]")->required();
   run->footer("The exit status is PROG's, or 128+N if signal N killed it.");
