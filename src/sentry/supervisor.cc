@@ -115,6 +115,8 @@ void Supervisor::Work() {
 }
 
 void Supervisor::Serve(const seccomp_notif& notif) {
+  if (notif.data.nr == SYS_ioctl && KcovDevice::DependsOnExits(static_cast<unsigned int>(notif.data.args[1])))
+    SettleExits();
   std::shared_ptr<TaskState> task = TaskFor(static_cast<pid_t>(notif.pid));
   if (!task) {  // gone already, or invisible: let the host answer
     listener_.Continue(notif.id);
@@ -198,18 +200,42 @@ std::shared_ptr<TaskState> Supervisor::TaskFor(pid_t tid) {
 
 void Supervisor::Reap() {
   epoll_event events[64];
-  while (!stopping_.load()) {
+  for (;;) {
     int n = epoll_wait(epoll_.get(), events, 64, -1);
-    for (int i = 0; i < n; i++) {
-      uint64_t tag = events[i].data.u64;
-      if (tag == kStopTag) return;
-      if (tag == kKcovTag) {
-        kernel_.kcov().ReleaseClosed();
-        continue;
-      }
-      TaskExited(static_cast<pid_t>(tag & 0xffffffff), static_cast<int>(tag >> 32));
-    }
+    if (n < 0 && errno != EINTR) return;
+    std::lock_guard lock(reap_mu_);
+    if (!ProcessEvents(events, n)) return;
   }
+}
+
+bool Supervisor::ProcessEvents(const epoll_event* events, int n) {
+  bool go_on = true;
+  for (int i = 0; i < n; i++) {
+    uint64_t tag = events[i].data.u64;
+    if (tag == kStopTag) {
+      go_on = false;
+      continue;
+    }
+    if (tag == kKcovTag) {
+      kernel_.kcov().ReleaseClosed();
+      continue;
+    }
+    TaskExited(static_cast<pid_t>(tag & 0xffffffff), static_cast<int>(tag >> 32));
+  }
+  return go_on;
+}
+
+void Supervisor::SettleExits() {
+  // Waiting for reap_mu_ also waits for exits the reaper took but has not
+  // finished; what is still pending, this thread processes (TaskExited and
+  // ReleaseClosed are idempotent).
+  std::lock_guard lock(reap_mu_);
+  epoll_event events[64];
+  int n;
+  do {
+    n = epoll_wait(epoll_.get(), events, 64, 0);
+    if (n > 0 && !ProcessEvents(events, n)) return;  // stopping: Stop() finishes the rest
+  } while (n == 64);
 }
 
 void Supervisor::TaskExited(pid_t tid, int pidfd) {

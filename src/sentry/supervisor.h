@@ -4,6 +4,7 @@
 // syscall entry or scheduler); it calls the instrumented kernel code.
 #pragma once
 
+#include <sys/epoll.h>
 #include <sys/types.h>
 
 #include <atomic>
@@ -36,6 +37,12 @@ class Supervisor {
   void Work();
   void Serve(const seccomp_notif& notif);
   void Reap();
+  // Processes the exits and releases the host has reported (one batch of
+  // reaper events); false if the stop event was among them. Caller holds
+  // reap_mu_.
+  bool ProcessEvents(const epoll_event* events, int n);
+  // Processes, before returning, every exit and release already reported.
+  void SettleExits();
   std::shared_ptr<TaskState> TaskFor(pid_t tid);
   void TaskExited(pid_t tid, int pidfd);
 
@@ -47,6 +54,7 @@ class Supervisor {
   std::vector<std::thread> workers_;
   std::thread reaper_;
 
+  std::mutex reap_mu_;  // one thread at a time processes exits and releases
   std::mutex mu_;
   std::unordered_map<pid_t, std::shared_ptr<TaskState>> tasks_;    // guarded by mu_
   std::unordered_map<pid_t, std::shared_ptr<Process>> processes_;  // guarded by mu_

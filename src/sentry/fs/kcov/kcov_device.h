@@ -18,6 +18,7 @@
 #include <unordered_map>
 
 #include "base/unique_fd.h"
+#include "ukcov/kcov.h"
 #include "ukcov/result.hpp"
 #include "ukcov/ukcov.hpp"
 
@@ -53,6 +54,15 @@ class KcovDevice {
 
   // What fstat(2) says of the file: a 0600 regular file owned by root.
   static void FillStat(struct stat* st);
+
+  // ioctl commands whose answer depends on whether the instance's owner is
+  // still alive (the enables: EINVAL/EBUSY while it is). Linux releases a
+  // task's instance in do_exit, before its exit can be reported to anyone,
+  // so the supervisor processes every exit the host already reports before
+  // serving these.
+  static bool DependsOnExits(unsigned int cmd) {
+    return cmd == UKCOV_KCOV_ENABLE || cmd == UKCOV_KCOV_REMOTE_ENABLE || cmd == UKCOV_KCOV_UNIQUE_ENABLE;
+  }
 
  private:
   ukcov::Engine& engine_;
