@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
   task.process = process;
   auto engine_task = Task::Create(*engine);
   if (!engine_task) return 1;
-  task.task = std::make_unique<Task>(std::move(*engine_task));
+  task.task = std::make_shared<Task>(std::move(*engine_task));
 
   auto instance = Instance::Open(*engine);
   if (!instance) return 1;

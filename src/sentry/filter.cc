@@ -24,6 +24,8 @@ const std::vector<int>& TrappedSyscalls() {
       SYS_fdatasync,
       // Task creation: who created a new task (its common remote handle).
       SYS_clone, SYS_clone3, SYS_fork, SYS_vfork,
+      // A thread other than the leader that execs takes the leader's tid.
+      SYS_execve, SYS_execveat,
   };
   return list;
 }

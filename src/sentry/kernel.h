@@ -29,13 +29,21 @@ struct Process {
   std::atomic<pid_t> last_cloner{0};
   // Threads of the process the sentry knows and that have not exited.
   std::atomic<int> live_threads{0};
+  // A non-leader thread that called execve, and the address space it had
+  // then: if that is gone when the thread's tid disappears, the exec
+  // succeeded and the thread lives on with the leader's tid.
+  std::atomic<pid_t> exec_tid{0};
+  std::mutex exec_mu;
+  UniqueFd exec_mm;  // guarded by exec_mu: /proc/TID/mem
 };
 
 // A guest thread.
 struct TaskState {
   pid_t tid = 0;
   std::shared_ptr<Process> process;
-  std::unique_ptr<ukcov::Task> task;  // the engine's view of it
+  // The engine's view of it. Shared: a non-leader thread that execs lives
+  // on under a new TaskState with the leader's tid and the same task.
+  std::shared_ptr<ukcov::Task> task;
   UniqueFd pidfd;                     // readable once the thread has exited
 };
 

@@ -118,6 +118,18 @@ void Supervisor::Serve(const seccomp_notif& notif) {
   if (notif.data.nr == SYS_ioctl && KcovDevice::DependsOnExits(static_cast<unsigned int>(notif.data.args[1])))
     SettleExits();
   std::shared_ptr<TaskState> task = TaskFor(static_cast<pid_t>(notif.pid));
+  if (task) {
+    Process& process = *task->process;
+    const pid_t exec_tid = process.exec_tid.load(std::memory_order_acquire);
+    if (exec_tid == task->tid) {
+      process.exec_tid.store(0, std::memory_order_relaxed);  // still here: its exec failed
+    } else if (exec_tid != 0 && task->tid == process.tgid) {
+      // The leader's tid may now be the exec'ing thread's (the host reports
+      // the old tid gone before the new program runs): settle that first.
+      SettleExits();
+      task = TaskFor(static_cast<pid_t>(notif.pid));
+    }
+  }
   if (!task) {  // gone already, or invisible: let the host answer
     listener_.Continue(notif.id);
     return;
@@ -190,7 +202,7 @@ std::shared_ptr<TaskState> Supervisor::TaskFor(pid_t tid) {
   }
   auto task = creator ? creator->task->Fork() : ukcov::Task::Create(kernel_.engine());
   if (!task) return nullptr;
-  state->task = std::make_unique<ukcov::Task>(std::move(task.value()));
+  state->task = std::make_shared<ukcov::Task>(std::move(task.value()));
   state->pidfd = std::move(pidfd);
   epoll_event ev{EPOLLIN, {.u64 = (static_cast<uint64_t>(state->pidfd.get()) << 32) | static_cast<uint32_t>(tid)}};
   epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, state->pidfd.get(), &ev);
@@ -247,6 +259,26 @@ void Supervisor::TaskExited(pid_t tid, int pidfd) {
     task = std::move(it->second);
     tasks_.erase(it);
     epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, pidfd, nullptr);
+    if (ExecTookLeaderTid(*task)) {
+      // The thread lives on as the leader, with its task (coverage continues
+      // across execve); what exited is the old leader, killed by the exec.
+      Process& process = *task->process;
+      auto state = std::make_shared<TaskState>();
+      state->tid = process.tgid;
+      state->process = task->process;
+      state->task = task->task;
+      state->pidfd.reset(PidfdOpen(process.tgid, PIDFD_THREAD));
+      auto leader = tasks_.find(process.tgid);
+      task.reset();
+      if (leader != tasks_.end()) {
+        task = std::move(leader->second);
+        epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, task->pidfd.get(), nullptr);
+      }
+      epoll_event ev{EPOLLIN, {.u64 = (static_cast<uint64_t>(state->pidfd.get()) << 32) | static_cast<uint32_t>(state->tid)}};
+      epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, state->pidfd.get(), &ev);
+      tasks_[process.tgid] = std::move(state);
+      if (!task) return;  // the sentry never saw the old leader
+    }
   }
   std::shared_ptr<Process> process = task->process;
   if (kernel_.ExitTask(std::move(task))) {
@@ -254,6 +286,20 @@ void Supervisor::TaskExited(pid_t tid, int pidfd) {
     auto it = processes_.find(process->tgid);
     if (it != processes_.end() && it->second == process) processes_.erase(it);
   }
+}
+
+bool Supervisor::ExecTookLeaderTid(TaskState& task) {
+  Process& process = *task.process;
+  if (task.tid == process.tgid || process.exec_tid.load(std::memory_order_acquire) != task.tid) return false;
+  std::lock_guard lock(process.exec_mu);
+  // Reading the address space the thread had at its execve: 0 bytes once
+  // it is gone (a successful exec replaced it), EIO at address 0 while it
+  // lives (the exec failed and the thread exited later).
+  char byte;
+  const bool replaced = process.exec_mm && pread(process.exec_mm.get(), &byte, 1, 0) == 0;
+  process.exec_tid.store(0, std::memory_order_relaxed);
+  process.exec_mm.reset();
+  return replaced;
 }
 
 // ---- ukcov run ----

@@ -45,6 +45,9 @@ class Supervisor {
   void SettleExits();
   std::shared_ptr<TaskState> TaskFor(pid_t tid);
   void TaskExited(pid_t tid, int pidfd);
+  // True when `task` exited because its execve succeeded (it now has its
+  // process's tgid as tid). Caller holds mu_.
+  bool ExecTookLeaderTid(TaskState& task);
 
   Kernel& kernel_;
   Listener& listener_;

@@ -3,16 +3,21 @@
  *               execve()s a program: coverage goes on across exec, and the
  *               parent reads it after waitpid
  *   scm_rights  an fd passed over a unix socket is the same instance
+ *   exec_from_thread  a non-leader thread enables and execs: it becomes the
+ *               leader and keeps its coverage; the old leader's is released
  * Prints "kcov_sharing: N passed, M failed"; 77: no kcov here. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -43,16 +48,62 @@ static int kcovtrace(const char* self) {
   uint64_t n = __atomic_load_n(&cover[0], __ATOMIC_RELAXED);
   CHECK(n > 0);
   /* The child is gone: its instance is free for the parent. */
-  int enabled = -1;
-  for (int i = 0; i < 2000 && enabled != 0; i++) {
-    enabled = ioctl(fd, KCOV_ENABLE, 0);
-    if (enabled != 0) usleep(1000);
-  }
-  CHECK(enabled == 0);
+  CHECK(ioctl(fd, KCOV_ENABLE, 0) == 0);
   CHECK(ioctl(fd, KCOV_DISABLE, 0) == 0);
   munmap(cover, WORDS * 8);
   close(fd);
   return 1;
+}
+
+/* A thread other than the leader enables kcov and execs: it becomes the
+ * process's leader (taking its tid) and keeps its coverage; the old leader,
+ * killed by the exec, releases its own instance. */
+static int readied(void) {
+  int fd = open("/sys/kernel/debug/kcov", O_RDWR);
+  return fd >= 0 && ioctl(fd, KCOV_INIT_TRACE, WORDS) == 0 ? fd : -1;
+}
+
+static int exec_fds[2];
+static const char* exec_self;
+
+static void* exec_thread(void* unused) {
+  (void)unused;
+  if (ioctl(exec_fds[0], KCOV_ENABLE, 0) != 0) _exit(20);
+  char a[16], b[16];
+  snprintf(a, sizeof a, "%d", exec_fds[0]);
+  snprintf(b, sizeof b, "%d", exec_fds[1]);
+  execl(exec_self, exec_self, "exec-thread-target", a, b, (char*)NULL);
+  _exit(21);
+}
+
+static int exec_thread_target(int fd, int leader_fd) {
+  uint64_t* cover = mmap(NULL, WORDS * 8, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (cover == MAP_FAILED) return 30;
+  __atomic_store_n(&cover[0], 0, __ATOMIC_RELAXED);
+  (void)read(-1, NULL, 0);
+  if (__atomic_load_n(&cover[0], __ATOMIC_RELAXED) == 0) return 31;  /* still this thread's */
+  if (getpid() != (pid_t)syscall(SYS_gettid)) return 32;            /* the leader now */
+  if (ioctl(fd, KCOV_DISABLE, 0) != 0) return 33;                    /* and its owner */
+  if (ioctl(leader_fd, KCOV_ENABLE, 0) != 0) return 34;              /* the old leader's is free */
+  if (ioctl(leader_fd, KCOV_DISABLE, 0) != 0) return 35;
+  return 0;
+}
+
+static void exec_from_thread(const char* self) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    exec_self = self;
+    exec_fds[0] = readied();
+    exec_fds[1] = readied();
+    if (exec_fds[0] < 0 || exec_fds[1] < 0 || ioctl(exec_fds[1], KCOV_ENABLE, 0) != 0) _exit(10);
+    pthread_t t;
+    pthread_create(&t, NULL, exec_thread, NULL);
+    for (;;) pause();  /* the exec kills this thread */
+  }
+  int status;
+  CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status));
+  if (WIFEXITED(status) && WEXITSTATUS(status) != 0) printf("exec_from_thread: step %d failed\n", WEXITSTATUS(status));
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 static int send_fd(int sock, int fd) {
@@ -116,11 +167,13 @@ int main(int argc, char** argv) {
     close(fd);
     return read(-1, NULL, 0) == -1 ? 0 : 1;
   }
+  if (argc == 4 && strcmp(argv[1], "exec-thread-target") == 0) return exec_thread_target(atoi(argv[2]), atoi(argv[3]));
   int probe = open("/sys/kernel/debug/kcov", O_RDWR);
   if (probe < 0 && errno == ENOENT) return fprintf(stderr, "kcov_sharing: no kcov here (ENOENT)\n"), 77;
   close(probe);
   CHECK(kcovtrace(argv[0]));
   scm_rights();
+  exec_from_thread(argv[0]);
   printf("kcov_sharing: %d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

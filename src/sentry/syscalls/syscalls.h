@@ -14,5 +14,6 @@ Answer Ioctl(Kernel& kernel, Syscall& sc);    //                                
 Answer Mmap(Kernel& kernel, Syscall& sc);     //                                (mmap.cc)
 Answer Stat(Kernel& kernel, Syscall& sc);     // fstat, newfstatat, statx       (stat.cc)
 Answer Clone(Kernel& kernel, Syscall& sc);    // clone, clone3, fork, vfork     (process.cc)
+Answer Execve(Kernel& kernel, Syscall& sc);   // execve, execveat               (process.cc)
 
 }  // namespace ukcov::sentry::syscalls

@@ -42,6 +42,9 @@ Answer Kernel::Dispatch(Syscall& sc) {
     case SYS_fork:
     case SYS_vfork:
       return Clone(*this, sc);
+    case SYS_execve:
+    case SYS_execveat:
+      return Execve(*this, sc);
     default:
       return Answer::Continue();
   }
