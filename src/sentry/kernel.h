@@ -35,6 +35,9 @@ struct Process {
   std::atomic<pid_t> exec_tid{0};
   std::mutex exec_mu;
   UniqueFd exec_mm;  // guarded by exec_mu: /proc/TID/mem
+  // The thread's old tid is gone but its exec is not decided yet; its
+  // TaskState waits in the task table.
+  std::atomic<bool> exec_undecided{false};
 };
 
 // A guest thread.

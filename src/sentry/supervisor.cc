@@ -122,11 +122,11 @@ void Supervisor::Serve(const seccomp_notif& notif) {
     Process& process = *task->process;
     const pid_t exec_tid = process.exec_tid.load(std::memory_order_acquire);
     if (exec_tid == task->tid) {
-      process.exec_tid.store(0, std::memory_order_relaxed);  // still here: its exec failed
+      ForgetExec(process);  // still here: its exec failed
     } else if (exec_tid != 0 && task->tid == process.tgid) {
-      // The leader's tid may now be the exec'ing thread's (the host reports
-      // the old tid gone before the new program runs): settle that first.
-      SettleExits();
+      // The leader's tid may now be the exec'ing thread's: its old tid is
+      // gone before the new program runs. Settle that first.
+      SettleExec(exec_tid);
       task = TaskFor(static_cast<pid_t>(notif.pid));
     }
   }
@@ -251,35 +251,42 @@ void Supervisor::SettleExits() {
 }
 
 void Supervisor::TaskExited(pid_t tid, int pidfd) {
-  std::shared_ptr<TaskState> task;
+  std::vector<std::shared_ptr<TaskState>> exited;
   {
     std::lock_guard lock(mu_);
     auto it = tasks_.find(tid);
     if (it == tasks_.end() || it->second->pidfd.get() != pidfd) return;
-    task = std::move(it->second);
-    tasks_.erase(it);
     epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, pidfd, nullptr);
-    if (ExecTookLeaderTid(*task)) {
-      // The thread lives on as the leader, with its task (coverage continues
-      // across execve); what exited is the old leader, killed by the exec.
-      Process& process = *task->process;
-      auto state = std::make_shared<TaskState>();
-      state->tid = process.tgid;
-      state->process = task->process;
-      state->task = task->task;
-      state->pidfd.reset(PidfdOpen(process.tgid, PIDFD_THREAD));
-      auto leader = tasks_.find(process.tgid);
-      task.reset();
-      if (leader != tasks_.end()) {
-        task = std::move(leader->second);
-        epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, task->pidfd.get(), nullptr);
+    Process& process = *it->second->process;
+    if (tid != process.tgid && process.exec_tid.load(std::memory_order_acquire) == tid) {
+      // Its tid is gone while it had an exec pending. Whether the exec took
+      // the leader's tid may not be decidable yet (see ExecReplacedImage):
+      // then the task waits for the leader's next syscall.
+      if (!ExecReplacedImage(process)) {
+        process.exec_undecided = true;
+        return;
       }
-      epoll_event ev{EPOLLIN, {.u64 = (static_cast<uint64_t>(state->pidfd.get()) << 32) | static_cast<uint32_t>(state->tid)}};
-      epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, state->pidfd.get(), &ev);
-      tasks_[process.tgid] = std::move(state);
-      if (!task) return;  // the sentry never saw the old leader
+      exited.push_back(TakeOverLeader(std::move(it->second)));
+      tasks_.erase(tid);
+    } else {
+      exited.push_back(std::move(it->second));
+      tasks_.erase(it);
+      if (tid == process.tgid && process.exec_undecided) {
+        // The process ends with an undecided exec: the thread is gone too.
+        auto pending = tasks_.find(process.exec_tid.load(std::memory_order_relaxed));
+        if (pending != tasks_.end()) {
+          exited.push_back(std::move(pending->second));
+          tasks_.erase(pending);
+        }
+        ForgetExec(process);
+      }
     }
   }
+  for (auto& task : exited) FinishExit(std::move(task));
+}
+
+void Supervisor::FinishExit(std::shared_ptr<TaskState> task) {
+  if (!task) return;
   std::shared_ptr<Process> process = task->process;
   if (kernel_.ExitTask(std::move(task))) {
     std::lock_guard lock(mu_);
@@ -288,18 +295,71 @@ void Supervisor::TaskExited(pid_t tid, int pidfd) {
   }
 }
 
-bool Supervisor::ExecTookLeaderTid(TaskState& task) {
-  Process& process = *task.process;
-  if (task.tid == process.tgid || process.exec_tid.load(std::memory_order_acquire) != task.tid) return false;
+std::shared_ptr<TaskState> Supervisor::TakeOverLeader(std::shared_ptr<TaskState> exec_task) {
+  // The thread lives on as the leader, with its task (coverage continues
+  // across execve); what exited is the old leader, killed by the exec.
+  Process& process = *exec_task->process;
+  auto state = std::make_shared<TaskState>();
+  state->tid = process.tgid;
+  state->process = exec_task->process;
+  state->task = exec_task->task;
+  state->pidfd.reset(PidfdOpen(process.tgid, PIDFD_THREAD));
+  std::shared_ptr<TaskState> old_leader;
+  auto leader = tasks_.find(process.tgid);
+  if (leader != tasks_.end()) {
+    old_leader = std::move(leader->second);
+    epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, old_leader->pidfd.get(), nullptr);
+  }
+  epoll_event ev{EPOLLIN, {.u64 = (static_cast<uint64_t>(state->pidfd.get()) << 32) | static_cast<uint32_t>(state->tid)}};
+  epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, state->pidfd.get(), &ev);
+  tasks_[process.tgid] = std::move(state);
+  ForgetExec(process);
+  return old_leader;  // null when the sentry never saw the old leader
+}
+
+void Supervisor::SettleExec(pid_t exec_tid) {
+  std::lock_guard reap_lock(reap_mu_);
+  std::shared_ptr<TaskState> exited;
+  {
+    std::lock_guard lock(mu_);
+    auto it = tasks_.find(exec_tid);
+    if (it == tasks_.end()) return;  // already settled
+    Process& process = *it->second->process;
+    if (!process.exec_undecided) {
+      // poll() asks the pidfd itself: the exec's release of the old leader
+      // need not have reached the reaper yet.
+      pollfd p{it->second->pidfd.get(), POLLIN, 0};
+      if (poll(&p, 1, 0) != 1 || !(p.revents & POLLIN)) return;  // still running its exec
+      epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, it->second->pidfd.get(), nullptr);
+    }
+    // The leader's tid is making a syscall in a program that runs: an exec
+    // that succeeded has replaced the old image by now.
+    if (ExecReplacedImage(process)) {
+      exited = TakeOverLeader(std::move(it->second));
+    } else {
+      exited = std::move(it->second);  // its exec failed; it exited later
+      ForgetExec(process);
+    }
+    tasks_.erase(exec_tid);
+  }
+  FinishExit(std::move(exited));
+}
+
+bool Supervisor::ExecReplacedImage(Process& process) {
   std::lock_guard lock(process.exec_mu);
-  // Reading the address space the thread had at its execve: 0 bytes once
-  // it is gone (a successful exec replaced it), EIO at address 0 while it
-  // lives (the exec failed and the thread exited later).
+  // The address space the thread had at its execve reads 0 bytes once it is
+  // gone, and EIO (at address 0) while it lives: after a failed exec, or
+  // for a moment after a successful one has taken the leader's tid and
+  // before it drops the old image.
   char byte;
-  const bool replaced = process.exec_mm && pread(process.exec_mm.get(), &byte, 1, 0) == 0;
+  return process.exec_mm && pread(process.exec_mm.get(), &byte, 1, 0) == 0;
+}
+
+void Supervisor::ForgetExec(Process& process) {
+  std::lock_guard lock(process.exec_mu);
   process.exec_tid.store(0, std::memory_order_relaxed);
   process.exec_mm.reset();
-  return replaced;
+  process.exec_undecided = false;
 }
 
 // ---- ukcov run ----

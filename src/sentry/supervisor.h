@@ -44,10 +44,20 @@ class Supervisor {
   // Processes, before returning, every exit and release already reported.
   void SettleExits();
   std::shared_ptr<TaskState> TaskFor(pid_t tid);
+  // The reaper saw thread `tid`'s pidfd readable. Caller holds reap_mu_.
   void TaskExited(pid_t tid, int pidfd);
-  // True when `task` exited because its execve succeeded (it now has its
-  // process's tgid as tid). Caller holds mu_.
-  bool ExecTookLeaderTid(TaskState& task);
+  // Runs a task's exit in the kernel; drops a process that has none left.
+  void FinishExit(std::shared_ptr<TaskState> task);
+
+  // A non-leader thread's execve (see docs/sentry.md). The host gives the
+  // exec'ing thread the leader's tid: its task moves there, and the old
+  // leader's is returned to be exited. Caller holds mu_.
+  std::shared_ptr<TaskState> TakeOverLeader(std::shared_ptr<TaskState> exec_task);
+  // Before serving the leader's tid while `exec_tid` has an exec pending:
+  // decides that exec if the thread's old tid is gone.
+  void SettleExec(pid_t exec_tid);
+  bool ExecReplacedImage(Process& process);
+  void ForgetExec(Process& process);
 
   Kernel& kernel_;
   Listener& listener_;
