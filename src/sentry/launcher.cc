@@ -130,10 +130,14 @@ Result<Launch> Spawn(const std::string& path, const std::vector<std::string>& ar
   if (listener < 0) {
     ChildFailure f{};
     if (read(status_read.get(), &f, sizeof f) == sizeof f && f.stage == 1) {
-      *error = std::string("cannot install the seccomp user-notification filter: ") + std::strerror(f.error) +
-               (f.error == EINVAL || f.error == ENOSYS
-                    ? " (this kernel lacks SECCOMP_FILTER_FLAG_NEW_LISTENER: Linux 5.0 or later is needed)"
-                    : "");
+      *error = std::string("cannot install the seccomp user-notification filter: ") + std::strerror(f.error);
+      if (f.error == EINVAL || f.error == ENOSYS)
+        *error += " (this kernel lacks SECCOMP_FILTER_FLAG_NEW_LISTENER: Linux 5.0 or later is needed)";
+      else if (f.error == EBUSY)
+        *error += " (this process already runs under a seccomp listener, such as another ukcov run;"
+                  " the kernel allows one per process)";
+      else if (f.error == EACCES || f.error == EPERM)
+        *error += " (seccomp is not permitted here)";
     } else {
       *error = "the guest died before handing over its seccomp listener";
     }

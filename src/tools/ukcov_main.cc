@@ -85,7 +85,14 @@ int main(int argc, char** argv) {
   run->add_option("command", run_options.argv, "-- PROG [ARGS...]")->required();
   run->footer("The exit status is PROG's, or 128+N if signal N killed it.");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version are "errors" that exit 0; a usage error exits 2,
+    // as for a missing subcommand.
+    int r = app.exit(e);
+    return r == 0 ? 0 : 2;
+  }
   if (*run) return ukcov::sentry::Run(run_options);
   if (*version) {
     std::cout << "ukcov " << UKCOV_VERSION << "\n";

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# `ukcov run` as a user meets it: exit statuses as a shell reports them,
+# stdio passing through, and one clear line for each error.
+# Usage: run_cli_test.sh BIN_DIR
+set -uo pipefail
+bin=$1
+ukcov=$bin/ukcov
+fail=0
+check() {  # description, then a command that must succeed
+  local what=$1; shift
+  if "$@"; then echo "ok: $what"; else echo "FAIL: $what"; fail=1; fi
+}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# The same commands natively and under the sentry give the same status.
+same_status() {  # command...
+  "$@" >/dev/null 2>&1; local native=$?
+  "$ukcov" run -- "$@" >/dev/null 2>&1; local sentry=$?
+  [ "$native" -eq "$sentry" ] || { echo "  native $native, sentry $sentry"; return 1; }
+}
+check "exit status passes through" same_status sh -c 'exit 3'
+check "success is 0" same_status true
+check "killed by a signal: 128+N" bash -c "'$ukcov' run -- sh -c 'kill -TERM \$\$'; [ \$? -eq 143 ]"
+check "stdin and stdout pass through" bash -c "[ \"\$(echo hello | '$ukcov' run -- cat)\" = hello ]"
+check "stderr passes through" bash -c "[ \"\$('$ukcov' run -- sh -c 'echo oops >&2' 2>&1 >/dev/null)\" = oops ]"
+check "arguments pass through" bash -c "[ \"\$('$ukcov' run -- printf '%s|' a 'b c' '')\" = 'a|b c||' ]"
+check "PATH lookup" bash -c "'$ukcov' run -- sh -c 'exit 0'"
+
+# One line, and the status env(1) and shells use.
+one_line_error() {  # status pattern command...
+  local want=$1 pattern=$2; shift 2
+  "$ukcov" run -- "$@" >"$tmp/out" 2>"$tmp/err"; local got=$?
+  [ "$got" -eq "$want" ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "$pattern" "$tmp/err" && [ ! -s "$tmp/out" ] ||
+    { echo "  status $got, stderr: $(cat "$tmp/err")"; return 1; }
+}
+check "missing program: 127" one_line_error 127 "command not found" "$tmp/none"
+check "unknown command: 127" one_line_error 127 "command not found" ukcov-no-such-command
+touch "$tmp/plain" && chmod 644 "$tmp/plain"
+check "not executable: 126" one_line_error 126 "Permission denied" "$tmp/plain"
+check "a directory: 126" one_line_error 126 "Permission denied" "$tmp"
+check "nested under another listener: 125, says why" one_line_error 125 "already runs under a seccomp listener" "$ukcov" run -- true
+check "no command: usage, exit 2" bash -c "'$ukcov' run >/dev/null 2>&1; [ \$? -eq 2 ]"
+check "bad --workers: exit 2" bash -c "'$ukcov' run --workers 0 -- true >/dev/null 2>&1; [ \$? -eq 2 ]"
+
+# Unprivileged: the sentry needs no privilege. The kcov file is root's
+# (debugfs is 0700 root on Linux): an unprivileged guest gets EACCES.
+if [ "$(id -u)" -eq 0 ] && setpriv --reuid=nobody --regid=nogroup --clear-groups true 2>/dev/null; then
+  as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+  check "runs as an unprivileged user" bash -c "$(declare -f as_nobody); as_nobody '$ukcov' run -- sh -c 'exit 3'; [ \$? -eq 3 ]"
+  check "unprivileged guest: kcov open is EACCES" bash -c \
+    "$(declare -f as_nobody); as_nobody '$ukcov' run -- '$bin/guests/kcov_example' 2>&1 | grep -q 'Permission denied'"
+fi
+exit $fail
