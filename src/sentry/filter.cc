@@ -13,6 +13,19 @@
 
 namespace ukcov::sentry {
 
+// With a tmpfs mounted: every call that takes a path or may take one of
+// the mount's fds (and the credential changes that its checks depend on).
+const std::vector<int>& VfsSyscalls() {
+  static const std::vector<int> list = {
+      SYS_stat, SYS_lstat, SYS_mkdir, SYS_mkdirat, SYS_rmdir, SYS_getdents, SYS_getdents64, SYS_unlink,
+      SYS_unlinkat, SYS_rename, SYS_renameat, SYS_renameat2, SYS_link, SYS_linkat, SYS_symlink, SYS_symlinkat,
+      SYS_readlink, SYS_readlinkat, SYS_access, SYS_faccessat, SYS_faccessat2, SYS_chmod, SYS_fchmod,
+      SYS_fchmodat, SYS_truncate, SYS_ftruncate, SYS_setuid, SYS_setgid, SYS_setreuid, SYS_setregid,
+      SYS_setresuid, SYS_setresgid, SYS_setfsuid, SYS_setfsgid, SYS_setgroups, SYS_capset, SYS_umask,
+  };
+  return list;
+}
+
 const std::vector<int>& TrappedSyscalls() {
   static const std::vector<int> list = {
       // Paths: routed to the sentry's own mounts (/sys/kernel/debug/kcov).
@@ -30,7 +43,7 @@ const std::vector<int>& TrappedSyscalls() {
   return list;
 }
 
-Result<Filter> Filter::Build(std::string* error) {
+Result<Filter> Filter::Build(bool with_vfs, std::string* error) {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
   if (ctx == nullptr) return *error = "seccomp_init failed", Errno{EINVAL};
   struct Release {
@@ -44,6 +57,9 @@ Result<Filter> Filter::Build(std::string* error) {
   for (int nr : TrappedSyscalls()) {
     if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 0);
   }
+  if (with_vfs)
+    for (int nr : VfsSyscalls())
+      if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 0);
   // File mappings only: anonymous mmap (every malloc) never leaves the guest.
   if (rc == 0)
     rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(mmap), 1, SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, 0));

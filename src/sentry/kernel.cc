@@ -1,11 +1,31 @@
 #include "sentry/kernel.h"
 
+#include <sys/mman.h>
+#include <sys/stat.h>
+
 #include "sentry/fs/kcov/kcov_device.h"
+#include "sentry/vfs/vfs.h"
 
 namespace ukcov::sentry {
 
-Kernel::Kernel(ukcov::Engine& engine) : engine_(engine), kcov_(std::make_unique<KcovDevice>(engine)) {}
+Kernel::Kernel(ukcov::Engine& engine)
+    : engine_(engine), kcov_(std::make_unique<KcovDevice>(engine)), vfs_(std::make_unique<Vfs>()) {
+  UniqueFd probe(memfd_create("ukcov-probe", MFD_CLOEXEC));
+  struct stat st;
+  if (probe && fstat(probe.get(), &st) == 0) memfd_dev_ = st.st_dev;
+}
 
 Kernel::~Kernel() = default;
+
+std::shared_ptr<const Credentials> Kernel::CredentialsOf(TaskState& task) {
+  std::lock_guard lock(task.creds_mu);
+  const uint64_t generation = task.process->creds_generation.load(std::memory_order_acquire);
+  if (!task.creds || task.creds_generation != generation) {
+    task.creds_generation = generation;
+    Result<Credentials> c = Credentials::Read(task.tid);
+    task.creds = std::make_shared<const Credentials>(c ? std::move(c.value()) : Credentials{});
+  }
+  return task.creds;
+}
 
 }  // namespace ukcov::sentry

@@ -12,12 +12,14 @@
 #include <unordered_map>
 
 #include "base/unique_fd.h"
+#include "sentry/credentials.h"
 #include "sentry/guest_memory.h"
 #include "ukcov/ukcov.hpp"
 
 namespace ukcov::sentry {
 
 class KcovDevice;
+class Vfs;
 struct TaskState;
 
 // A guest process (thread group).
@@ -29,6 +31,9 @@ struct Process {
   std::atomic<pid_t> last_cloner{0};
   // Threads of the process the sentry knows and that have not exited.
   std::atomic<int> live_threads{0};
+  // Bumped by umask(2), which changes every thread's umask: their cached
+  // credentials are stale.
+  std::atomic<uint64_t> creds_generation{0};
   // A non-leader thread that called execve, and the address space it had
   // then: if that is gone when the thread's tid disappears, the exec
   // succeeded and the thread lives on with the leader's tid.
@@ -48,6 +53,11 @@ struct TaskState {
   // on under a new TaskState with the leader's tid and the same task.
   std::shared_ptr<ukcov::Task> task;
   UniqueFd pidfd;                     // readable once the thread has exited
+  // Filesystem credentials, read when first needed and again after the
+  // task changed them (a trapped set*id, capset or umask).
+  std::mutex creds_mu;
+  std::shared_ptr<const Credentials> creds;  // guarded by creds_mu; null: to be read
+  uint64_t creds_generation = 0;             // guarded by creds_mu
 };
 
 // One trapped syscall, as the handlers see it.
@@ -84,6 +94,10 @@ class Kernel {
 
   ukcov::Engine& engine() { return engine_; }
   KcovDevice& kcov() { return *kcov_; }
+  Vfs& vfs() { return *vfs_; }
+  dev_t memfd_dev() const { return memfd_dev_; }
+  // The task's credentials (read from /proc when stale).
+  std::shared_ptr<const Credentials> CredentialsOf(TaskState& task);
 
   // The syscall table (syscalls/table.cc).
   Answer Dispatch(Syscall& sc);
@@ -94,6 +108,8 @@ class Kernel {
  private:
   ukcov::Engine& engine_;
   std::unique_ptr<KcovDevice> kcov_;
+  std::unique_ptr<Vfs> vfs_;
+  dev_t memfd_dev_ = 0;  // the device of every memfd: the sentry's files
 };
 
 }  // namespace ukcov::sentry

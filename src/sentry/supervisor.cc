@@ -22,6 +22,7 @@
 #include "sentry/filter.h"
 #include "sentry/fs/kcov/kcov_device.h"
 #include "sentry/launcher.h"
+#include "sentry/vfs/vfs.h"
 #include "sentry/seccomp_compat.h"
 
 namespace ukcov::sentry {
@@ -29,6 +30,7 @@ namespace {
 
 constexpr uint64_t kStopTag = ~0ull;
 constexpr uint64_t kKcovTag = ~0ull - 1;
+constexpr uint64_t kMountTagBase = ~0ull - 2;  // minus the mount's index: its releases
 
 // Tgid and PPid of a thread, from /proc; 0 when it is gone.
 void ReadIds(pid_t tid, pid_t* tgid, pid_t* ppid) {
@@ -63,6 +65,11 @@ Supervisor::Supervisor(Kernel& kernel, Listener& listener)
   epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, stop_event_.get(), &ev);
   ev.data.u64 = kKcovTag;
   epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, kernel_.kcov().inotify_fd(), &ev);
+  const auto& mounts = kernel_.vfs().mounts();
+  for (size_t i = 0; i < mounts.size(); i++) {
+    ev.data.u64 = kMountTagBase - i;
+    epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, mounts[i]->fs->inotify_fd(), &ev);
+  }
 }
 
 Supervisor::~Supervisor() { Stop(); }
@@ -230,6 +237,11 @@ bool Supervisor::ProcessEvents(const epoll_event* events, int n) {
     }
     if (tag == kKcovTag) {
       kernel_.kcov().ReleaseClosed();
+      continue;
+    }
+    if (tag <= kMountTagBase && tag > kMountTagBase - kernel_.vfs().mounts().size()) {
+      std::lock_guard lock(kernel_.vfs().mu);
+      kernel_.vfs().mounts()[kMountTagBase - tag]->fs->DrainReleases();
       continue;
     }
     TaskExited(static_cast<pid_t>(tag & 0xffffffff), static_cast<int>(tag >> 32));
@@ -420,7 +432,7 @@ int Run(const RunOptions& options) {
     return path.error() == ENOENT ? 127 : 126;
   }
   std::string error;
-  Result<Filter> filter = Filter::Build(&error);
+  Result<Filter> filter = Filter::Build(!options.tmpfs.empty(), &error);
   if (!filter) {
     std::fprintf(stderr, "ukcov run: %s\n", error.c_str());
     return 125;
@@ -433,6 +445,16 @@ int Run(const RunOptions& options) {
     return 125;
   }
   Kernel kernel(*engine);
+  for (const std::string& spec : options.tmpfs) {
+    size_t colon = spec.find(':');
+    std::string where = spec.substr(0, colon);
+    Result<tmpfs::Options> mount_options =
+        tmpfs::ParseOptions(colon == std::string::npos ? "" : spec.substr(colon + 1), &error);
+    if (!mount_options || !kernel.vfs().MountTmpfs(where, *mount_options, &error)) {
+      std::fprintf(stderr, "ukcov run: %s\n", error.c_str());
+      return 125;
+    }
+  }
   Result<Launch> launch = Spawn(*path, options.argv, *filter, guest_fd_limit, &error);
   if (!launch) {
     std::fprintf(stderr, "ukcov run: %s\n", error.c_str());

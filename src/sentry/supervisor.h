@@ -77,6 +77,7 @@ class Supervisor {
 struct RunOptions {
   std::vector<std::string> argv;
   int workers = 0;  // 0: one per two CPUs
+  std::vector<std::string> tmpfs;  // --tmpfs PATH[:OPTIONS], each a mount
 };
 int Run(const RunOptions& options);
 

@@ -82,6 +82,11 @@ int main(int argc, char** argv) {
   ukcov::sentry::RunOptions run_options;
   run->add_option("--workers", run_options.workers, "Threads serving syscalls (default: one per two CPUs)")
       ->check(CLI::Range(1, 256));
+  run->add_option("--tmpfs", run_options.tmpfs,
+                  "Mount an emulated tmpfs at PATH (an existing directory) in the guest's view; "
+                  "OPTIONS: size=BYTES[k|m|g],nr_inodes=N,mode=OCTAL,uid=N,gid=N")
+      ->type_name("PATH[:OPTIONS]")
+      ->allow_extra_args(false);
   run->add_option("command", run_options.argv, "-- PROG [ARGS...]")->required();
   run->footer("The exit status is PROG's, or 128+N if signal N killed it.");
 

@@ -11,6 +11,7 @@
 
 #include "sentry/fs/kcov/kcov_device.h"
 #include "sentry/syscalls/syscalls.h"
+#include "sentry/syscalls/vfs_common.h"
 #include "sentry/vfs/path.h"
 
 namespace ukcov::sentry::syscalls {
@@ -36,24 +37,98 @@ Answer OpenKcov(Kernel& kernel, Syscall& sc, uint64_t flags, bool trailing_slash
   return Answer::InstallFd(std::move(file.value()), flags & O_CLOEXEC);
 }
 
+// Linux's do_open on a tmpfs location (fs/namei.c open_last_lookups,
+// may_open, handle_truncate).
+Answer OpenTmpfs(Location& loc, uint64_t flags, mode_t mode, const Credentials& creds) {
+  tmpfs::Filesystem& fs = *loc.mount->fs;
+  tmpfs::InodeRef inode = loc.inode;
+  const int access = static_cast<int>(flags & O_ACCMODE);
+  const bool path_only = flags & O_PATH;
+  if ((flags & O_TMPFILE) == O_TMPFILE) {  // O_TMPFILE includes O_DIRECTORY
+    if (flags & O_CREAT) return Answer::Error(EINVAL);
+    if (access != O_WRONLY && access != O_RDWR) return Answer::Error(EINVAL);
+    if (!inode || !inode->is_dir()) return Answer::Error(inode ? ENOTDIR : ENOENT);
+    if (int e = Permission(*inode, creds, kMayWrite | kMayExec)) return Answer::Error(e);
+    Result<tmpfs::InodeRef> created = fs.NewInode(S_IFREG | (mode & 07777 & ~creds.umask), creds, inode.get());
+    if (!created) return Answer::Error(created.error());
+    Result<UniqueFd> file = fs.OpenDescription(*created, static_cast<int>(flags));
+    if (!file) return Answer::Error(file.error());
+    return Answer::InstallFd(std::move(file.value()), flags & O_CLOEXEC);
+  }
+  bool created = false;
+  if (flags & O_CREAT && !path_only) {
+    if (loc.last != Location::Last::kNormal) {
+      // "." "..", the mount root: an existing directory.
+      return Answer::Error(EISDIR);
+    }
+    if (inode) {
+      if (flags & O_EXCL) return Answer::Error(EEXIST);
+      if (inode->is_dir()) return Answer::Error(EISDIR);
+    } else {
+      if (loc.trailing_slash) return Answer::Error(EISDIR);
+      if (loc.parent->nlink == 0) return Answer::Error(ENOENT);
+      if (int e = Permission(*loc.parent, creds, kMayWrite | kMayExec)) return Answer::Error(e);
+      Result<tmpfs::InodeRef> made = fs.NewInode(S_IFREG | (mode & 07777 & ~creds.umask), creds, loc.parent.get());
+      if (!made) return Answer::Error(made.error());
+      fs.Link(loc.parent, loc.name, *made);
+      TouchModified(*loc.parent);
+      inode = *made;
+      created = true;
+    }
+  } else {
+    if (!inode) return Answer::Error(ENOENT);
+  }
+  if (inode->is_symlink() && !path_only) return Answer::Error(ELOOP);  // O_NOFOLLOW met a link
+  if (!inode->is_dir() && (loc.trailing_slash || (flags & O_DIRECTORY))) return Answer::Error(ENOTDIR);
+  if (path_only) {
+    Result<UniqueFd> file = fs.OpenDescription(inode, O_PATH);
+    if (!file) return Answer::Error(file.error());
+    return Answer::InstallFd(std::move(file.value()), flags & O_CLOEXEC);
+  }
+  if (inode->is_dir() && (access != O_RDONLY || (flags & O_TRUNC) || (flags & O_CREAT))) return Answer::Error(EISDIR);
+  if (!created) {
+    int mask = 0;
+    if (access == O_RDONLY || access == O_RDWR) mask |= kMayRead;
+    if (access == O_WRONLY || access == O_RDWR) mask |= kMayWrite;
+    if (access == O_ACCMODE) mask = kMayRead | kMayWrite;  // Linux: 3 means ioctl-only, checked as both
+    if (flags & O_TRUNC) mask |= kMayWrite;
+    if (int e = Permission(*inode, creds, mask)) return Answer::Error(e);
+    if ((flags & O_NOATIME) && !OwnerOrCapable(*inode, creds)) return Answer::Error(EPERM);
+  }
+  // Linux truncates on O_TRUNC whatever the access mode (having checked
+  // write permission), but not a file this open created.
+  if ((flags & O_TRUNC) && inode->is_reg() && !created) {
+    if (Result<void> r = fs.Truncate(*inode, 0); !r) return Answer::Error(r.error());
+    TouchModified(*inode);
+  }
+  Result<UniqueFd> file = fs.OpenDescription(inode, static_cast<int>(flags));
+  if (!file) return Answer::Error(file.error());
+  return Answer::InstallFd(std::move(file.value()), flags & O_CLOEXEC);
+}
+
 }  // namespace
 
 Answer Open(Kernel& kernel, Syscall& sc) {
   int dirfd = AT_FDCWD;
   uint64_t path_address, flags;
+  mode_t mode = 0;
+  uint64_t resolve = 0;
   switch (sc.nr()) {
     case SYS_open:
       path_address = sc.arg(0);
       flags = sc.arg(1);
+      mode = static_cast<mode_t>(sc.arg(2));
       break;
     case SYS_creat:
       path_address = sc.arg(0);
       flags = O_CREAT | O_WRONLY | O_TRUNC;
+      mode = static_cast<mode_t>(sc.arg(1));
       break;
     case SYS_openat:
       dirfd = sc.fd_arg(0);
       path_address = sc.arg(1);
       flags = sc.arg(2);
+      mode = static_cast<mode_t>(sc.arg(3));
       break;
     default: {  // openat2
       dirfd = sc.fd_arg(0);
@@ -62,12 +137,31 @@ Answer Open(Kernel& kernel, Syscall& sc) {
       open_how how;
       if (!sc.memory.Read(sc.arg(2), &how, sizeof how)) return Answer::Continue();  // EFAULT, by the host
       flags = how.flags;
+      mode = static_cast<mode_t>(how.mode);
+      resolve = how.resolve;
       if (how.resolve & (RESOLVE_IN_ROOT | RESOLVE_BENEATH)) return Answer::Continue();
       break;
     }
   }
   Result<std::string> path = sc.memory.ReadString(path_address, PATH_MAX);
   if (!path) return Answer::Error(path.error());
+  Vfs& vfs = kernel.vfs();
+  if (!vfs.empty()) {
+    std::lock_guard lock(vfs.mu);
+    auto creds = kernel.CredentialsOf(sc.task);
+    unsigned rflags = 0;
+    if (!(flags & O_NOFOLLOW) && !((flags & O_CREAT) && (flags & O_EXCL))) rflags |= kFollowLast;
+    if (resolve & RESOLVE_NO_SYMLINKS) rflags |= kNoSymlinks;
+    if (resolve & RESOLVE_NO_XDEV) rflags |= kNoXdev;
+    Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, dirfd, *path, rflags);
+    if (!loc) return Answer::Error(loc.error());
+    if (loc->kind == Location::Kind::kTmpfs) {
+      if ((flags & O_NOFOLLOW) && loc->inode && loc->inode->is_symlink() && !(flags & O_PATH))
+        return Answer::Error(ELOOP);
+      return OpenTmpfs(*loc, flags, mode, *creds);
+    }
+    if (loc->rerouted) return Answer::Error(EXDEV);
+  }
   Result<GuestPath> where = ResolvePath(sc.task, dirfd, *path);
   if (!where) return Answer::Continue();  // nothing of ours: the host answers
   if (where->path == KcovDevice::kPath) return OpenKcov(kernel, sc, flags, where->trailing_slash);

@@ -9,6 +9,7 @@
 #include "sentry/fd_table.h"
 #include "sentry/fs/kcov/kcov_device.h"
 #include "sentry/syscalls/syscalls.h"
+#include "sentry/syscalls/tmpfs_ops.h"
 
 namespace ukcov::sentry::syscalls {
 
@@ -30,6 +31,11 @@ Answer ReadWrite(Kernel& kernel, Syscall& sc) {
       return Answer::Continue();
     case FileRef::Kind::kKcov:
       break;
+    case FileRef::Kind::kTmpfs: {
+      const bool vectored = nr == SYS_readv || nr == SYS_writev || nr == SYS_preadv || nr == SYS_pwritev ||
+                            nr == SYS_preadv2 || nr == SYS_pwritev2;
+      return TmpfsReadWrite(kernel, sc, file, reading, vectored, positioned, static_cast<int64_t>(sc.arg(3)));
+    }
   }
   // kcov is opened non-seekable: no positioned I/O at all.
   if (positioned) return Answer::Error(ESPIPE);
@@ -42,6 +48,7 @@ Answer Lseek(Kernel& kernel, Syscall& sc) {
   FileRef file = LookupFd(kernel, sc.task, sc.fd_arg(0));
   if (file.kind == FileRef::Kind::kBad) return Answer::Error(EBADF);
   if (file.kind == FileRef::Kind::kHost) return Answer::Continue();
+  if (file.kind == FileRef::Kind::kTmpfs) return TmpfsLseek(kernel, sc, file);
   return Answer::Error(ESPIPE);
 }
 
@@ -49,6 +56,7 @@ Answer Fsync(Kernel& kernel, Syscall& sc) {
   FileRef file = LookupFd(kernel, sc.task, sc.fd_arg(0));
   if (file.kind == FileRef::Kind::kBad) return Answer::Error(EBADF);
   if (file.kind == FileRef::Kind::kHost) return Answer::Continue();
+  if (file.kind == FileRef::Kind::kTmpfs) return TmpfsFsync(kernel, file);
   return Answer::Error(EINVAL);  // no fsync operation
 }
 

@@ -4,6 +4,8 @@
 #include <linux/stat.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -11,6 +13,7 @@
 #include "sentry/fd_table.h"
 #include "sentry/fs/kcov/kcov_device.h"
 #include "sentry/syscalls/syscalls.h"
+#include "sentry/syscalls/vfs_common.h"
 #include "sentry/vfs/path.h"
 
 namespace ukcov::sentry::syscalls {
@@ -36,6 +39,60 @@ Answer WriteStatx(Syscall& sc, uint64_t address) {
   return Answer::Return(0);
 }
 
+// A tmpfs inode as stat(2) reports it (mm/shmem.c shmem_getattr).
+void FillTmpfsStat(const Mount& mount, const tmpfs::Inode& inode, struct stat* st) {
+  std::memset(st, 0, sizeof *st);
+  st->st_dev = mount.fs->dev();
+  st->st_ino = inode.ino;
+  st->st_mode = inode.mode;
+  st->st_nlink = inode.nlink;
+  st->st_uid = inode.uid;
+  st->st_gid = inode.gid;
+  st->st_blksize = 4096;
+  if (inode.is_dir()) {
+    st->st_size = static_cast<off_t>(20 * (inode.entries.size() + 2));  // BOGO_DIRENT_SIZE each
+  } else {
+    st->st_size = static_cast<off_t>(inode.size);
+  }
+  if (inode.is_reg() && inode.memfd) {
+    struct stat data;
+    if (fstat(inode.memfd.get(), &data) == 0) st->st_blocks = data.st_blocks;
+  } else if (inode.is_symlink() && inode.target.size() >= 128) {
+    st->st_blocks = 8;  // a long symlink takes a page
+  }
+  st->st_atim = inode.atime;
+  st->st_mtim = inode.mtime;
+  st->st_ctim = inode.ctime;
+}
+
+Answer WriteTmpfsStat(Syscall& sc, const Mount& mount, const tmpfs::Inode& inode, uint64_t address, bool is_statx) {
+  struct stat st;
+  FillTmpfsStat(mount, inode, &st);
+  if (!is_statx) {
+    if (!sc.memory.Write(address, st)) return Answer::Error(EFAULT);
+    return Answer::Return(0);
+  }
+  struct statx stx;
+  std::memset(&stx, 0, sizeof stx);
+  stx.stx_mask = STATX_BASIC_STATS | STATX_BTIME;
+  stx.stx_blksize = static_cast<uint32_t>(st.st_blksize);
+  stx.stx_nlink = static_cast<uint32_t>(st.st_nlink);
+  stx.stx_uid = st.st_uid;
+  stx.stx_gid = st.st_gid;
+  stx.stx_mode = static_cast<uint16_t>(st.st_mode);
+  stx.stx_ino = st.st_ino;
+  stx.stx_size = static_cast<uint64_t>(st.st_size);
+  stx.stx_blocks = static_cast<uint64_t>(st.st_blocks);
+  stx.stx_atime = {inode.atime.tv_sec, static_cast<uint32_t>(inode.atime.tv_nsec), 0};
+  stx.stx_btime = {inode.btime.tv_sec, static_cast<uint32_t>(inode.btime.tv_nsec), 0};
+  stx.stx_ctime = {inode.ctime.tv_sec, static_cast<uint32_t>(inode.ctime.tv_nsec), 0};
+  stx.stx_mtime = {inode.mtime.tv_sec, static_cast<uint32_t>(inode.mtime.tv_nsec), 0};
+  stx.stx_dev_major = major(st.st_dev);
+  stx.stx_dev_minor = minor(st.st_dev);
+  if (!sc.memory.Write(address, stx)) return Answer::Error(EFAULT);
+  return Answer::Return(0);
+}
+
 }  // namespace
 
 Answer Stat(Kernel& kernel, Syscall& sc) {
@@ -45,12 +102,40 @@ Answer Stat(Kernel& kernel, Syscall& sc) {
   if (sc.nr() == SYS_fstat) {
     fd = sc.fd_arg(0);
     out = sc.arg(1);
+  } else if (sc.nr() == SYS_stat || sc.nr() == SYS_lstat) {
+    out = sc.arg(1);
+    Result<std::string> path = ReadPath(sc, sc.arg(0));
+    if (!path) return Answer::Error(path.error());
+    Vfs& vfs = kernel.vfs();
+    if (vfs.empty()) return Answer::Continue();
+    std::lock_guard lock(vfs.mu);
+    auto creds = kernel.CredentialsOf(sc.task);
+    Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, AT_FDCWD, *path,
+                                       kMustExist | (sc.nr() == SYS_stat ? kFollowLast : 0));
+    if (!loc) return Answer::Error(loc.error());
+    if (loc->kind == Location::Kind::kHost) return HostAnswer(*loc);
+    if (loc->trailing_slash && !loc->inode->is_dir()) return Answer::Error(ENOTDIR);
+    return WriteTmpfsStat(sc, *loc->mount, *loc->inode, out, false);
   } else {
     // newfstatat(dirfd, path, buf, flags) / statx(dirfd, path, flags, mask, buf)
     uint64_t flags = is_statx ? sc.arg(2) : sc.arg(3);
     out = is_statx ? sc.arg(4) : sc.arg(2);
     Result<std::string> path = sc.memory.ReadString(sc.arg(1), PATH_MAX);
     if (!path) return Answer::Continue();  // the host reports EFAULT / ENAMETOOLONG
+    Vfs& vfs = kernel.vfs();
+    if (!vfs.empty()) {
+      if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE)) return Answer::Continue();
+      std::lock_guard lock(vfs.mu);
+      auto creds = kernel.CredentialsOf(sc.task);
+      unsigned rflags = kMustExist | ((flags & AT_SYMLINK_NOFOLLOW) ? 0 : kFollowLast) | ((flags & AT_EMPTY_PATH) ? kAllowEmpty : 0);
+      Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, sc.fd_arg(0), *path, rflags);
+      if (!loc) return Answer::Error(loc.error());
+      if (loc->kind == Location::Kind::kTmpfs) {
+        if (loc->trailing_slash && !loc->inode->is_dir()) return Answer::Error(ENOTDIR);
+        return WriteTmpfsStat(sc, *loc->mount, *loc->inode, out, is_statx);
+      }
+      if (loc->rerouted) return Answer::Error(EXDEV);
+    }
     if (!path->empty() || !(flags & AT_EMPTY_PATH)) {
       Result<GuestPath> where = ResolvePath(sc.task, sc.fd_arg(0), *path);
       if (!where || where->path != KcovDevice::kPath) return Answer::Continue();
@@ -63,6 +148,10 @@ Answer Stat(Kernel& kernel, Syscall& sc) {
   FileRef file = LookupFd(kernel, sc.task, fd);
   if (file.kind == FileRef::Kind::kBad) return Answer::Error(EBADF);
   if (file.kind == FileRef::Kind::kHost) return Answer::Continue();
+  if (file.kind == FileRef::Kind::kTmpfs) {
+    std::lock_guard lock(kernel.vfs().mu);
+    return WriteTmpfsStat(sc, *file.mount, *file.inode, out, is_statx);
+  }
   return is_statx ? WriteStatx(sc, out) : WriteStat(sc, out);
 }
 

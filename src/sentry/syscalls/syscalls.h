@@ -4,6 +4,10 @@
 
 #include "sentry/kernel.h"
 
+namespace ukcov::sentry {
+struct Location;
+}
+
 namespace ukcov::sentry::syscalls {
 
 Answer Open(Kernel& kernel, Syscall& sc);     // open, openat, openat2, creat   (file.cc)
@@ -15,5 +19,20 @@ Answer Mmap(Kernel& kernel, Syscall& sc);     //                                
 Answer Stat(Kernel& kernel, Syscall& sc);     // fstat, newfstatat, statx       (stat.cc)
 Answer Clone(Kernel& kernel, Syscall& sc);    // clone, clone3, fork, vfork     (process.cc)
 Answer Execve(Kernel& kernel, Syscall& sc);   // execve, execveat               (process.cc)
+Answer Mkdir(Kernel& kernel, Syscall& sc);    // mkdir, mkdirat                 (dir.cc)
+Answer Rmdir(Kernel& kernel, Syscall& sc);    //                                (dir.cc)
+Answer Getdents(Kernel& kernel, Syscall& sc); // getdents, getdents64           (dir.cc)
+Answer Unlink(Kernel& kernel, Syscall& sc);   // unlink, unlinkat               (namei.cc)
+Answer Rename(Kernel& kernel, Syscall& sc);   // rename, renameat, renameat2    (namei.cc)
+Answer Link(Kernel& kernel, Syscall& sc);     // link, linkat                   (namei.cc)
+Answer Symlink(Kernel& kernel, Syscall& sc);  // symlink, symlinkat             (namei.cc)
+Answer Readlink(Kernel& kernel, Syscall& sc); // readlink, readlinkat           (namei.cc)
+Answer Access(Kernel& kernel, Syscall& sc);   // access, faccessat, faccessat2  (attr.cc)
+Answer Chmod(Kernel& kernel, Syscall& sc);    // chmod, fchmod, fchmodat        (attr.cc)
+Answer Truncate(Kernel& kernel, Syscall& sc); // truncate, ftruncate            (attr.cc)
+Answer CredentialsChange(Kernel& kernel, Syscall& sc);  // set*id, capset, umask (attr.cc)
+
+// rmdir's checks and removal, shared with unlinkat(AT_REMOVEDIR)   (dir.cc)
+Answer RemoveDirectory(Location& loc, const Credentials& creds);
 
 }  // namespace ukcov::sentry::syscalls

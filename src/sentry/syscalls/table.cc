@@ -34,6 +34,8 @@ Answer Kernel::Dispatch(Syscall& sc) {
     case SYS_mmap:
       return Mmap(*this, sc);
     case SYS_fstat:
+    case SYS_stat:
+    case SYS_lstat:
     case SYS_newfstatat:
     case SYS_statx:
       return Stat(*this, sc);
@@ -45,6 +47,53 @@ Answer Kernel::Dispatch(Syscall& sc) {
     case SYS_execve:
     case SYS_execveat:
       return Execve(*this, sc);
+    case SYS_mkdir:
+    case SYS_mkdirat:
+      return Mkdir(*this, sc);
+    case SYS_rmdir:
+      return Rmdir(*this, sc);
+    case SYS_getdents:
+    case SYS_getdents64:
+      return Getdents(*this, sc);
+    case SYS_unlink:
+    case SYS_unlinkat:
+      return Unlink(*this, sc);
+    case SYS_rename:
+    case SYS_renameat:
+    case SYS_renameat2:
+      return Rename(*this, sc);
+    case SYS_link:
+    case SYS_linkat:
+      return Link(*this, sc);
+    case SYS_symlink:
+    case SYS_symlinkat:
+      return Symlink(*this, sc);
+    case SYS_readlink:
+    case SYS_readlinkat:
+      return Readlink(*this, sc);
+    case SYS_access:
+    case SYS_faccessat:
+    case SYS_faccessat2:
+      return Access(*this, sc);
+    case SYS_chmod:
+    case SYS_fchmod:
+    case SYS_fchmodat:
+      return Chmod(*this, sc);
+    case SYS_truncate:
+    case SYS_ftruncate:
+      return Truncate(*this, sc);
+    case SYS_setuid:
+    case SYS_setgid:
+    case SYS_setreuid:
+    case SYS_setregid:
+    case SYS_setresuid:
+    case SYS_setresgid:
+    case SYS_setfsuid:
+    case SYS_setfsgid:
+    case SYS_setgroups:
+    case SYS_capset:
+    case SYS_umask:
+      return CredentialsChange(*this, sc);
     default:
       return Answer::Continue();
   }

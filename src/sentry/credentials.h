@@ -1,0 +1,31 @@
+// A task's filesystem credentials, as Linux checks them: fsuid, fsgid,
+// supplementary groups, effective capabilities, and the process's umask.
+// Read from /proc/TID/status and cached per task until the task changes
+// them (the set*id, capset and umask syscalls are trapped for that).
+// Plumbing: not instrumented.
+#pragma once
+
+#include <linux/capability.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "ukcov/result.hpp"
+
+namespace ukcov::sentry {
+
+struct Credentials {
+  uid_t fsuid = 0;
+  gid_t fsgid = 0;
+  std::vector<gid_t> groups;
+  uint64_t capabilities = 0;  // effective set
+  mode_t umask = 022;
+
+  bool Capable(int cap) const { return (capabilities >> cap) & 1; }
+  bool InGroup(gid_t gid) const;
+
+  static Result<Credentials> Read(pid_t tid);
+};
+
+}  // namespace ukcov::sentry

@@ -1,0 +1,408 @@
+#include "sentry/fs/tmpfs/tmpfs.h"
+
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <sys/inotify.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+#include "sentry/credentials.h"
+
+namespace ukcov::sentry::tmpfs {
+namespace {
+
+constexpr uint64_t kPage = 4096;
+constexpr uint64_t kMaxFileSize = 0x7fffffffffffffffull;  // MAX_LFS_FILESIZE
+constexpr uint64_t kDefaultInodes = 1 << 20;
+
+Result<uint64_t> ParseSize(const std::string& value, bool percent_ok) {
+  if (value.empty()) return Errno{EINVAL};
+  char* end;
+  errno = 0;
+  unsigned long long n = std::strtoull(value.c_str(), &end, 10);
+  if (errno != 0 || end == value.c_str()) return Errno{EINVAL};
+  std::string suffix(end);
+  uint64_t mult = 1;
+  if (suffix == "k" || suffix == "K") mult = 1ull << 10;
+  else if (suffix == "m" || suffix == "M") mult = 1ull << 20;
+  else if (suffix == "g" || suffix == "G") mult = 1ull << 30;
+  else if (suffix == "%" && percent_ok) return Errno{EINVAL};  // needs RAM size: not offered
+  else if (!suffix.empty()) return Errno{EINVAL};
+  if (n > UINT64_MAX / mult) return Errno{EINVAL};
+  return n * mult;
+}
+
+}  // namespace
+
+Result<Options> ParseOptions(const std::string& text, std::string* error) {
+  Options o;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t j = text.find(',', i);
+    if (j == std::string::npos) j = text.size();
+    std::string item = text.substr(i, j - i);
+    i = j + 1;
+    if (item.empty()) continue;
+    size_t eq = item.find('=');
+    std::string key = item.substr(0, eq), value = eq == std::string::npos ? "" : item.substr(eq + 1);
+    Result<uint64_t> n = Errno{EINVAL};
+    if (key == "size") {
+      if ((n = ParseSize(value, true))) o.size_bytes = *n;
+    } else if (key == "nr_inodes") {
+      if ((n = ParseSize(value, false))) o.nr_inodes = *n;
+    } else if (key == "mode") {
+      char* end;
+      unsigned long m = std::strtoul(value.c_str(), &end, 8);
+      if (!value.empty() && *end == 0 && m <= 07777) {
+        o.mode = static_cast<mode_t>(m);
+        n = 0;
+      }
+    } else if (key == "uid" || key == "gid") {
+      char* end;
+      unsigned long v = std::strtoul(value.c_str(), &end, 10);
+      if (!value.empty() && *end == 0 && v < 0xffffffffUL) {
+        (key == "uid" ? o.uid : o.gid) = static_cast<uid_t>(v);
+        n = 0;
+      }
+    } else {
+      *error = "unknown tmpfs option '" + key + "' (size, nr_inodes, mode, uid, gid)";
+      return Errno{EINVAL};
+    }
+    if (!n) {
+      *error = "bad value for tmpfs option '" + key + "': '" + value + "'";
+      return Errno{EINVAL};
+    }
+  }
+  return o;
+}
+
+timespec Filesystem::Now() {
+  timespec t;
+  clock_gettime(CLOCK_REALTIME, &t);
+  return t;
+}
+
+Filesystem::Filesystem(const Options& options, dev_t dev)
+    : options_(options),
+      dev_(dev),
+      max_inodes_(options.nr_inodes ? options.nr_inodes : kDefaultInodes),
+      max_blocks_((options.size_bytes + kPage - 1) / kPage),
+      inotify_(inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) {
+  root_ = std::make_shared<Inode>();
+  root_->ino = 1;
+  root_->mode = S_IFDIR | options.mode;
+  root_->uid = options.uid;
+  root_->gid = options.gid;
+  root_->nlink = 2;
+  root_->atime = root_->mtime = root_->ctime = root_->btime = Now();
+  used_inodes_ = 1;
+}
+
+Filesystem::~Filesystem() = default;
+
+uint64_t Filesystem::BlocksOf(uint64_t bytes) const { return (bytes + kPage - 1) / kPage; }
+
+InodeRef Filesystem::Lookup(const Inode& dir, const std::string& name) const {
+  auto c = dir.cookies.find(name);
+  return c == dir.cookies.end() ? nullptr : dir.entries.at(c->second).inode;
+}
+
+Result<InodeRef> Filesystem::NewInode(mode_t mode, const Credentials& creds, const Inode* dir) {
+  if (used_inodes_ >= max_inodes_) return Errno{ENOSPC};
+  auto inode = std::make_shared<Inode>();
+  inode->ino = next_ino_++;
+  inode->mode = mode;
+  inode->uid = creds.fsuid;
+  inode->gid = creds.fsgid;
+  // A setgid directory gives its group, and setgid to subdirectories.
+  if (dir != nullptr && (dir->mode & S_ISGID)) {
+    inode->gid = dir->gid;
+    if (S_ISDIR(mode)) inode->mode |= S_ISGID;
+  }
+  inode->atime = inode->mtime = inode->ctime = inode->btime = Now();
+  if (S_ISREG(mode)) {
+    if (Result<void> r = EnsureMemfd(*inode); !r) return Errno{r.error()};
+  }
+  used_inodes_++;
+  return inode;
+}
+
+Result<void> Filesystem::EnsureMemfd(Inode& inode) {
+  if (inode.memfd) return {};
+  UniqueFd fd(memfd_create("ukcov-tmpfs", MFD_CLOEXEC));
+  if (!fd) return Errno{errno == EMFILE || errno == ENFILE ? ENFILE : ENOMEM};
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) return Errno{errno};
+  inode.memfd = std::move(fd);
+  inode.host_ino = st.st_ino;
+  return {};
+}
+
+void Filesystem::Link(const InodeRef& dir, const std::string& name, const InodeRef& inode) {
+  uint64_t cookie = dir->next_cookie++;
+  dir->entries.emplace(cookie, Inode::Entry{name, inode});
+  dir->cookies.emplace(name, cookie);
+  inode->nlink++;
+  if (inode->is_dir()) {
+    inode->nlink = 2;  // its own "." and the entry
+    inode->parent = dir;
+    dir->nlink++;      // its ".."
+  }
+}
+
+void Filesystem::Unlink(Inode& dir, const std::string& name) {
+  auto c = dir.cookies.find(name);
+  if (c == dir.cookies.end()) return;
+  InodeRef inode = std::move(dir.entries.at(c->second).inode);
+  dir.entries.erase(c->second);
+  dir.cookies.erase(c);
+  if (inode->is_dir()) {
+    inode->nlink = 0;
+    dir.nlink--;
+  } else {
+    inode->nlink--;
+  }
+  if (inode->nlink == 0 && inode->opens == 0) Forget(inode);
+}
+
+void Filesystem::Rename(const InodeRef& old_dir_ref, const std::string& old_name, const InodeRef& new_dir_ref,
+                        const std::string& new_name, bool exchange) {
+  Inode& old_dir = *old_dir_ref;
+  Inode& new_dir = *new_dir_ref;
+  auto oc = old_dir.cookies.find(old_name);
+  InodeRef moving = old_dir.entries.at(oc->second).inode;
+  InodeRef there = Lookup(new_dir, new_name);
+  if (exchange) {
+    auto nc = new_dir.cookies.find(new_name);
+    old_dir.entries.at(oc->second).inode = there;
+    new_dir.entries.at(nc->second).inode = moving;
+    if (moving->is_dir()) moving->parent = new_dir_ref;
+    if (there->is_dir()) there->parent = old_dir_ref;
+    if (&old_dir != &new_dir && moving->is_dir() != there->is_dir()) {
+      // ".." links move with the directories.
+      if (moving->is_dir()) {
+        old_dir.nlink--;
+        new_dir.nlink++;
+      } else {
+        old_dir.nlink++;
+        new_dir.nlink--;
+      }
+    }
+    return;
+  }
+  if (there) Unlink(new_dir, new_name);
+  old_dir.entries.erase(oc->second);
+  old_dir.cookies.erase(oc);
+  uint64_t cookie = new_dir.next_cookie++;
+  new_dir.entries.emplace(cookie, Inode::Entry{new_name, moving});
+  new_dir.cookies.emplace(new_name, cookie);
+  if (moving->is_dir()) {
+    moving->parent = new_dir_ref;
+    if (&old_dir != &new_dir) {
+      old_dir.nlink--;
+      new_dir.nlink++;
+    }
+  }
+}
+
+Result<size_t> Filesystem::Read(Inode& inode, uint64_t offset, void* buf, size_t n) {
+  if (offset >= inode.size) return size_t{0};
+  if (n > inode.size - offset) n = inode.size - offset;
+  ssize_t r = pread(inode.memfd.get(), buf, n, static_cast<off_t>(offset));
+  if (r < 0) return Errno{EIO};
+  return static_cast<size_t>(r);
+}
+
+Result<size_t> Filesystem::Write(Inode& inode, uint64_t offset, const void* buf, size_t n) {
+  if (offset >= kMaxFileSize) return Errno{EFBIG};
+  if (n > kMaxFileSize - offset) n = kMaxFileSize - offset;
+  struct stat before;
+  fstat(inode.memfd.get(), &before);
+  size_t done = 0;
+  if (max_blocks_ == 0 || used_blocks_ + BlocksOf(offset % kPage + n) <= max_blocks_) {
+    ssize_t r = pwrite(inode.memfd.get(), buf, n, static_cast<off_t>(offset));
+    if (r < 0) return Errno{errno == ENOSPC || errno == ENOMEM ? ENOSPC : EIO};
+    done = static_cast<size_t>(r);
+  } else {
+    // Near the limit: a page at a time, until a page cannot be had.
+    struct stat st = before;
+    while (done < n) {
+      size_t chunk = std::min<size_t>(n - done, kPage - (offset + done) % kPage);
+      uint64_t page_used = used_blocks_ - static_cast<uint64_t>(before.st_blocks) / 8 + static_cast<uint64_t>(st.st_blocks) / 8;
+      off_t probe = static_cast<off_t>((offset + done) / kPage * kPage);
+      bool allocated = lseek(inode.memfd.get(), probe, SEEK_DATA) == probe && probe < static_cast<off_t>(inode.size);
+      if (!allocated && page_used + 1 > max_blocks_) break;
+      ssize_t r = pwrite(inode.memfd.get(), static_cast<const char*>(buf) + done, chunk,
+                         static_cast<off_t>(offset + done));
+      if (r <= 0) break;
+      done += static_cast<size_t>(r);
+      fstat(inode.memfd.get(), &st);
+    }
+    if (done == 0) return Errno{ENOSPC};
+  }
+  struct stat after;
+  fstat(inode.memfd.get(), &after);
+  used_blocks_ += static_cast<uint64_t>(after.st_blocks - before.st_blocks) / 8;
+  if (offset + done > inode.size) inode.size = offset + done;
+  return done;
+}
+
+Result<void> Filesystem::Truncate(Inode& inode, uint64_t size) {
+  if (size > kMaxFileSize) return Errno{EFBIG};
+  struct stat before, after;
+  fstat(inode.memfd.get(), &before);
+  if (ftruncate(inode.memfd.get(), static_cast<off_t>(size)) != 0) return Errno{errno == EFBIG ? EFBIG : EIO};
+  fstat(inode.memfd.get(), &after);
+  used_blocks_ += static_cast<uint64_t>(after.st_blocks - before.st_blocks) / 8;
+  inode.size = size;
+  return {};
+}
+
+Result<void> Filesystem::Allocate(Inode& inode, int mode, uint64_t offset, uint64_t length) {
+  if (!(mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)) && max_blocks_ != 0) {
+    // Pages this would add, at most.
+    if (used_blocks_ + BlocksOf(length + offset % kPage) > max_blocks_) {
+      struct stat st;
+      fstat(inode.memfd.get(), &st);
+      uint64_t have = static_cast<uint64_t>(st.st_blocks) / 8;
+      if (used_blocks_ - have + BlocksOf(std::max(offset + length, inode.size)) > max_blocks_) return Errno{ENOSPC};
+    }
+  }
+  struct stat before, after;
+  fstat(inode.memfd.get(), &before);
+  if (fallocate(inode.memfd.get(), mode, static_cast<off_t>(offset), static_cast<off_t>(length)) != 0)
+    return Errno{errno};
+  fstat(inode.memfd.get(), &after);
+  used_blocks_ += static_cast<uint64_t>(after.st_blocks - before.st_blocks) / 8;
+  inode.size = static_cast<uint64_t>(after.st_size);
+  return {};
+}
+
+Result<uint64_t> Filesystem::SeekData(Inode& inode, uint64_t offset, int whence) {
+  if (offset >= inode.size) return Errno{ENXIO};
+  off_t r = lseek(inode.memfd.get(), static_cast<off_t>(offset), whence);
+  if (r < 0) return Errno{errno};
+  return static_cast<uint64_t>(r);
+}
+
+Result<UniqueFd> Filesystem::OpenDescription(const InodeRef& inode, int flags) {
+  if (flags & O_PATH) {
+    UniqueFd token(memfd_create("ukcov-tmpfs-path", MFD_CLOEXEC));
+    if (!token) return Errno{errno == EMFILE || errno == ENFILE ? errno : ENOMEM};
+    struct stat st;
+    fstat(token.get(), &st);
+    char self[64];
+    std::snprintf(self, sizeof self, "/proc/self/fd/%d", token.get());
+    UniqueFd file(open(self, O_RDONLY | O_CLOEXEC));
+    if (!file) return Errno{errno == EMFILE || errno == ENFILE ? errno : ENOMEM};
+    int watch = inotify_add_watch(inotify_.get(), self, IN_CLOSE_WRITE | IN_CLOSE_NOWRITE);
+    if (watch >= 0) by_watch_[watch] = st.st_ino;
+    path_tokens_[st.st_ino] = {inode, std::move(token)};
+    inode->opens++;
+    return file;
+  }
+  if (Result<void> r = EnsureMemfd(*inode); !r) return Errno{r.error()};
+  char self[64];
+  std::snprintf(self, sizeof self, "/proc/self/fd/%d", inode->memfd.get());
+  // What the host keeps of the guest's flags: access mode, O_APPEND,
+  // O_NONBLOCK, O_NOATIME, O_SYNC/O_DSYNC, O_PATH. Directories and symlinks
+  // are read-only tokens.
+  int access = flags & O_ACCMODE;
+  int host_flags = (flags & O_PATH) ? O_PATH : (access == O_ACCMODE ? O_RDWR : access);
+  if (!inode->is_reg() && !(flags & O_PATH)) host_flags = O_RDONLY;
+  host_flags |= flags & (O_APPEND | O_NONBLOCK | O_SYNC | O_DSYNC);
+  UniqueFd file(open(self, host_flags | O_CLOEXEC));
+  if (!file) return Errno{errno == EMFILE || errno == ENFILE ? errno : ENOMEM};
+  if (!by_host_ino_.count(inode->host_ino)) {
+    int watch = inotify_add_watch(inotify_.get(), self, IN_CLOSE_WRITE | IN_CLOSE_NOWRITE);
+    if (watch >= 0) by_watch_[watch] = inode->host_ino;
+    by_host_ino_[inode->host_ino] = inode;
+  }
+  inode->opens++;
+  return file;
+}
+
+InodeRef Filesystem::FindByHostIno(ino_t host_ino, bool* path_only) const {
+  auto it = by_host_ino_.find(host_ino);
+  *path_only = false;
+  if (it != by_host_ino_.end()) return it->second;
+  auto token = path_tokens_.find(host_ino);
+  if (token == path_tokens_.end()) return nullptr;
+  *path_only = true;
+  return token->second.first;
+}
+
+void Filesystem::Released(ino_t host_ino) {
+  if (auto token = path_tokens_.find(host_ino); token != path_tokens_.end()) {
+    // An O_PATH description's token: exactly one description, now gone.
+    InodeRef inode = std::move(token->second.first);
+    for (auto w = by_watch_.begin(); w != by_watch_.end(); ++w) {
+      if (w->second == host_ino) {
+        inotify_rm_watch(inotify_.get(), w->first);
+        by_watch_.erase(w);
+        break;
+      }
+    }
+    path_tokens_.erase(token);
+    if (inode->opens > 0) inode->opens--;
+    if (inode->nlink == 0 && inode->opens == 0) Forget(inode);
+    return;
+  }
+  auto it = by_host_ino_.find(host_ino);
+  if (it == by_host_ino_.end()) return;
+  InodeRef inode = it->second;
+  if (inode->opens > 0) inode->opens--;
+  if (inode->nlink == 0 && inode->opens == 0) Forget(inode);
+}
+
+void Filesystem::DrainReleases() {
+  alignas(inotify_event) char buf[4096];
+  for (;;) {
+    ssize_t n = read(inotify_.get(), buf, sizeof buf);
+    if (n <= 0) return;
+    for (char* p = buf; p < buf + n;) {
+      auto* ev = reinterpret_cast<inotify_event*>(p);
+      p += sizeof(inotify_event) + ev->len;
+      if (!(ev->mask & (IN_CLOSE_WRITE | IN_CLOSE_NOWRITE))) continue;
+      auto w = by_watch_.find(ev->wd);
+      if (w != by_watch_.end()) Released(w->second);
+    }
+  }
+}
+
+void Filesystem::Forget(const InodeRef& inode) {
+  if (inode->host_ino != 0) {
+    by_host_ino_.erase(inode->host_ino);
+    for (auto it = by_watch_.begin(); it != by_watch_.end(); ++it) {
+      if (it->second == inode->host_ino) {
+        inotify_rm_watch(inotify_.get(), it->first);
+        by_watch_.erase(it);
+        break;
+      }
+    }
+  }
+  if (inode->memfd) {
+    struct stat st;
+    if (fstat(inode->memfd.get(), &st) == 0) used_blocks_ -= std::min<uint64_t>(used_blocks_, static_cast<uint64_t>(st.st_blocks) / 8);
+    inode->memfd.reset();
+  }
+  inode->entries.clear();
+  inode->cookies.clear();
+  if (used_inodes_ > 0) used_inodes_--;
+}
+
+StatFs Filesystem::statfs() const {
+  StatFs s;
+  s.blocks = max_blocks_;
+  s.bfree = max_blocks_ > used_blocks_ ? max_blocks_ - used_blocks_ : 0;
+  s.files = max_inodes_;
+  s.ffree = max_inodes_ - used_inodes_;
+  return s;
+}
+
+}  // namespace ukcov::sentry::tmpfs

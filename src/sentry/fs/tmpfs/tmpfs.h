@@ -1,0 +1,158 @@
+// tmpfs: an in-memory filesystem served entirely by the sentry. Instrumented.
+//
+// Inodes, directories, symlinks, sizes, times, ownership and limits are the
+// sentry's. A regular file's bytes live in a memfd the sentry owns (the
+// page cache of this filesystem), so that a guest's mmap of the file maps the
+// very pages the sentry reads and writes. A guest's open file description is
+// a struct file of its own on the inode's memfd (a reopen through
+// /proc/self/fd), installed with SECCOMP_ADDFD: the host then keeps its
+// offset and status flags and shares it across dup, fork and SCM_RIGHTS, and
+// the memfd's inode number says which tmpfs inode a guest fd is. Directories
+// and symlinks get an empty memfd for that identity when first opened.
+//
+// Locking: every operation runs under the VFS lock (Vfs::mu), held by the
+// syscall handler for the whole call, so each call is atomic.
+#pragma once
+
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "base/unique_fd.h"
+#include "ukcov/result.hpp"
+
+namespace ukcov::sentry {
+struct Credentials;
+}
+
+namespace ukcov::sentry::tmpfs {
+
+struct Options {
+  uint64_t size_bytes = 0;  // 0: no limit but memory (Linux: half of RAM)
+  uint64_t nr_inodes = 0;   // 0: the default (see Filesystem)
+  mode_t mode = 01777;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+// "size=BYTES[k|m|g],nr_inodes=N[k|m|g],mode=OCTAL,uid=N,gid=N".
+Result<Options> ParseOptions(const std::string& text, std::string* error);
+
+class Inode;
+using InodeRef = std::shared_ptr<Inode>;
+
+class Inode {
+ public:
+  uint64_t ino = 0;
+  mode_t mode = 0;  // type and permission bits
+  uid_t uid = 0;
+  gid_t gid = 0;
+  uint32_t nlink = 0;
+  timespec atime{}, mtime{}, ctime{}, btime{};
+  uint64_t size = 0;  // regular: bytes; symlink: target length
+
+  // Identity for the guest's fds; a regular file's data.
+  UniqueFd memfd;
+  ino_t host_ino = 0;
+  // Open file descriptions the guest may still hold (installs minus
+  // releases seen; an over-estimate when releases coalesce).
+  uint64_t opens = 0;
+
+  std::string target;  // symlink
+
+  // Directory: entries in creation order (the getdents64 offset is an
+  // entry's cookie, so offsets stay valid while the directory changes).
+  std::weak_ptr<Inode> parent;
+  struct Entry {
+    std::string name;
+    InodeRef inode;
+  };
+  std::map<uint64_t, Entry> entries;
+  std::unordered_map<std::string, uint64_t> cookies;
+  uint64_t next_cookie = 3;  // 1 and 2 are "." and ".."
+
+  bool is_dir() const { return S_ISDIR(mode); }
+  bool is_reg() const { return S_ISREG(mode); }
+  bool is_symlink() const { return S_ISLNK(mode); }
+};
+
+struct StatFs {
+  uint64_t blocks, bfree, files, ffree;
+};
+
+class Filesystem {
+ public:
+  Filesystem(const Options& options, dev_t dev);
+  ~Filesystem();
+
+  dev_t dev() const { return dev_; }
+  const InodeRef& root() const { return root_; }
+
+  // A directory entry, or null.
+  InodeRef Lookup(const Inode& dir, const std::string& name) const;
+
+  // A new inode (not yet linked anywhere). ENOSPC at the inode limit.
+  Result<InodeRef> NewInode(mode_t mode, const Credentials& creds, const Inode* dir);
+  // dir/name → inode. The caller checked that name is free.
+  void Link(const InodeRef& dir, const std::string& name, const InodeRef& inode);
+  // Removes dir/name; the inode goes when no name and no open description
+  // refers to it.
+  void Unlink(Inode& dir, const std::string& name);
+  // Moves/exchanges entries: old_dir/old_name → new_dir/new_name (replacing
+  // what was there, which the caller validated).
+  void Rename(const InodeRef& old_dir, const std::string& old_name, const InodeRef& new_dir,
+              const std::string& new_name, bool exchange);
+
+  // Regular file data. ENOSPC beyond the size limit; EFBIG beyond the
+  // maximum file size.
+  Result<size_t> Read(Inode& inode, uint64_t offset, void* buf, size_t n);
+  Result<size_t> Write(Inode& inode, uint64_t offset, const void* buf, size_t n);
+  Result<void> Truncate(Inode& inode, uint64_t size);
+  Result<void> Allocate(Inode& inode, int mode, uint64_t offset, uint64_t length);
+  // SEEK_DATA / SEEK_HOLE, from the memfd's pages.
+  Result<uint64_t> SeekData(Inode& inode, uint64_t offset, int whence);
+
+  // A struct file on the inode for the guest (flags: access mode and the
+  // status flags Linux keeps in f_flags), counted as an open description.
+  // An O_PATH description is a token memfd of its own: the host will not
+  // install an O_PATH file (fget skips them), and the token says "O_PATH".
+  Result<UniqueFd> OpenDescription(const InodeRef& inode, int flags);
+  // The inode a guest fd's memfd inode number belongs to, or null;
+  // *path_only: the fd is an O_PATH description.
+  InodeRef FindByHostIno(ino_t host_ino, bool* path_only) const;
+  // A description of `host_ino` was released (an inotify IN_CLOSE).
+  void Released(ino_t host_ino);
+  int inotify_fd() const { return inotify_.get(); }
+  void DrainReleases();
+
+  StatFs statfs() const;
+  uint64_t used_inodes() const { return used_inodes_; }
+  uint64_t max_inodes() const { return max_inodes_; }
+
+  static timespec Now();
+
+ private:
+  void Forget(const InodeRef& inode);  // nlink 0 and nothing open: free it
+  Result<void> EnsureMemfd(Inode& inode);
+  uint64_t BlocksOf(uint64_t bytes) const;
+
+  Options options_;
+  dev_t dev_;
+  uint64_t next_ino_ = 2;
+  uint64_t used_inodes_ = 0;
+  uint64_t max_inodes_;
+  uint64_t max_blocks_;  // pages; 0 = no limit
+  uint64_t used_blocks_ = 0;
+  InodeRef root_;
+  UniqueFd inotify_;
+  std::unordered_map<ino_t, InodeRef> by_host_ino_;
+  std::unordered_map<ino_t, std::pair<InodeRef, UniqueFd>> path_tokens_;  // an O_PATH description each
+  std::unordered_map<int, ino_t> by_watch_;
+};
+
+}  // namespace ukcov::sentry::tmpfs

@@ -1,0 +1,151 @@
+// mkdir(2), mkdirat(2), rmdir(2), getdents64(2) on the sentry's mounts
+// (fs/namei.c do_mkdirat, do_rmdir; fs/libfs.c offset directories).
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+#include <vector>
+
+#include "sentry/syscalls/syscalls.h"
+#include "sentry/syscalls/vfs_common.h"
+
+namespace ukcov::sentry::syscalls {
+namespace {
+// The offset of a directory read to its end: no cookie is above it.
+constexpr int64_t kEndOfDirectory = INT32_MAX;
+}  // namespace
+
+Answer Mkdir(Kernel& kernel, Syscall& sc) {
+  Vfs& vfs = kernel.vfs();
+  if (vfs.empty()) return Answer::Continue();
+  const bool at = sc.nr() == SYS_mkdirat;
+  const int dirfd = at ? sc.fd_arg(0) : AT_FDCWD;
+  const mode_t mode = static_cast<mode_t>(sc.arg(at ? 2 : 1));
+  Result<std::string> path = ReadPath(sc, sc.arg(at ? 1 : 0));
+  if (!path) return Answer::Error(path.error());
+  std::lock_guard lock(vfs.mu);
+  auto creds = kernel.CredentialsOf(sc.task);
+  Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, dirfd, *path, 0);
+  if (!loc) return Answer::Error(loc.error());
+  if (loc->kind == Location::Kind::kHost) return HostAnswer(*loc);
+  if (loc->last != Location::Last::kNormal || loc->inode) return Answer::Error(EEXIST);
+  tmpfs::Inode& parent = *loc->parent;
+  if (parent.nlink == 0) return Answer::Error(ENOENT);
+  if (int e = Permission(parent, *creds, kMayWrite | kMayExec)) return Answer::Error(e);
+  Result<tmpfs::InodeRef> made =
+      loc->mount->fs->NewInode(S_IFDIR | (mode & (07777) & ~creds->umask & 01777), *creds, &parent);
+  if (!made) return Answer::Error(made.error());
+  loc->mount->fs->Link(loc->parent, loc->name, *made);
+  TouchModified(parent);
+  return Answer::Return(0);
+}
+
+Answer Rmdir(Kernel& kernel, Syscall& sc) {
+  Vfs& vfs = kernel.vfs();
+  if (vfs.empty()) return Answer::Continue();
+  Result<std::string> path = ReadPath(sc, sc.arg(0));
+  if (!path) return Answer::Error(path.error());
+  std::lock_guard lock(vfs.mu);
+  auto creds = kernel.CredentialsOf(sc.task);
+  Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, AT_FDCWD, *path, 0);
+  if (!loc) return Answer::Error(loc.error());
+  if (loc->kind == Location::Kind::kHost) return HostAnswer(*loc);
+  return RemoveDirectory(*loc, *creds);
+}
+
+Answer RemoveDirectory(Location& loc, const Credentials& creds) {
+  switch (loc.last) {
+    case Location::Last::kDot: return Answer::Error(EINVAL);
+    case Location::Last::kDotDot: return Answer::Error(ENOTEMPTY);
+    case Location::Last::kRoot: return Answer::Error(EBUSY);  // a mount point
+    case Location::Last::kNormal: break;
+  }
+  if (!loc.inode) return Answer::Error(ENOENT);
+  if (!loc.inode->is_dir()) return Answer::Error(ENOTDIR);
+  if (int e = MayDelete(*loc.parent, *loc.inode, creds)) return Answer::Error(e);
+  if (!loc.inode->entries.empty()) return Answer::Error(ENOTEMPTY);
+  loc.mount->fs->Unlink(*loc.parent, loc.name);
+  TouchModified(*loc.parent);
+  TouchChanged(*loc.inode);
+  return Answer::Return(0);
+}
+
+Answer Getdents(Kernel& kernel, Syscall& sc) {
+  FileRef file = LookupFd(kernel, sc.task, sc.fd_arg(0));
+  if (file.kind == FileRef::Kind::kBad) return Answer::Error(EBADF);
+  if (file.kind == FileRef::Kind::kHost) return Answer::Continue();
+  if (file.kind == FileRef::Kind::kKcov) return Answer::Error(ENOTDIR);
+  std::lock_guard lock(kernel.vfs().mu);
+  if (file.path_only) return Answer::Error(EBADF);
+  tmpfs::Inode& dir = *file.inode;
+  if (!dir.is_dir()) return Answer::Error(ENOTDIR);
+  const uint64_t buffer = sc.arg(1);
+  const uint64_t count = static_cast<uint32_t>(sc.arg(2));
+  const bool legacy = sc.nr() == SYS_getdents;
+  int64_t pos = lseek(file.description.get(), 0, SEEK_CUR);
+  std::vector<char> out;
+  auto emit = [&](uint64_t ino, int64_t next, unsigned char type, const std::string& name) {
+    // linux_dirent64: ino, off, reclen, type, name; linux_dirent: ino, off,
+    // reclen, name, then a pad byte and the type in the record's last byte.
+    size_t header = legacy ? 18 : 19;
+    size_t reclen = (header + name.size() + 1 + (legacy ? 1 : 0) + 7) & ~size_t{7};
+    if (out.size() + reclen > count) return false;
+    size_t at = out.size();
+    out.resize(at + reclen, 0);
+    uint64_t off = static_cast<uint64_t>(next);
+    std::memcpy(&out[at], &ino, 8);
+    std::memcpy(&out[at + 8], &off, 8);
+    uint16_t r = static_cast<uint16_t>(reclen);
+    std::memcpy(&out[at + 16], &r, 2);
+    if (legacy) {
+      std::memcpy(&out[at + 18], name.c_str(), name.size() + 1);
+      out[at + reclen - 1] = static_cast<char>(type);
+    } else {
+      out[at + 18] = static_cast<char>(type);
+      std::memcpy(&out[at + 19], name.c_str(), name.size() + 1);
+    }
+    return true;
+  };
+  auto type_of = [](const tmpfs::Inode& i) -> unsigned char {
+    return i.is_dir() ? DT_DIR : i.is_symlink() ? DT_LNK : DT_REG;
+  };
+  bool full = false;
+  if (pos == 0 && dir.nlink > 0) {
+    if (emit(dir.ino, 1, DT_DIR, ".")) pos = 1; else full = true;
+  }
+  // Past "..", the offset is the first cookie not to return: entries made
+  // from then on wait for a rewind, as Linux's tmpfs does.
+  if (!full && pos == 1 && dir.nlink > 0) {
+    tmpfs::InodeRef parent = dir.parent.lock();
+    const int64_t cap = static_cast<int64_t>(dir.next_cookie);
+    if (emit(parent ? parent->ino : dir.ino, cap, DT_DIR, "..")) pos = cap; else full = true;
+  }
+  if (pos == 2) pos = static_cast<int64_t>(dir.next_cookie);
+  // Newest first, as Linux's tmpfs lists (its dentries' child list); an
+  // offset past ".." is the cookie of the last entry returned, and the walk
+  // goes on with older ones: entries made since are not returned, removed
+  // ones are skipped, the rest come once.
+  if (!full && pos >= 2 && pos < kEndOfDirectory && dir.nlink > 0) {
+    auto it = dir.entries.lower_bound(static_cast<uint64_t>(pos));
+    while (it != dir.entries.begin()) {
+      --it;
+      if (!emit(it->second.inode->ino, static_cast<int64_t>(it->first), type_of(*it->second.inode), it->second.name)) {
+        full = true;
+        break;
+      }
+      pos = static_cast<int64_t>(it->first);
+    }
+    if (!full) pos = kEndOfDirectory;
+  }
+  if (out.empty() && full) return Answer::Error(EINVAL);  // not even one entry fits
+  if (!out.empty() && !sc.memory.Write(buffer, out.data(), out.size())) return Answer::Error(EFAULT);
+  lseek(file.description.get(), pos, SEEK_SET);
+  dir.atime = tmpfs::Filesystem::Now();
+  return Answer::Return(static_cast<int64_t>(out.size()));
+}
+
+}  // namespace ukcov::sentry::syscalls

@@ -1,0 +1,216 @@
+// unlink, rename, link, symlink and readlink, and their *at forms, on the
+// sentry's mounts (fs/namei.c do_unlinkat, do_renameat2, do_linkat,
+// do_symlinkat; fs/stat.c do_readlinkat).
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/syscall.h>
+
+#include <cerrno>
+
+#include "sentry/syscalls/syscalls.h"
+#include "sentry/syscalls/vfs_common.h"
+
+namespace ukcov::sentry::syscalls {
+namespace {
+
+// Is `maybe_ancestor` `inode` or one of its ancestors?
+bool IsAncestor(const tmpfs::InodeRef& maybe_ancestor, tmpfs::InodeRef inode) {
+  while (inode) {
+    if (inode == maybe_ancestor) return true;
+    inode = inode->parent.lock();
+  }
+  return false;
+}
+
+}  // namespace
+
+Answer Unlink(Kernel& kernel, Syscall& sc) {
+  Vfs& vfs = kernel.vfs();
+  if (vfs.empty()) return Answer::Continue();
+  const bool at = sc.nr() == SYS_unlinkat;
+  const int dirfd = at ? sc.fd_arg(0) : AT_FDCWD;
+  const uint64_t flags = at ? sc.arg(2) : 0;
+  if (flags & ~static_cast<uint64_t>(AT_REMOVEDIR)) return Answer::Error(EINVAL);
+  Result<std::string> path = ReadPath(sc, sc.arg(at ? 1 : 0));
+  if (!path) return Answer::Error(path.error());
+  std::lock_guard lock(vfs.mu);
+  auto creds = kernel.CredentialsOf(sc.task);
+  Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, dirfd, *path, 0);
+  if (!loc) return Answer::Error(loc.error());
+  if (loc->kind == Location::Kind::kHost) return HostAnswer(*loc);
+  if (flags & AT_REMOVEDIR) return RemoveDirectory(*loc, *creds);
+  if (loc->last != Location::Last::kNormal) return Answer::Error(loc->last == Location::Last::kRoot ? EBUSY : EISDIR);
+  if (!loc->inode) return Answer::Error(ENOENT);
+  if (loc->trailing_slash) return Answer::Error(loc->inode->is_dir() ? EISDIR : ENOTDIR);
+  if (int e = MayDelete(*loc->parent, *loc->inode, *creds)) return Answer::Error(e);
+  if (loc->inode->is_dir()) return Answer::Error(EISDIR);
+  tmpfs::InodeRef victim = loc->inode;
+  loc->mount->fs->Unlink(*loc->parent, loc->name);
+  TouchModified(*loc->parent);
+  TouchChanged(*victim);
+  return Answer::Return(0);
+}
+
+Answer Rename(Kernel& kernel, Syscall& sc) {
+  Vfs& vfs = kernel.vfs();
+  if (vfs.empty()) return Answer::Continue();
+  int old_dirfd = AT_FDCWD, new_dirfd = AT_FDCWD;
+  uint64_t old_address, new_address, flags = 0;
+  if (sc.nr() == SYS_rename) {
+    old_address = sc.arg(0);
+    new_address = sc.arg(1);
+  } else {
+    old_dirfd = sc.fd_arg(0);
+    old_address = sc.arg(1);
+    new_dirfd = sc.fd_arg(2);
+    new_address = sc.arg(3);
+    if (sc.nr() == SYS_renameat2) flags = static_cast<uint32_t>(sc.arg(4));
+  }
+  if (flags & ~static_cast<uint64_t>(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT)) return Answer::Error(EINVAL);
+  if ((flags & RENAME_NOREPLACE) && (flags & RENAME_EXCHANGE)) return Answer::Error(EINVAL);
+  if ((flags & RENAME_EXCHANGE) && (flags & RENAME_WHITEOUT)) return Answer::Error(EINVAL);
+  Result<std::string> old_path = ReadPath(sc, old_address);
+  if (!old_path) return Answer::Error(old_path.error());
+  Result<std::string> new_path = ReadPath(sc, new_address);
+  if (!new_path) return Answer::Error(new_path.error());
+  std::lock_guard lock(vfs.mu);
+  auto creds = kernel.CredentialsOf(sc.task);
+  Result<Location> from = vfs.Resolve(kernel, sc.task, *creds, old_dirfd, *old_path, 0);
+  if (!from) return Answer::Error(from.error());
+  Result<Location> to = vfs.Resolve(kernel, sc.task, *creds, new_dirfd, *new_path, 0);
+  if (!to) return Answer::Error(to.error());
+  const bool from_ours = from->kind == Location::Kind::kTmpfs, to_ours = to->kind == Location::Kind::kTmpfs;
+  if (!from_ours && !to_ours) return from->rerouted || to->rerouted ? Answer::Error(EXDEV) : Answer::Continue();
+  if (from_ours != to_ours || from->mount != to->mount) return Answer::Error(EXDEV);
+  if (from->last != Location::Last::kNormal || to->last != Location::Last::kNormal)
+    return Answer::Error(from->last == Location::Last::kRoot || to->last == Location::Last::kRoot ? EBUSY : EBUSY);
+  if (flags & RENAME_WHITEOUT) return Answer::Error(EINVAL);  // tmpfs supports it only for overlayfs' use
+  tmpfs::InodeRef source = from->inode, target = to->inode;
+  if (!source) return Answer::Error(ENOENT);
+  if ((flags & RENAME_EXCHANGE) && !target) return Answer::Error(ENOENT);
+  if ((flags & RENAME_NOREPLACE) && target) return Answer::Error(EEXIST);
+  // A trailing slash needs directories.
+  if (!source->is_dir() && (from->trailing_slash || (to->trailing_slash && !(flags & RENAME_EXCHANGE))))
+    return Answer::Error(ENOTDIR);
+  if ((flags & RENAME_EXCHANGE) && to->trailing_slash && !target->is_dir()) return Answer::Error(ENOTDIR);
+  // Renaming into one's own subtree, or its parent under it.
+  if (source->is_dir() && IsAncestor(source, to->parent)) return Answer::Error(EINVAL);
+  if ((flags & RENAME_EXCHANGE) && target->is_dir() && IsAncestor(target, from->parent)) return Answer::Error(EINVAL);
+  if (target && IsAncestor(target, from->parent) && !(flags & RENAME_EXCHANGE)) return Answer::Error(ENOTEMPTY);
+  if (source == target) return Answer::Return(0);  // the same inode: nothing happens
+  if (int e = MayDelete(*from->parent, *source, *creds)) return Answer::Error(e);
+  if (target) {
+    if (int e = MayDelete(*to->parent, *target, *creds)) return Answer::Error(e);
+  } else if (int e = Permission(*to->parent, *creds, kMayWrite | kMayExec)) {
+    return Answer::Error(e);
+  }
+  if (!(flags & RENAME_EXCHANGE) && target) {
+    if (source->is_dir() && !target->is_dir()) return Answer::Error(ENOTDIR);
+    if (!source->is_dir() && target->is_dir()) return Answer::Error(EISDIR);
+    if (target->is_dir() && !target->entries.empty()) return Answer::Error(ENOTEMPTY);
+  }
+  // Moving a directory to another parent rewrites its "..": write permission on it.
+  if (from->parent != to->parent) {
+    if (source->is_dir())
+      if (int e = Permission(*source, *creds, kMayWrite)) return Answer::Error(e);
+    if ((flags & RENAME_EXCHANGE) && target->is_dir())
+      if (int e = Permission(*target, *creds, kMayWrite)) return Answer::Error(e);
+  }
+  if (to->parent->nlink == 0) return Answer::Error(ENOENT);
+  from->mount->fs->Rename(from->parent, from->name, to->parent, to->name, flags & RENAME_EXCHANGE);
+  TouchModified(*from->parent);
+  TouchModified(*to->parent);
+  TouchChanged(*source);
+  if (target) TouchChanged(*target);
+  return Answer::Return(0);
+}
+
+Answer Link(Kernel& kernel, Syscall& sc) {
+  Vfs& vfs = kernel.vfs();
+  if (vfs.empty()) return Answer::Continue();
+  const bool at = sc.nr() == SYS_linkat;
+  int old_dirfd = AT_FDCWD, new_dirfd = AT_FDCWD;
+  uint64_t flags = 0;
+  if (at) {
+    old_dirfd = sc.fd_arg(0);
+    new_dirfd = sc.fd_arg(2);
+    flags = sc.arg(4);
+    if (flags & ~static_cast<uint64_t>(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH)) return Answer::Error(EINVAL);
+  }
+  Result<std::string> old_path = ReadPath(sc, sc.arg(at ? 1 : 0));
+  if (!old_path) return Answer::Error(old_path.error());
+  Result<std::string> new_path = ReadPath(sc, sc.arg(at ? 3 : 1));
+  if (!new_path) return Answer::Error(new_path.error());
+  std::lock_guard lock(vfs.mu);
+  auto creds = kernel.CredentialsOf(sc.task);
+  unsigned rflags = kMustExist | ((flags & AT_SYMLINK_FOLLOW) ? kFollowLast : 0) | ((flags & AT_EMPTY_PATH) ? kAllowEmpty : 0);
+  Result<Location> from = vfs.Resolve(kernel, sc.task, *creds, old_dirfd, *old_path, rflags);
+  if (!from) return Answer::Error(from.error());
+  Result<Location> to = vfs.Resolve(kernel, sc.task, *creds, new_dirfd, *new_path, 0);
+  if (!to) return Answer::Error(to.error());
+  const bool from_ours = from->kind == Location::Kind::kTmpfs, to_ours = to->kind == Location::Kind::kTmpfs;
+  if (!from_ours && !to_ours) return from->rerouted || to->rerouted ? Answer::Error(EXDEV) : Answer::Continue();
+  if (to_ours && (to->last != Location::Last::kNormal || to->inode)) return Answer::Error(EEXIST);
+  if (from_ours != to_ours || from->mount != to->mount) return Answer::Error(EXDEV);
+  tmpfs::InodeRef inode = from->inode;
+  if (inode->is_dir()) return Answer::Error(EPERM);
+  if (from->trailing_slash || to->trailing_slash) return Answer::Error(ENOTDIR);
+  if (int e = Permission(*to->parent, *creds, kMayWrite | kMayExec)) return Answer::Error(e);
+  if (to->parent->nlink == 0) return Answer::Error(ENOENT);
+  if (inode->nlink == 0) return Answer::Error(ENOENT);  // an unlinked (or O_TMPFILE) file
+  to->mount->fs->Link(to->parent, to->name, inode);
+  TouchModified(*to->parent);
+  TouchChanged(*inode);
+  return Answer::Return(0);
+}
+
+Answer Symlink(Kernel& kernel, Syscall& sc) {
+  Vfs& vfs = kernel.vfs();
+  if (vfs.empty()) return Answer::Continue();
+  const bool at = sc.nr() == SYS_symlinkat;
+  Result<std::string> target = ReadPath(sc, sc.arg(0));
+  if (!target) return Answer::Error(target.error());
+  Result<std::string> path = ReadPath(sc, sc.arg(at ? 2 : 1));
+  if (!path) return Answer::Error(path.error());
+  std::lock_guard lock(vfs.mu);
+  auto creds = kernel.CredentialsOf(sc.task);
+  Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, at ? sc.fd_arg(1) : AT_FDCWD, *path, 0);
+  if (!loc) return Answer::Error(loc.error());
+  if (loc->kind == Location::Kind::kHost) return HostAnswer(*loc);
+  if (target->empty()) return Answer::Error(ENOENT);
+  if (loc->last != Location::Last::kNormal || loc->inode) return Answer::Error(EEXIST);
+  if (loc->trailing_slash) return Answer::Error(ENOENT);
+  if (int e = Permission(*loc->parent, *creds, kMayWrite | kMayExec)) return Answer::Error(e);
+  if (loc->parent->nlink == 0) return Answer::Error(ENOENT);
+  Result<tmpfs::InodeRef> made = loc->mount->fs->NewInode(S_IFLNK | 0777, *creds, loc->parent.get());
+  if (!made) return Answer::Error(made.error());
+  (*made)->target = *target;
+  (*made)->size = target->size();
+  loc->mount->fs->Link(loc->parent, loc->name, *made);
+  TouchModified(*loc->parent);
+  return Answer::Return(0);
+}
+
+Answer Readlink(Kernel& kernel, Syscall& sc) {
+  Vfs& vfs = kernel.vfs();
+  if (vfs.empty()) return Answer::Continue();
+  const bool at = sc.nr() == SYS_readlinkat;
+  const uint64_t buffer = sc.arg(at ? 2 : 1);
+  const int64_t size = static_cast<int>(sc.arg(at ? 3 : 2));
+  Result<std::string> path = ReadPath(sc, sc.arg(at ? 1 : 0));
+  if (!path) return Answer::Error(path.error());
+  std::lock_guard lock(vfs.mu);
+  auto creds = kernel.CredentialsOf(sc.task);
+  Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, at ? sc.fd_arg(0) : AT_FDCWD, *path, kMustExist | kAllowEmpty);
+  if (!loc) return Answer::Error(loc.error());
+  if (loc->kind == Location::Kind::kHost) return HostAnswer(*loc);
+  if (size <= 0) return Answer::Error(EINVAL);
+  if (!loc->inode->is_symlink()) return Answer::Error(path->empty() ? ENOENT : EINVAL);
+  const std::string& target = loc->inode->target;
+  size_t n = std::min<size_t>(target.size(), static_cast<size_t>(size));
+  if (!sc.memory.Write(buffer, target.data(), n)) return Answer::Error(EFAULT);
+  loc->inode->atime = tmpfs::Filesystem::Now();
+  return Answer::Return(static_cast<int64_t>(n));
+}
+
+}  // namespace ukcov::sentry::syscalls

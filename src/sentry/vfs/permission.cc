@@ -1,0 +1,40 @@
+#include "sentry/vfs/permission.h"
+
+#include <cerrno>
+
+namespace ukcov::sentry {
+
+int Permission(const tmpfs::Inode& inode, const Credentials& creds, int mask) {
+  mode_t mode = inode.mode;
+  mode_t bits;
+  if (creds.fsuid == inode.uid)
+    bits = (mode >> 6) & 7;
+  else if (creds.InGroup(inode.gid))
+    bits = (mode >> 3) & 7;
+  else
+    bits = mode & 7;
+  if ((mask & ~static_cast<int>(bits)) == 0) return 0;
+  if (inode.is_dir()) {
+    // DACs are overridable for directories.
+    if (!(mask & kMayWrite) && creds.Capable(CAP_DAC_READ_SEARCH)) return 0;
+    if (creds.Capable(CAP_DAC_OVERRIDE)) return 0;
+    return EACCES;
+  }
+  if (mask == kMayRead && creds.Capable(CAP_DAC_READ_SEARCH)) return 0;
+  // Execute is overridable only when some execute bit is set.
+  if ((!(mask & kMayExec) || (mode & 0111)) && creds.Capable(CAP_DAC_OVERRIDE)) return 0;
+  return EACCES;
+}
+
+bool OwnerOrCapable(const tmpfs::Inode& inode, const Credentials& creds) {
+  return creds.fsuid == inode.uid || creds.Capable(CAP_FOWNER);
+}
+
+int MayDelete(const tmpfs::Inode& dir, const tmpfs::Inode& victim, const Credentials& creds) {
+  if (int e = Permission(dir, creds, kMayWrite | kMayExec)) return e;
+  if ((dir.mode & S_ISVTX) && creds.fsuid != victim.uid && creds.fsuid != dir.uid && !creds.Capable(CAP_FOWNER))
+    return EPERM;
+  return 0;
+}
+
+}  // namespace ukcov::sentry

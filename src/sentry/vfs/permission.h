@@ -1,0 +1,20 @@
+// Linux's permission checks (fs/namei.c generic_permission, may_delete,
+// may_create; fs/attr.c) for the sentry's inodes. Instrumented.
+#pragma once
+
+#include "sentry/credentials.h"
+#include "sentry/fs/tmpfs/tmpfs.h"
+
+namespace ukcov::sentry {
+
+enum : int { kMayExec = 1, kMayWrite = 2, kMayRead = 4 };
+
+// 0 or EACCES.
+int Permission(const tmpfs::Inode& inode, const Credentials& creds, int mask);
+// Removing or renaming `victim` from `dir`: search+write on dir, the sticky
+// bit. 0, EACCES or EPERM.
+int MayDelete(const tmpfs::Inode& dir, const tmpfs::Inode& victim, const Credentials& creds);
+// The caller owns the inode or has CAP_FOWNER (chmod, utimes to a given time, ...).
+bool OwnerOrCapable(const tmpfs::Inode& inode, const Credentials& creds);
+
+}  // namespace ukcov::sentry

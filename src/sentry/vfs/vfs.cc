@@ -1,0 +1,356 @@
+#include "sentry/vfs/vfs.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <deque>
+
+#include "sentry/fd_table.h"
+#include "sentry/kernel.h"
+#include "sentry/vfs/permission.h"
+
+namespace ukcov::sentry {
+namespace {
+
+constexpr int kMaxSymlinks = 40;  // Linux's MAXSYMLINKS
+
+Result<std::string> ReadHostLink(const std::string& link) {
+  char buf[PATH_MAX];
+  ssize_t n = readlink(link.c_str(), buf, sizeof buf);
+  if (n < 0) return Errno{errno};
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+std::string Join(const std::string& dir, const std::string& name) { return dir == "/" ? "/" + name : dir + "/" + name; }
+
+std::string Dirname(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
+}
+
+// Splits a path into components, keeping empty ones out; notes a trailing
+// slash on the last.
+void Split(const std::string& path, std::deque<std::string>* out, bool* trailing) {
+  std::deque<std::string> parts;
+  size_t i = 0;
+  while (i <= path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    if (j > i) parts.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  *trailing = !path.empty() && path.back() == '/';
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) out->push_front(*it);
+}
+
+}  // namespace
+
+Result<void> Vfs::MountTmpfs(const std::string& path, const tmpfs::Options& options, std::string* error) {
+  char canonical[PATH_MAX];
+  if (realpath(path.c_str(), canonical) == nullptr) {
+    *error = "--tmpfs " + path + ": the mount point must be an existing directory";
+    return Errno{errno};
+  }
+  struct stat st;
+  if (stat(canonical, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    *error = "--tmpfs " + path + ": not a directory";
+    return Errno{ENOTDIR};
+  }
+  if (MountAt(canonical) != nullptr) {
+    *error = "--tmpfs " + path + ": mounted twice";
+    return Errno{EBUSY};
+  }
+  auto mount = std::make_unique<Mount>();
+  mount->path = canonical;
+  // An anonymous device number, as Linux gives tmpfs (major 0).
+  mount->fs = std::make_unique<tmpfs::Filesystem>(options, makedev(0, 0x7c00 + mounts_.size()));
+  mounts_.push_back(std::move(mount));
+  return {};
+}
+
+Mount* Vfs::MountAt(const std::string& canonical) const {
+  for (auto& m : mounts_)
+    if (m->path == canonical) return m.get();
+  return nullptr;
+}
+
+Mount* Vfs::MountOf(const tmpfs::Filesystem* fs) const {
+  for (auto& m : mounts_)
+    if (m->fs.get() == fs) return m.get();
+  return nullptr;
+}
+
+Mount* Vfs::FindByHostIno(ino_t host_ino, tmpfs::InodeRef* inode, bool* path_only) const {
+  for (auto& m : mounts_) {
+    if (tmpfs::InodeRef i = m->fs->FindByHostIno(host_ino, path_only)) {
+      *inode = std::move(i);
+      return m.get();
+    }
+  }
+  return nullptr;
+}
+
+Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials& creds, int dirfd,
+                              const std::string& path, unsigned flags) {
+  Location loc;
+  if (path.empty() && !(flags & kAllowEmpty)) return Errno{ENOENT};
+  if (path.size() >= PATH_MAX) return Errno{ENAMETOOLONG};
+
+  // Where the walk starts.
+  std::string host;          // the host phase's canonical prefix
+  Mount* mount = nullptr;    // non-null: the tmpfs phase
+  tmpfs::InodeRef dir;
+  if (path.empty() || path[0] != '/') {
+    if (dirfd == AT_FDCWD) {
+      Result<std::string> cwd = ReadHostLink("/proc/" + std::to_string(task.tid) + "/cwd");
+      if (!cwd) return Errno{ENOENT};
+      host = *cwd;
+    } else {
+      FileRef file = LookupFd(kernel, task, dirfd);
+      if (file.kind == FileRef::Kind::kBad) return Errno{EBADF};
+      if (file.kind == FileRef::Kind::kKcov) return Errno{ENOTDIR};
+      if (file.kind == FileRef::Kind::kTmpfs) {
+        mount = file.mount;
+        dir = file.inode;
+        if (!path.empty() && !dir->is_dir()) return Errno{ENOTDIR};
+      } else {
+        Result<std::string> target = ReadHostLink("/proc/" + std::to_string(task.tid) + "/fd/" + std::to_string(dirfd));
+        if (!target || target->empty() || (*target)[0] != '/') return Errno{ENOTDIR};
+        host = *target;
+      }
+    }
+    if (path.empty()) {  // AT_EMPTY_PATH: the dirfd itself
+      if (mount == nullptr) {
+        loc.host_path = host;
+        return loc;
+      }
+      loc.kind = Location::Kind::kTmpfs;
+      loc.mount = mount;
+      loc.inode = dir;
+      loc.last = Location::Last::kRoot;
+      return loc;
+    }
+  } else {
+    host = "/";
+  }
+  // The host's cwd may itself lie under a mount point (a guest cannot chdir
+  // into a tmpfs on the host, but the mount point directory is real).
+  if (mount == nullptr) {
+    for (auto& m : mounts_) {
+      if (host == m->path || host.compare(0, m->path.size() + 1, m->path + "/") == 0) {
+        // Only the mount point itself can be the host's cwd: below it the
+        // host directory is hidden by the mount and holds nothing of ours.
+        if (host == m->path) {
+          mount = m.get();
+          dir = m->fs->root();
+        }
+      }
+    }
+  }
+
+  // Fast path for the host's own files (the loader's libraries, ...): if the
+  // host resolves the path to somewhere outside every mount without "..",
+  // the walk could not have entered one.
+  if (mount == nullptr && path.find("..") == std::string::npos) {
+    std::string full = path[0] == '/' ? path : Join(host, path);
+    int fd = open(full.c_str(), O_PATH | O_CLOEXEC | ((flags & kFollowLast) ? 0 : O_NOFOLLOW));
+    if (fd >= 0) {
+      Result<std::string> canonical = ReadHostLink("/proc/self/fd/" + std::to_string(fd));
+      close(fd);
+      bool under_mount = !canonical;
+      for (auto& m : mounts_)
+        if (canonical && (*canonical == m->path || canonical->compare(0, m->path.size() + 1, m->path + "/") == 0))
+          under_mount = true;
+      if (!under_mount) {
+        loc.host_path = *canonical;
+        loc.trailing_slash = path.back() == '/';
+        return loc;
+      }
+    }
+  }
+
+  std::deque<std::string> parts;
+  bool trailing;
+  Split(path, &parts, &trailing);
+  loc.trailing_slash = trailing;
+  int symlinks = 0;
+  // A host path reached through names in the sentry's tree: the host's own
+  // walk of the guest's path could not get there. (Entering a mount and
+  // leaving by ".." at once is the same walk on the host.)
+  bool left_tmpfs = false;
+  bool named_in_tmpfs = false;
+
+  // The last component of the walk, if the path has none (e.g. "/").
+  if (parts.empty()) {
+    if (mount == nullptr) {
+      loc.host_path = host;
+      return loc;
+    }
+    loc.kind = Location::Kind::kTmpfs;
+    loc.mount = mount;
+    loc.inode = dir;
+    loc.last = Location::Last::kRoot;
+    return loc;
+  }
+
+  while (!parts.empty()) {
+    std::string part = std::move(parts.front());
+    parts.pop_front();
+    const bool last = parts.empty();
+    if (part.size() > NAME_MAX) return Errno{ENAMETOOLONG};
+
+    if (mount == nullptr) {  // ---- host phase ----
+      if (part == ".") {
+        if (last) loc.last = Location::Last::kDot;
+        continue;
+      }
+      if (part == "..") {
+        host = Dirname(host);
+        if (last) loc.last = Location::Last::kDotDot;
+        continue;
+      }
+      std::string next = Join(host, part);
+      if (Mount* m = MountAt(next)) {
+        if (flags & kNoXdev) return Errno{EXDEV};
+        mount = m;
+        dir = m->fs->root();
+        if (last) {
+          loc.kind = Location::Kind::kTmpfs;
+          loc.mount = mount;
+          loc.inode = dir;
+          loc.last = Location::Last::kRoot;
+          return loc;
+        }
+        continue;
+      }
+      const bool follow = !last || (flags & kFollowLast) || trailing;
+      struct stat st;
+      if (lstat(next.c_str(), &st) != 0) {
+        // Missing, or not searchable by the sentry: the host's business.
+        host = next;
+        for (auto& rest : parts) host = Join(host, rest);
+        loc.host_path = host;
+        loc.rerouted = left_tmpfs;
+        return loc;
+      }
+      if (S_ISLNK(st.st_mode) && follow) {
+        if (flags & kNoSymlinks) return Errno{ELOOP};
+        if (++symlinks > kMaxSymlinks) return Errno{ELOOP};
+        Result<std::string> target = ReadHostLink(next);
+        if (!target) return Errno{target.error()};
+        std::deque<std::string> spliced;
+        bool t;
+        Split(*target, &spliced, &t);
+        if (!target->empty() && (*target)[0] == '/') host = "/";
+        parts.insert(parts.begin(), spliced.begin(), spliced.end());
+        continue;
+      }
+      host = next;
+      if (!last && !S_ISDIR(st.st_mode)) {
+        for (auto& rest : parts) host = Join(host, rest);
+        loc.host_path = host;
+        loc.rerouted = left_tmpfs;
+        return loc;  // the host says ENOTDIR
+      }
+      continue;
+    }
+
+    // ---- tmpfs phase ----
+    if (!dir->is_dir()) return Errno{ENOTDIR};
+    if (int e = Permission(*dir, creds, kMayExec)) return Errno{e};
+    if (part == ".") {
+      if (last) {
+        loc.kind = Location::Kind::kTmpfs;
+        loc.mount = mount;
+        loc.inode = dir;
+        loc.last = Location::Last::kDot;
+        return loc;
+      }
+      continue;
+    }
+    if (part == "..") {
+      if (dir == mount->fs->root()) {  // out of the mount, to the mount point's parent
+        if (flags & kNoXdev) return Errno{EXDEV};
+        host = Dirname(mount->path);
+        mount = nullptr;
+        dir.reset();
+        left_tmpfs = left_tmpfs || named_in_tmpfs;
+        if (last) {
+          loc.host_path = host;
+          loc.rerouted = left_tmpfs;
+          loc.last = Location::Last::kDotDot;
+          return loc;
+        }
+        continue;
+      }
+      tmpfs::InodeRef parent = dir->parent.lock();
+      if (!parent) return Errno{ENOENT};
+      dir = parent;
+      if (last) {
+        loc.kind = Location::Kind::kTmpfs;
+        loc.mount = mount;
+        loc.inode = dir;
+        loc.last = Location::Last::kDotDot;
+        return loc;
+      }
+      continue;
+    }
+    named_in_tmpfs = true;
+    tmpfs::InodeRef child = mount->fs->Lookup(*dir, part);
+    const bool follow = !last || (flags & kFollowLast) || trailing;
+    if (child && child->is_symlink() && follow) {
+      if (flags & kNoSymlinks) return Errno{ELOOP};
+      if (++symlinks > kMaxSymlinks) return Errno{ELOOP};
+      child->atime = tmpfs::Filesystem::Now();
+      const std::string& target = child->target;
+      std::deque<std::string> spliced;
+      bool t;
+      Split(target, &spliced, &t);
+      if (target[0] == '/') {
+        if (flags & kNoXdev) return Errno{EXDEV};
+        host = "/";
+        mount = nullptr;
+        dir.reset();
+        left_tmpfs = true;
+      }
+      parts.insert(parts.begin(), spliced.begin(), spliced.end());
+      if (parts.empty()) {  // a link to "/" and nothing after
+        loc.host_path = "/";
+        loc.rerouted = true;
+        return loc;
+      }
+      continue;
+    }
+    if (last) {
+      loc.kind = Location::Kind::kTmpfs;
+      loc.mount = mount;
+      loc.parent = dir;
+      loc.name = part;
+      loc.inode = child;
+      if (!child && (flags & kMustExist)) return Errno{ENOENT};
+      return loc;
+    }
+    if (!child) return Errno{ENOENT};
+    if (!child->is_dir()) return Errno{ENOTDIR};
+    dir = child;
+  }
+  // The path ended in "." or ".." in the host phase, or a symlink's target
+  // ended there.
+  if (mount != nullptr) {
+    loc.kind = Location::Kind::kTmpfs;
+    loc.mount = mount;
+    loc.inode = dir;
+    if (loc.last == Location::Last::kNormal) loc.last = Location::Last::kRoot;
+    return loc;
+  }
+  loc.host_path = host;
+  loc.rerouted = left_tmpfs;
+  return loc;
+}
+
+}  // namespace ukcov::sentry

@@ -1,0 +1,363 @@
+/* tmpfs conformance: one line per case (return value, errno name, and what
+ * the case observed), run natively in a directory on a real tmpfs and under
+ * `ukcov run --tmpfs DIR`; tests/guest/run_conformance.sh compares the two
+ * outputs line by line. Usage: tmpfs_conformance DIR (DIR empty). */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char* errname(int e) {
+  switch (e) {
+#define E(x) case x: return #x;
+    E(EPERM) E(ENOENT) E(EBADF) E(EACCES) E(EFAULT) E(EBUSY) E(EEXIST) E(EXDEV) E(ENOTDIR) E(EISDIR) E(EINVAL)
+    E(EFBIG) E(ENOSPC) E(ESPIPE) E(EMLINK) E(ENAMETOOLONG) E(ENOTEMPTY) E(ELOOP) E(ENXIO) E(EOPNOTSUPP) E(ENODATA)
+#undef E
+    default: return "E?";
+  }
+}
+
+/* A case: its name, the call's result, and errno when it failed. */
+#define CASE(name, call)                                                          \
+  do {                                                                            \
+    errno = 0;                                                                    \
+    long r_ = (long)(call);                                                       \
+    printf("%-40s %ld %s\n", name, r_ < 0 ? -1L : r_, r_ < 0 ? errname(errno) : "-"); \
+  } while (0)
+#define SHOW(name, fmt, ...) printf("%-40s " fmt "\n", name, __VA_ARGS__)
+
+static int put(const char* path, const char* data) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) return -1;
+  ssize_t n = write(fd, data, strlen(data));
+  close(fd);
+  return (int)n;
+}
+
+static void show_file(const char* name, const char* path) {
+  char buf[256] = {0};
+  int fd = open(path, O_RDONLY);
+  ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+  if (fd >= 0) close(fd);
+  SHOW(name, "%zd [%s]", n, n > 0 ? buf : "");
+}
+
+static void show_stat(const char* name, const char* path, int follow) {
+  struct stat st;
+  int r = follow ? stat(path, &st) : lstat(path, &st);
+  if (r != 0) {
+    SHOW(name, "-1 %s", errname(errno));
+    return;
+  }
+  SHOW(name, "mode=%o nlink=%lu size=%lld", st.st_mode, (unsigned long)st.st_nlink, (long long)st.st_size);
+}
+
+/* Names in a directory, in getdents64 order. */
+static void show_dir(const char* name, const char* path) {
+  char out[1024] = "";
+  int fd = open(path, O_RDONLY | O_DIRECTORY);
+  if (fd < 0) {
+    SHOW(name, "-1 %s", errname(errno));
+    return;
+  }
+  char buf[4096];
+  long n;
+  while ((n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0) {
+    for (long off = 0; off < n;) {
+      struct dirent64* d = (struct dirent64*)(buf + off);
+      strncat(out, d->d_name, sizeof out - strlen(out) - 2);
+      strcat(out, d->d_type == DT_DIR ? "/ " : d->d_type == DT_LNK ? "@ " : " ");
+      off += d->d_reclen;
+    }
+  }
+  close(fd);
+  SHOW(name, "%s", out);
+}
+
+static void files(void) {
+  CASE("open missing", open("f", O_RDONLY));
+  CASE("creat new", creat("f", 0644) >= 0);
+  CASE("open O_EXCL existing", open("f", O_CREAT | O_EXCL | O_WRONLY, 0644));
+  CASE("open O_DIRECTORY on file", open("f", O_RDONLY | O_DIRECTORY));
+  CASE("open file with trailing slash", open("f/", O_RDONLY));
+  CASE("open O_CREAT trailing slash", open("g/", O_CREAT | O_WRONLY, 0644));
+  CASE("open O_CREAT on dir", open(".", O_CREAT | O_WRONLY, 0644));
+  CASE("open dir O_WRONLY", open(".", O_WRONLY));
+  CASE("open dir O_RDWR", open(".", O_RDWR));
+  CASE("open through a file", open("f/x", O_RDONLY));
+  CASE("open empty path", open("", O_RDONLY));
+  char longname[300];
+  memset(longname, 'n', 256);
+  longname[256] = 0;
+  CASE("open name of 256 bytes", open(longname, O_CREAT | O_WRONLY, 0644));
+  longname[255] = 0;
+  int lfd = open(longname, O_CREAT | O_WRONLY, 0644);
+  CASE("open name of 255 bytes", lfd >= 0);
+  close(lfd);
+  CASE("unlink name of 255 bytes", unlink(longname));
+  show_stat("stat new file", "f", 1);
+
+  int fd = open("f", O_RDWR);
+  CASE("write", write(fd, "hello world", 11));
+  CASE("lseek cur after write", lseek(fd, 0, SEEK_CUR));
+  CASE("read at EOF", read(fd, longname, 10));
+  CASE("lseek set 6", lseek(fd, 6, SEEK_SET));
+  char buf[64] = {0};
+  CASE("read 5", read(fd, buf, 5));
+  SHOW("read 5 data", "[%s]", buf);
+  CASE("lseek end -5", lseek(fd, -5, SEEK_END));
+  CASE("lseek negative", lseek(fd, -100, SEEK_SET));
+  CASE("lseek bad whence", lseek(fd, 0, 17));
+  CASE("pwrite at 20 (hole)", pwrite(fd, "xyz", 3, 20));
+  show_stat("stat after hole", "f", 1);
+  memset(buf, 'q', sizeof buf);
+  CASE("pread over hole", pread(fd, buf, 30, 0));
+  SHOW("pread hole bytes", "%d %d %d", buf[11], buf[19], buf[20]);
+  CASE("pread beyond EOF", pread(fd, buf, 10, 1000));
+  CASE("pread negative offset", pread(fd, buf, 10, -1));
+  CASE("write bad buffer", write(fd, (void*)8, 10));
+  CASE("read bad buffer", pread(fd, (void*)8, 10, 0));
+  char a[] = "AB", b[] = "CDE";
+  struct iovec iov[2] = {{a, 2}, {b, 3}};
+  CASE("pwritev", pwritev(fd, iov, 2, 2));
+  char c[3] = {0}, d[4] = {0};
+  struct iovec riov[2] = {{c, 2}, {d, 3}};
+  CASE("preadv", preadv(fd, riov, 2, 0));
+  SHOW("preadv data", "[%s][%s]", c, d);
+  CASE("readv iovcnt too big", readv(fd, riov, 1025));
+  CASE("lseek SEEK_DATA beyond EOF", lseek(fd, 100, SEEK_DATA));
+  CASE("ftruncate grow", ftruncate(fd, 100));
+  show_stat("stat after ftruncate", "f", 1);
+  CASE("ftruncate negative", ftruncate(fd, -1));
+  CASE("truncate shrink", truncate("f", 5));
+  show_file("contents after truncate", "f");
+  CASE("truncate dir", truncate(".", 0));
+  CASE("truncate missing", truncate("nope", 0));
+  close(fd);
+
+  int ro = open("f", O_RDONLY);
+  CASE("write on O_RDONLY", write(ro, "x", 1));
+  CASE("ftruncate on O_RDONLY", ftruncate(ro, 0));
+  close(ro);
+  int wo = open("f", O_WRONLY);
+  CASE("read on O_WRONLY", read(wo, buf, 1));
+  close(wo);
+  int ap = open("f", O_WRONLY | O_APPEND);
+  CASE("lseek 0 then append write", lseek(ap, 0, SEEK_SET) == 0 && write(ap, "++", 2) == 2);
+  CASE("offset after append", lseek(ap, 0, SEEK_CUR));
+  close(ap);
+  show_file("contents after append", "f");
+  int tr = open("f", O_RDWR | O_TRUNC);
+  show_stat("stat after O_TRUNC", "f", 1);
+  close(tr);
+  int dirfd = open(".", O_RDONLY | O_DIRECTORY);
+  CASE("read on dir", read(dirfd, buf, 1));
+  CASE("lseek dir SEEK_END", lseek(dirfd, 0, SEEK_END));
+  close(dirfd);
+  int cl = open("f", O_RDONLY | O_CLOEXEC);
+  CASE("O_CLOEXEC sets FD_CLOEXEC", fcntl(cl, F_GETFD));
+  CASE("F_GETFL access mode", fcntl(cl, F_GETFL) & O_ACCMODE);
+  close(cl);
+  CASE("unlink f", unlink("f"));
+}
+
+static void directories(void) {
+  CASE("mkdir d", mkdir("d", 0755));
+  CASE("mkdir d again", mkdir("d", 0755));
+  CASE("mkdir with trailing slash", mkdir("e/", 0700));
+  CASE("mkdir dot", mkdir(".", 0755));
+  CASE("mkdir under missing", mkdir("nope/x", 0755));
+  put("file", "data");
+  CASE("mkdir under file", mkdir("file/x", 0755));
+  CASE("mkdir d/sub", mkdir("d/sub", 0700));
+  show_stat("stat d", "d", 1);
+  show_stat("stat e", "e", 1);
+  CASE("rmdir non-empty", rmdir("d"));
+  CASE("rmdir file", rmdir("file"));
+  CASE("rmdir dot", rmdir("d/sub/."));
+  CASE("rmdir dotdot", rmdir("d/sub/.."));
+  CASE("rmdir missing", rmdir("nope"));
+  CASE("unlink dir", unlink("d"));
+  CASE("unlinkat AT_REMOVEDIR", unlinkat(AT_FDCWD, "e", AT_REMOVEDIR));
+  CASE("unlinkat bad flag", unlinkat(AT_FDCWD, "file", 0x1000));
+  CASE("rmdir d/sub", rmdir("d/sub"));
+  show_stat("stat d after rmdir", "d", 1);
+  put("d/one", "1");
+  put("d/two", "2");
+  CASE("mkdir d/three", mkdir("d/three", 0755));
+  show_dir("list d", "d");
+  /* getdents offsets stay valid while the directory changes. */
+  int fd = open("d", O_RDONLY | O_DIRECTORY);
+  char buf[64];  /* room for "." and ".." only */
+  long n = syscall(SYS_getdents64, fd, buf, 48);
+  SHOW("getdents small buffer", "%ld", n);
+  unlink("d/one");
+  put("d/four", "4");
+  char rest[1024] = "";
+  char big[4096];
+  while ((n = syscall(SYS_getdents64, fd, big, sizeof big)) > 0)
+    for (long off = 0; off < n;) {
+      struct dirent64* e = (struct dirent64*)(big + off);
+      strcat(rest, e->d_name);
+      strcat(rest, " ");
+      off += e->d_reclen;
+    }
+  SHOW("getdents rest after changes", "%s", rest);
+  CASE("getdents buffer too small", syscall(SYS_getdents64, fd, buf, 8) < 0 ? -1 : 0);
+  CASE("lseek dir rewind", lseek(fd, 0, SEEK_SET));
+  CASE("getdents bad buffer", syscall(SYS_getdents64, fd, (void*)8, 4096));
+  close(fd);
+  int f = open("file", O_RDONLY);
+  CASE("getdents on file", syscall(SYS_getdents64, f, big, sizeof big));
+  close(f);
+}
+
+static void names(void) {
+  put("n1", "first");
+  CASE("link n1 n2", link("n1", "n2"));
+  show_stat("stat n1 after link", "n1", 1);
+  CASE("link to existing", link("n1", "n2"));
+  CASE("link dir", link("d", "dlink"));
+  CASE("link missing", link("missing", "x"));
+  CASE("unlink n1", unlink("n1"));
+  show_stat("stat n2 after unlink n1", "n2", 1);
+  show_file("n2 contents", "n2");
+  /* Open, unlink, still readable. */
+  int fd = open("n2", O_RDONLY);
+  CASE("unlink open file", unlink("n2"));
+  char buf[16] = {0};
+  CASE("read unlinked file", read(fd, buf, sizeof buf - 1));
+  struct stat st;
+  fstat(fd, &st);
+  SHOW("fstat unlinked nlink", "%lu", (unsigned long)st.st_nlink);
+  close(fd);
+  CASE("symlink s -> d", symlink("d", "s"));
+  CASE("symlink to existing", symlink("x", "s"));
+  CASE("symlink empty target", symlink("", "empty"));
+  char target[64] = {0};
+  CASE("readlink s", readlink("s", target, sizeof target));
+  SHOW("readlink s data", "[%s]", target);
+  memset(target, 0, sizeof target);
+  CASE("readlink truncated", readlink("s", target, 1));
+  CASE("readlink on file", readlink("file", target, sizeof target));
+  CASE("readlink zero size", readlink("s", target, 0));
+  show_stat("lstat s", "s", 0);
+  show_stat("stat s", "s", 1);
+  show_file("read through symlink dir", "s/two");
+  CASE("symlink dangling", symlink("nowhere", "dangling"));
+  CASE("open dangling", open("dangling", O_RDONLY));
+  CASE("open O_CREAT through dangling", close(open("dangling", O_CREAT | O_WRONLY, 0644)));
+  show_stat("stat created through dangling", "nowhere", 1);
+  CASE("open O_NOFOLLOW on symlink", open("s", O_RDONLY | O_NOFOLLOW));
+  int p = open("s", O_PATH | O_NOFOLLOW);
+  CASE("O_PATH|O_NOFOLLOW on symlink", p >= 0);
+  CASE("read on O_PATH", read(p, buf, 1));
+  close(p);
+  CASE("symlink loop a", symlink("loop_b", "loop_a"));
+  CASE("symlink loop b", symlink("loop_a", "loop_b"));
+  CASE("open loop", open("loop_a", O_RDONLY));
+  CASE("stat through trailing slash on symlink to dir", stat("s/", &st));
+  CASE("unlink symlink", unlink("s"));
+  CASE("lstat d still there", lstat("d", &st));
+}
+
+static void renames(void) {
+  put("r1", "one");
+  put("r2", "two");
+  CASE("rename file over file", rename("r1", "r2"));
+  show_file("r2 after rename", "r2");
+  CASE("rename missing", rename("r1", "r3"));
+  mkdir("rd1", 0755);
+  mkdir("rd2", 0755);
+  mkdir("rd3", 0755);
+  put("rd3/x", "x");
+  CASE("rename dir over empty dir", rename("rd1", "rd2"));
+  CASE("rename dir over non-empty dir", rename("rd2", "rd3"));
+  CASE("rename file over dir", rename("r2", "rd3"));
+  CASE("rename dir over file", rename("rd3", "r2"));
+  CASE("rename dir into itself", rename("rd3", "rd3/sub"));
+  CASE("rename to same", rename("r2", "r2"));
+  CASE("rename dot", rename(".", "xx"));
+  put("r4", "four");
+  CASE("renameat2 NOREPLACE existing", syscall(SYS_renameat2, AT_FDCWD, "r4", AT_FDCWD, "r2", RENAME_NOREPLACE));
+  CASE("renameat2 EXCHANGE", syscall(SYS_renameat2, AT_FDCWD, "r4", AT_FDCWD, "r2", RENAME_EXCHANGE));
+  show_file("r2 after exchange", "r2");
+  show_file("r4 after exchange", "r4");
+  CASE("renameat2 EXCHANGE missing", syscall(SYS_renameat2, AT_FDCWD, "r4", AT_FDCWD, "nothere", RENAME_EXCHANGE));
+  CASE("renameat2 both flags", syscall(SYS_renameat2, AT_FDCWD, "r4", AT_FDCWD, "r2", RENAME_EXCHANGE | RENAME_NOREPLACE));
+  CASE("renameat2 bad flag", syscall(SYS_renameat2, AT_FDCWD, "r4", AT_FDCWD, "r2", 0x100));
+  CASE("rename file to dir/", rename("r4", "r5/"));
+  CASE("rename into subdir", rename("r4", "rd3/r4"));
+  show_dir("list rd3", "rd3");
+  show_stat("stat rd2 (moved) ", "rd2", 1);
+}
+
+static void attributes(void) {
+  put("m", "mode");
+  CASE("chmod 0600", chmod("m", 0600));
+  show_stat("stat after chmod", "m", 1);
+  CASE("chmod missing", chmod("missing", 0600));
+  int fd = open("m", O_RDONLY);
+  CASE("fchmod 0640", fchmod(fd, 0640));
+  close(fd);
+  show_stat("stat after fchmod", "m", 1);
+  CASE("access F_OK", access("m", F_OK));
+  CASE("access missing", access("missing", F_OK));
+  CASE("access bad mode", access("m", 8));
+  CASE("access X_OK on 0640 (root)", access("m", X_OK));
+  chmod("m", 0700);
+  CASE("access X_OK on 0700 (root)", access("m", X_OK));
+  CASE("faccessat2 bad flag", syscall(SYS_faccessat2, AT_FDCWD, "m", R_OK, 0x8000));
+  /* As an unprivileged user. */
+  mkdir("locked", 0755);
+  put("locked/f", "x");
+  chmod("locked/f", 0600);
+  mkdir("sticky", 01777);
+  put("sticky/root_file", "x");
+  chmod("sticky/root_file", 0666);
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0) _exit(1);
+    CASE("nobody: open 0600 root file", open("locked/f", O_RDONLY));
+    CASE("nobody: create in 0755 root dir", open("locked/g", O_CREAT | O_WRONLY, 0644));
+    CASE("nobody: mkdir in 0755 root dir", mkdir("locked/sub", 0755));
+    CASE("nobody: unlink in 0755 root dir", unlink("locked/f"));
+    CASE("nobody: access W_OK", access("locked/f", W_OK));
+    CASE("nobody: chmod root file", chmod("locked/f", 0777));
+    CASE("nobody: create in sticky dir", close(open("sticky/mine", O_CREAT | O_WRONLY, 0644)));
+    CASE("nobody: unlink other's file in sticky dir", unlink("sticky/root_file"));
+    CASE("nobody: write other's 0666 file", put("sticky/root_file", "y"));
+    CASE("nobody: unlink own file in sticky dir", unlink("sticky/mine"));
+    fflush(stdout);
+    _exit(0);
+  }
+  int status;
+  waitpid(pid, &status, 0);
+  SHOW("nobody child exit", "%d", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+int main(int argc, char** argv) {
+  if (argc != 2 || chdir(argv[1]) != 0) {
+    fprintf(stderr, "usage: %s EMPTY_TMPFS_DIR\n", argv[0]);
+    return 2;
+  }
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  umask(022);
+  files();
+  directories();
+  names();
+  renames();
+  attributes();
+  return 0;
+}
