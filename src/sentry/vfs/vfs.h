@@ -43,13 +43,12 @@ struct Location {
   bool trailing_slash = false;
 };
 
-enum ResolveFlags : unsigned {
-  kFollowLast = 1,    // follow a symlink in the last component
-  kMustExist = 2,     // ENOENT when the last component is missing
-  kAllowEmpty = 4,    // AT_EMPTY_PATH: "" is the dirfd itself
-  kNoSymlinks = 8,    // RESOLVE_NO_SYMLINKS
-  kNoXdev = 16,       // RESOLVE_NO_XDEV
-};
+// Flags of Vfs::Resolve.
+inline constexpr unsigned kFollowLast = 1;   // follow a symlink in the last component
+inline constexpr unsigned kMustExist = 2;    // ENOENT when the last component is missing
+inline constexpr unsigned kAllowEmpty = 4;   // AT_EMPTY_PATH: "" is the dirfd itself
+inline constexpr unsigned kNoSymlinks = 8;   // RESOLVE_NO_SYMLINKS
+inline constexpr unsigned kNoXdev = 16;      // RESOLVE_NO_XDEV
 
 class Vfs {
  public:
