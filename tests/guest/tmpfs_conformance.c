@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -347,6 +348,52 @@ static void attributes(void) {
   SHOW("nobody child exit", "%d", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
+static void mappings(void) {
+  put("mm", "0123456789");
+  int fd = open("mm", O_RDWR);
+  char* shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  CASE("mmap shared", shared != MAP_FAILED);
+  if (shared == MAP_FAILED) return;
+  SHOW("mapping sees file", "[%.10s]", shared);
+  CASE("pwrite after mmap", pwrite(fd, "AB", 2, 0));
+  SHOW("mapping sees write", "[%.10s]", shared);
+  memcpy(shared + 5, "xy", 2);
+  char buf[16] = {0};
+  CASE("pread sees mapping store", pread(fd, buf, 10, 0));
+  SHOW("pread data", "[%s]", buf);
+  char* private = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+  CASE("mmap private", private != MAP_FAILED);
+  private[0] = 'P';
+  memset(buf, 0, sizeof buf);
+  pread(fd, buf, 10, 0);
+  SHOW("private store stays private", "[%s] [%.10s]", buf, private);
+  munmap(private, 4096);
+  munmap(shared, 4096);
+  close(fd);
+  int ro = open("mm", O_RDONLY);
+  CASE("mmap shared writable on O_RDONLY", mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, ro, 0) == MAP_FAILED ? -1 : 0);
+  CASE("mmap private writable on O_RDONLY", mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, ro, 0) == MAP_FAILED ? -1 : 0);
+  close(ro);
+  int wo = open("mm", O_WRONLY);
+  CASE("mmap on O_WRONLY", mmap(NULL, 4096, PROT_READ, MAP_SHARED, wo, 0) == MAP_FAILED ? -1 : 0);
+  close(wo);
+  int d = open(".", O_RDONLY);
+  CASE("mmap a directory", mmap(NULL, 4096, PROT_READ, MAP_SHARED, d, 0) == MAP_FAILED ? -1 : 0);
+  close(d);
+  /* A file grown through ftruncate, written through the mapping, unlinked
+   * while mapped: the data stays until unmapped. */
+  int g = open("grow", O_RDWR | O_CREAT, 0644);
+  CASE("ftruncate for mapping", ftruncate(g, 8192));
+  char* m = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, g, 0);
+  close(g);
+  CASE("unlink mapped file", unlink("grow"));
+  if (m != MAP_FAILED) {
+    m[8000] = 'z';
+    SHOW("unlinked mapping still usable", "%c", m[8000]);
+    munmap(m, 8192);
+  }
+}
+
 int main(int argc, char** argv) {
   if (argc != 2 || chdir(argv[1]) != 0) {
     fprintf(stderr, "usage: %s EMPTY_TMPFS_DIR\n", argv[0]);
@@ -359,5 +406,6 @@ int main(int argc, char** argv) {
   names();
   renames();
   attributes();
+  mappings();
   return 0;
 }

@@ -8,6 +8,7 @@
 #include "sentry/fd_table.h"
 #include "sentry/fs/kcov/kcov_device.h"
 #include "sentry/syscalls/syscalls.h"
+#include "sentry/vfs/vfs.h"
 
 namespace ukcov::sentry::syscalls {
 
@@ -17,6 +18,14 @@ Answer Mmap(Kernel& kernel, Syscall& sc) {
   FileRef file = LookupFd(kernel, sc.task, sc.fd_arg(4));
   if (file.kind == FileRef::Kind::kBad) return Answer::Error(EBADF);
   if (file.kind == FileRef::Kind::kHost) return Answer::Continue();
+  if (file.kind == FileRef::Kind::kTmpfs) {
+    if (file.path_only) return Answer::Error(EBADF);
+    std::lock_guard lock(kernel.vfs().mu);
+    if (!file.inode->is_reg()) return Answer::Error(ENODEV);
+    // The host maps the guest's own struct file on the inode's memfd: its
+    // access-mode checks are Linux's, and the pages are the file's.
+    return Answer::Continue();
+  }
   if (length == 0) return Answer::Error(EINVAL);
   int mode = file.kcov->access_mode;
   if (mode == O_WRONLY) return Answer::Error(EACCES);
