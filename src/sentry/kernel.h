@@ -13,6 +13,7 @@
 
 #include "base/unique_fd.h"
 #include "sentry/credentials.h"
+#include "sentry/fs/tmpfs/tmpfs.h"
 #include "sentry/guest_memory.h"
 #include "ukcov/ukcov.hpp"
 
@@ -20,6 +21,7 @@ namespace ukcov::sentry {
 
 class KcovDevice;
 class Vfs;
+struct Mount;
 struct TaskState;
 
 // A guest process (thread group).
@@ -34,6 +36,10 @@ struct Process {
   // Bumped by umask(2), which changes every thread's umask: their cached
   // credentials are stale.
   std::atomic<uint64_t> creds_generation{0};
+  // The working directory when it is in one of the sentry's mounts (the
+  // host's stays where it was). Guarded by the VFS lock.
+  Mount* cwd_mount = nullptr;
+  std::shared_ptr<tmpfs::Inode> cwd_dir;
   // A non-leader thread that called execve, and the address space it had
   // then: if that is gone when the thread's tid disappears, the exec
   // succeeded and the thread lives on with the leader's tid.

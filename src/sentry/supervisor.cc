@@ -195,6 +195,15 @@ std::shared_ptr<TaskState> Supervisor::TaskFor(pid_t tid) {
   }
   state->process = process;
   process->live_threads.fetch_add(1, std::memory_order_acq_rel);
+  if (new_process) {
+    // A new process starts in its parent's working directory.
+    auto parent = processes_.find(ppid);
+    if (parent != processes_.end() && parent->second->cwd_dir) {
+      std::lock_guard vfs_lock(kernel_.vfs().mu);
+      process->cwd_mount = parent->second->cwd_mount;
+      process->cwd_dir = parent->second->cwd_dir;
+    }
+  }
   // The creator: the cloner of this process (a new thread) or of the parent
   // process (a new process); its common handle is inherited.
   std::shared_ptr<Process> creator_process = process;

@@ -22,7 +22,7 @@ static const char* errname(int e) {
   switch (e) {
 #define E(x) case x: return #x;
     E(EPERM) E(ENOENT) E(EBADF) E(EACCES) E(EFAULT) E(EBUSY) E(EEXIST) E(EXDEV) E(ENOTDIR) E(EISDIR) E(EINVAL)
-    E(EFBIG) E(ENOSPC) E(ESPIPE) E(EMLINK) E(ENAMETOOLONG) E(ENOTEMPTY) E(ELOOP) E(ENXIO) E(EOPNOTSUPP) E(ENODATA)
+    E(EFBIG) E(ENOSPC) E(ESPIPE) E(EMLINK) E(ENAMETOOLONG) E(ENOTEMPTY) E(ELOOP) E(ENXIO) E(EOPNOTSUPP) E(ENODATA) E(ERANGE)
 #undef E
     default: return "E?";
   }
@@ -394,12 +394,57 @@ static void mappings(void) {
   }
 }
 
+static char base[4096];
+
+/* getcwd, with the mount's own path shown as BASE (it differs between the
+ * native run and the sentry's). */
+static void show_cwd(const char* name) {
+  char cwd[4096];
+  if (getcwd(cwd, sizeof cwd) == NULL) {
+    SHOW(name, "-1 %s", errname(errno));
+    return;
+  }
+  size_t n = strlen(base);
+  SHOW(name, "%s%s", strncmp(cwd, base, n) == 0 ? "BASE" : "", strncmp(cwd, base, n) == 0 ? cwd + n : cwd);
+}
+
+static void working_directory(void) {
+  int base_fd = open(".", O_RDONLY | O_DIRECTORY);
+  mkdir("wd", 0755);
+  mkdir("wd/sub", 0755);
+  CASE("chdir wd/sub", chdir("wd/sub"));
+  show_cwd("getcwd in wd/sub");
+  CASE("create relative to cwd", put("here", "in sub"));
+  show_file("read via full relative path", "../sub/here");
+  show_stat("stat dotdot from cwd", "..", 1);
+  CASE("chdir to a file", chdir("here"));
+  CASE("chdir missing", chdir("nope"));
+  CASE("chdir ..", chdir(".."));
+  show_cwd("getcwd in wd");
+  show_dir("list cwd", ".");
+  int sub_fd = open("sub", O_RDONLY | O_DIRECTORY);
+  CASE("fchdir to sub", fchdir(sub_fd));
+  show_cwd("getcwd after fchdir");
+  CASE("openat dirfd relative", close(openat(sub_fd, "here", O_RDONLY)));
+  close(sub_fd);
+  CASE("unlink here", unlink("here"));
+  CASE("rmdir cwd via parent", rmdir("../sub"));
+  show_cwd("getcwd of removed dir");
+  CASE("create in removed cwd", open("x", O_CREAT | O_WRONLY, 0644));
+  char small[4];
+  CASE("fchdir back to base", fchdir(base_fd));
+  CASE("getcwd small buffer", getcwd(small, sizeof small) == NULL ? -1 : 0);
+  show_cwd("getcwd back at base");
+  close(base_fd);
+}
+
 int main(int argc, char** argv) {
   if (argc != 2 || chdir(argv[1]) != 0) {
     fprintf(stderr, "usage: %s EMPTY_TMPFS_DIR\n", argv[0]);
     return 2;
   }
   setvbuf(stdout, NULL, _IOLBF, 0);
+  if (getcwd(base, sizeof base) == NULL) return 2;
   umask(022);
   files();
   directories();
@@ -407,5 +452,6 @@ int main(int argc, char** argv) {
   renames();
   attributes();
   mappings();
+  working_directory();
   return 0;
 }

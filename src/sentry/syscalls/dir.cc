@@ -149,3 +149,80 @@ Answer Getdents(Kernel& kernel, Syscall& sc) {
 }
 
 }  // namespace ukcov::sentry::syscalls
+
+namespace ukcov::sentry::syscalls {
+namespace {
+
+// The path of a tmpfs directory as the guest sees it: the mount point, then
+// the names up from the mount's root. ENOENT once it has been removed.
+Result<std::string> PathOf(const Mount& mount, tmpfs::InodeRef dir) {
+  std::string path;
+  while (dir != mount.fs->root()) {
+    tmpfs::InodeRef parent = dir->parent.lock();
+    if (!parent || dir->nlink == 0) return Errno{ENOENT};
+    const std::string* name = nullptr;
+    for (const auto& [cookie, entry] : parent->entries)
+      if (entry.inode == dir) name = &entry.name;
+    if (name == nullptr) return Errno{ENOENT};
+    path = "/" + *name + path;
+    dir = parent;
+  }
+  return mount.path + path;
+}
+
+}  // namespace
+
+Answer Chdir(Kernel& kernel, Syscall& sc) {
+  Vfs& vfs = kernel.vfs();
+  if (vfs.empty()) return Answer::Continue();
+  Process& process = *sc.task.process;
+  if (sc.nr() == SYS_fchdir) {
+    FileRef file = LookupFd(kernel, sc.task, sc.fd_arg(0));
+    if (file.kind == FileRef::Kind::kBad) return Answer::Error(EBADF);
+    std::lock_guard lock(vfs.mu);
+    if (file.kind == FileRef::Kind::kKcov) return Answer::Error(ENOTDIR);
+    if (file.kind == FileRef::Kind::kHost) {
+      process.cwd_mount = nullptr;
+      process.cwd_dir.reset();
+      return Answer::Continue();
+    }
+    if (!file.inode->is_dir()) return Answer::Error(ENOTDIR);
+    if (int e = Permission(*file.inode, *kernel.CredentialsOf(sc.task), kMayExec)) return Answer::Error(e);
+    process.cwd_mount = file.mount;
+    process.cwd_dir = file.inode;
+    return Answer::Return(0);
+  }
+  Result<std::string> path = ReadPath(sc, sc.arg(0));
+  if (!path) return Answer::Error(path.error());
+  std::lock_guard lock(vfs.mu);
+  auto creds = kernel.CredentialsOf(sc.task);
+  Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, AT_FDCWD, *path, kMustExist | kFollowLast);
+  if (!loc) return Answer::Error(loc.error());
+  if (loc->kind == Location::Kind::kHost) {
+    if (loc->rerouted) return Answer::Error(EXDEV);
+    process.cwd_mount = nullptr;  // the host's chdir decides from here
+    process.cwd_dir.reset();
+    return Answer::Continue();
+  }
+  if (!loc->inode->is_dir()) return Answer::Error(ENOTDIR);
+  if (int e = Permission(*loc->inode, *creds, kMayExec)) return Answer::Error(e);
+  process.cwd_mount = loc->mount;
+  process.cwd_dir = loc->inode;
+  return Answer::Return(0);
+}
+
+Answer Getcwd(Kernel& kernel, Syscall& sc) {
+  Vfs& vfs = kernel.vfs();
+  if (vfs.empty()) return Answer::Continue();
+  std::lock_guard lock(vfs.mu);
+  Process& process = *sc.task.process;
+  if (!process.cwd_dir) return Answer::Continue();
+  Result<std::string> path = PathOf(*process.cwd_mount, process.cwd_dir);
+  if (!path) return Answer::Error(path.error());
+  const uint64_t size = sc.arg(1);
+  if (size < path->size() + 1) return Answer::Error(ERANGE);
+  if (!sc.memory.Write(sc.arg(0), path->c_str(), path->size() + 1)) return Answer::Error(EFAULT);
+  return Answer::Return(static_cast<int64_t>(path->size() + 1));
+}
+
+}  // namespace ukcov::sentry::syscalls

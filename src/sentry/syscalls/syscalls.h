@@ -22,6 +22,8 @@ Answer Execve(Kernel& kernel, Syscall& sc);   // execve, execveat               
 Answer Mkdir(Kernel& kernel, Syscall& sc);    // mkdir, mkdirat                 (dir.cc)
 Answer Rmdir(Kernel& kernel, Syscall& sc);    //                                (dir.cc)
 Answer Getdents(Kernel& kernel, Syscall& sc); // getdents, getdents64           (dir.cc)
+Answer Chdir(Kernel& kernel, Syscall& sc);    // chdir, fchdir                  (dir.cc)
+Answer Getcwd(Kernel& kernel, Syscall& sc);   //                                (dir.cc)
 Answer Unlink(Kernel& kernel, Syscall& sc);   // unlink, unlinkat               (namei.cc)
 Answer Rename(Kernel& kernel, Syscall& sc);   // rename, renameat, renameat2    (namei.cc)
 Answer Link(Kernel& kernel, Syscall& sc);     // link, linkat                   (namei.cc)

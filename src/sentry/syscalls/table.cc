@@ -52,6 +52,11 @@ Answer Kernel::Dispatch(Syscall& sc) {
       return Mkdir(*this, sc);
     case SYS_rmdir:
       return Rmdir(*this, sc);
+    case SYS_chdir:
+    case SYS_fchdir:
+      return Chdir(*this, sc);
+    case SYS_getcwd:
+      return Getcwd(*this, sc);
     case SYS_getdents:
     case SYS_getdents64:
       return Getdents(*this, sc);

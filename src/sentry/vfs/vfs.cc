@@ -106,7 +106,10 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
   Mount* mount = nullptr;    // non-null: the tmpfs phase
   tmpfs::InodeRef dir;
   if (path.empty() || path[0] != '/') {
-    if (dirfd == AT_FDCWD) {
+    if (dirfd == AT_FDCWD && task.process->cwd_dir) {
+      mount = task.process->cwd_mount;
+      dir = task.process->cwd_dir;
+    } else if (dirfd == AT_FDCWD) {
       Result<std::string> cwd = ReadHostLink("/proc/" + std::to_string(task.tid) + "/cwd");
       if (!cwd) return Errno{ENOENT};
       host = *cwd;
