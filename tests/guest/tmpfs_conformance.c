@@ -12,7 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <linux/falloc.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/time.h>
+#include <utime.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -394,6 +398,109 @@ static void mappings(void) {
   }
 }
 
+static void show_times(const char* name, const char* path) {
+  struct stat st;
+  if (lstat(path, &st) != 0) {
+    SHOW(name, "-1 %s", errname(errno));
+    return;
+  }
+  SHOW(name, "atime=%lld.%09ld mtime=%lld.%09ld", (long long)st.st_atim.tv_sec, st.st_atim.tv_nsec,
+       (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+}
+
+static void owners_times_space(void) {
+  put("own", "x");
+  chmod("own", 04755);
+  CASE("chown 1000:1000", chown("own", 1000, 1000));
+  show_stat("stat after chown (suid dropped)", "own", 1);
+  struct stat st;
+  stat("own", &st);
+  SHOW("owner after chown", "%u:%u", st.st_uid, st.st_gid);
+  CASE("chown -1:-1", chown("own", -1, -1));
+  CASE("chown missing", chown("missing", 0, 0));
+  symlink("own", "own_link");
+  CASE("lchown symlink", lchown("own_link", 7, 7));
+  lstat("own_link", &st);
+  SHOW("symlink owner", "%u:%u", st.st_uid, st.st_gid);
+  stat("own_link", &st);
+  SHOW("target owner unchanged", "%u:%u", st.st_uid, st.st_gid);
+  CASE("fchownat bad flag", fchownat(AT_FDCWD, "own", 0, 0, 0x2));
+  int fd = open("own", O_RDONLY);
+  CASE("fchown", fchown(fd, 2000, -1));
+  close(fd);
+  stat("own", &st);
+  SHOW("owner after fchown", "%u:%u", st.st_uid, st.st_gid);
+
+  put("tm", "times");
+  struct timespec ts[2] = {{1000000000, 111}, {1200000000, 222}};
+  CASE("utimensat explicit", utimensat(AT_FDCWD, "tm", ts, 0));
+  show_times("times after utimensat", "tm");
+  struct timespec omit[2] = {{0, UTIME_OMIT}, {5, 0}};
+  CASE("utimensat omit atime", utimensat(AT_FDCWD, "tm", omit, 0));
+  show_times("times after omit", "tm");
+  struct timespec bad[2] = {{0, 1000000000}, {0, 0}};
+  CASE("utimensat bad nsec", utimensat(AT_FDCWD, "tm", bad, 0));
+  CASE("utimensat bad flag", utimensat(AT_FDCWD, "tm", NULL, 0x1));
+  CASE("utimensat missing", utimensat(AT_FDCWD, "missing", NULL, 0));
+  struct timeval tv[2] = {{300, 5}, {400, 6}};
+  CASE("utimes", utimes("tm", tv));
+  show_times("times after utimes", "tm");
+  struct timeval badtv[2] = {{300, 1000000}, {400, 6}};
+  CASE("utimes bad usec", utimes("tm", badtv));
+  struct utimbuf ub = {500, 600};
+  CASE("utime", utime("tm", &ub));
+  show_times("times after utime", "tm");
+  int tfd = open("tm", O_RDONLY);
+  struct timespec fts[2] = {{700, 7}, {800, 8}};
+  CASE("futimens", futimens(tfd, fts));
+  close(tfd);
+  show_times("times after futimens", "tm");
+  CASE("lutimes on symlink", utimensat(AT_FDCWD, "own_link", ts, AT_SYMLINK_NOFOLLOW));
+  show_times("symlink times", "own_link");
+  chmod("tm", 0666);
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0) _exit(1);
+    CASE("nobody: utimensat NOW on 0666 file", utimensat(AT_FDCWD, "tm", NULL, 0));
+    CASE("nobody: utimensat explicit on other's file", utimensat(AT_FDCWD, "tm", ts, 0));
+    CASE("nobody: chown other's file", chown("tm", 65534, 65534));
+    fflush(stdout);
+    _exit(0);
+  }
+  int status;
+  waitpid(pid, &status, 0);
+
+  int f = open("fa", O_RDWR | O_CREAT, 0644);
+  CASE("fallocate 8192", fallocate(f, 0, 0, 8192));
+  show_stat("stat after fallocate", "fa", 1);
+  CASE("fallocate KEEP_SIZE beyond", fallocate(f, FALLOC_FL_KEEP_SIZE, 8192, 8192));
+  show_stat("stat after KEEP_SIZE", "fa", 1);
+  pwrite(f, "abcdefgh", 8, 4096);
+  CASE("fallocate PUNCH_HOLE", fallocate(f, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 4096, 4096));
+  char buf[8];
+  pread(f, buf, 8, 4096);
+  SHOW("punched bytes", "%d %d", buf[0], buf[7]);
+  CASE("fallocate PUNCH without KEEP_SIZE", fallocate(f, FALLOC_FL_PUNCH_HOLE, 0, 4096));
+  CASE("fallocate ZERO_RANGE", fallocate(f, FALLOC_FL_ZERO_RANGE, 0, 4096));
+  CASE("fallocate zero length", fallocate(f, 0, 0, 0));
+  CASE("fallocate negative offset", fallocate(f, 0, -1, 10));
+  CASE("SEEK_HOLE from 0", lseek(f, 0, SEEK_HOLE));
+  CASE("SEEK_DATA from the hole", lseek(f, 4096, SEEK_DATA));
+  close(f);
+  int r = open("fa", O_RDONLY);
+  CASE("fallocate on O_RDONLY", fallocate(r, 0, 0, 10));
+  close(r);
+
+  struct statfs sfs;
+  CASE("statfs", statfs(".", &sfs));
+  SHOW("statfs fields", "type=%lx bsize=%ld namelen=%ld", (long)sfs.f_type, (long)sfs.f_bsize, (long)sfs.f_namelen);
+  int sd = open(".", O_RDONLY);
+  CASE("fstatfs", fstatfs(sd, &sfs));
+  close(sd);
+  CASE("statfs missing", statfs("missing", &sfs));
+}
+
 static char base[4096];
 
 /* getcwd, with the mount's own path shown as BASE (it differs between the
@@ -452,6 +559,7 @@ int main(int argc, char** argv) {
   renames();
   attributes();
   mappings();
+  owners_times_space();
   working_directory();
   return 0;
 }

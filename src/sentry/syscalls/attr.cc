@@ -121,3 +121,153 @@ Answer CredentialsChange(Kernel&, Syscall& sc) {
 }
 
 }  // namespace ukcov::sentry::syscalls
+
+namespace ukcov::sentry::syscalls {
+namespace {
+
+// fs/open.c chown_common and fs/attr.c: who may change owner and group, and
+// what a change does to set-user-ID and set-group-ID.
+Answer ChangeOwner(tmpfs::Inode& inode, const Credentials& creds, uid_t uid, gid_t gid) {
+  const bool set_uid = uid != static_cast<uid_t>(-1), set_gid = gid != static_cast<gid_t>(-1);
+  if (set_uid && !(creds.fsuid == inode.uid && uid == inode.uid) && !creds.Capable(CAP_CHOWN))
+    return Answer::Error(EPERM);
+  if (set_gid && !(creds.fsuid == inode.uid && (gid == inode.gid || creds.InGroup(gid))) && !creds.Capable(CAP_CHOWN))
+    return Answer::Error(EPERM);
+  if (set_uid) inode.uid = uid;
+  if (set_gid) inode.gid = gid;
+  if (!inode.is_dir()) {
+    inode.mode &= ~S_ISUID;
+    if (inode.mode & S_IXGRP) inode.mode &= ~S_ISGID;
+  }
+  TouchChanged(inode);
+  return Answer::Return(0);
+}
+
+bool ValidTime(const timespec& t) { return t.tv_nsec == UTIME_NOW || t.tv_nsec == UTIME_OMIT || (t.tv_nsec >= 0 && t.tv_nsec < 1000000000); }
+
+// fs/utimes.c: NOW needs ownership or write permission; explicit times need
+// ownership (or CAP_FOWNER).
+Answer ChangeTimes(tmpfs::Inode& inode, const Credentials& creds, const timespec* times) {
+  timespec t[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
+  if (times != nullptr) {
+    t[0] = times[0];
+    t[1] = times[1];
+  }
+  if (t[0].tv_nsec == UTIME_OMIT && t[1].tv_nsec == UTIME_OMIT) return Answer::Return(0);
+  const bool only_now = (t[0].tv_nsec == UTIME_NOW || t[0].tv_nsec == UTIME_OMIT) &&
+                        (t[1].tv_nsec == UTIME_NOW || t[1].tv_nsec == UTIME_OMIT);
+  if (!OwnerOrCapable(inode, creds)) {
+    if (!only_now) return Answer::Error(EPERM);
+    if (int e = Permission(inode, creds, kMayWrite)) return Answer::Error(e);
+  }
+  const timespec now = tmpfs::Filesystem::Now();
+  if (t[0].tv_nsec != UTIME_OMIT) inode.atime = t[0].tv_nsec == UTIME_NOW ? now : t[0];
+  if (t[1].tv_nsec != UTIME_OMIT) inode.mtime = t[1].tv_nsec == UTIME_NOW ? now : t[1];
+  inode.ctime = now;
+  return Answer::Return(0);
+}
+
+}  // namespace
+
+Answer Chown(Kernel& kernel, Syscall& sc) {
+  Vfs& vfs = kernel.vfs();
+  if (vfs.empty()) return Answer::Continue();
+  if (sc.nr() == SYS_fchown) {
+    FileRef file = LookupFd(kernel, sc.task, sc.fd_arg(0));
+    if (file.kind == FileRef::Kind::kBad) return Answer::Error(EBADF);
+    if (file.kind != FileRef::Kind::kTmpfs) return Answer::Continue();
+    if (file.path_only) return Answer::Error(EBADF);
+    std::lock_guard lock(vfs.mu);
+    return ChangeOwner(*file.inode, *kernel.CredentialsOf(sc.task), static_cast<uid_t>(sc.arg(1)),
+                       static_cast<gid_t>(sc.arg(2)));
+  }
+  const bool at = sc.nr() == SYS_fchownat;
+  const int a = at ? 1 : 0;
+  const uint64_t flags = at ? sc.arg(4) : 0;
+  if (flags & ~static_cast<uint64_t>(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return Answer::Error(EINVAL);
+  Result<std::string> path = ReadPath(sc, sc.arg(a));
+  if (!path) return Answer::Error(path.error());
+  std::lock_guard lock(vfs.mu);
+  auto creds = kernel.CredentialsOf(sc.task);
+  const bool follow = sc.nr() == SYS_chown || (at && !(flags & AT_SYMLINK_NOFOLLOW));
+  unsigned rflags = kMustExist | (follow ? kFollowLast : 0u) | ((flags & AT_EMPTY_PATH) ? kAllowEmpty : 0u);
+  Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, at ? sc.fd_arg(0) : AT_FDCWD, *path, rflags);
+  if (!loc) return Answer::Error(loc.error());
+  if (loc->kind == Location::Kind::kHost) return HostAnswer(*loc);
+  if (loc->trailing_slash && !loc->inode->is_dir()) return Answer::Error(ENOTDIR);
+  return ChangeOwner(*loc->inode, *creds, static_cast<uid_t>(sc.arg(a + 1)), static_cast<gid_t>(sc.arg(a + 2)));
+}
+
+Answer Utimes(Kernel& kernel, Syscall& sc) {
+  Vfs& vfs = kernel.vfs();
+  if (vfs.empty()) return Answer::Continue();
+  // Normalise the four calls to (dirfd, path or none, times or none, flags).
+  int dirfd = AT_FDCWD;
+  uint64_t path_address = 0, times_address = 0, flags = 0;
+  timespec times[2];
+  bool have_times = false;
+  switch (sc.nr()) {
+    case SYS_utimensat:
+      dirfd = sc.fd_arg(0);
+      path_address = sc.arg(1);
+      times_address = sc.arg(2);
+      flags = sc.arg(3);
+      if (flags & ~static_cast<uint64_t>(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return Answer::Error(EINVAL);
+      if (times_address) {
+        if (!sc.memory.Read(times_address, times, sizeof times)) return Answer::Error(EFAULT);
+        if (!ValidTime(times[0]) || !ValidTime(times[1])) return Answer::Error(EINVAL);
+        have_times = true;
+      }
+      break;
+    case SYS_futimesat:
+    case SYS_utimes: {
+      const bool at = sc.nr() == SYS_futimesat;
+      if (at) dirfd = sc.fd_arg(0);
+      path_address = sc.arg(at ? 1 : 0);
+      times_address = sc.arg(at ? 2 : 1);
+      if (times_address) {
+        timeval tv[2];
+        if (!sc.memory.Read(times_address, tv, sizeof tv)) return Answer::Error(EFAULT);
+        for (int i = 0; i < 2; i++) {
+          if (tv[i].tv_usec < 0 || tv[i].tv_usec >= 1000000) return Answer::Error(EINVAL);
+          times[i] = {tv[i].tv_sec, tv[i].tv_usec * 1000};
+        }
+        have_times = true;
+      }
+      break;
+    }
+    default: {  // utime(path, struct utimbuf*)
+      path_address = sc.arg(0);
+      times_address = sc.arg(1);
+      if (times_address) {
+        int64_t ut[2];
+        if (!sc.memory.Read(times_address, ut, sizeof ut)) return Answer::Error(EFAULT);
+        times[0] = {ut[0], 0};
+        times[1] = {ut[1], 0};
+        have_times = true;
+      }
+      break;
+    }
+  }
+  auto creds = kernel.CredentialsOf(sc.task);
+  if (path_address == 0 && sc.nr() == SYS_utimensat) {  // futimens: the dirfd itself
+    if (dirfd == AT_FDCWD) return Answer::Error(EFAULT);
+    FileRef file = LookupFd(kernel, sc.task, dirfd);
+    if (file.kind == FileRef::Kind::kBad) return Answer::Error(EBADF);
+    if (file.kind != FileRef::Kind::kTmpfs) return Answer::Continue();
+    if (file.path_only) return Answer::Error(EBADF);
+    std::lock_guard lock(vfs.mu);
+    return ChangeTimes(*file.inode, *creds, have_times ? times : nullptr);
+  }
+  Result<std::string> path = ReadPath(sc, path_address);
+  if (!path) return Answer::Error(path.error());
+  std::lock_guard lock(vfs.mu);
+  unsigned rflags = kMustExist | ((flags & AT_SYMLINK_NOFOLLOW) ? 0u : kFollowLast) | ((flags & AT_EMPTY_PATH) ? kAllowEmpty : 0u);
+  Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, dirfd, *path, rflags);
+  if (!loc) return Answer::Error(loc.error());
+  if (loc->kind == Location::Kind::kHost) return HostAnswer(*loc);
+  if (loc->trailing_slash && !loc->inode->is_dir()) return Answer::Error(ENOTDIR);
+  return ChangeTimes(*loc->inode, *creds, have_times ? times : nullptr);
+}
+
+}  // namespace ukcov::sentry::syscalls

@@ -32,6 +32,10 @@ Answer Readlink(Kernel& kernel, Syscall& sc); // readlink, readlinkat           
 Answer Access(Kernel& kernel, Syscall& sc);   // access, faccessat, faccessat2  (attr.cc)
 Answer Chmod(Kernel& kernel, Syscall& sc);    // chmod, fchmod, fchmodat        (attr.cc)
 Answer Truncate(Kernel& kernel, Syscall& sc); // truncate, ftruncate            (attr.cc)
+Answer Chown(Kernel& kernel, Syscall& sc);    // chown, fchown, lchown, fchownat (attr.cc)
+Answer Utimes(Kernel& kernel, Syscall& sc);   // utimensat, futimesat, utimes, utime (attr.cc)
+Answer Statfs(Kernel& kernel, Syscall& sc);   // statfs, fstatfs                (statfs.cc)
+Answer Fallocate(Kernel& kernel, Syscall& sc);  //                              (tmpfs_io.cc)
 Answer CredentialsChange(Kernel& kernel, Syscall& sc);  // set*id, capset, umask (attr.cc)
 
 // rmdir's checks and removal, shared with unlinkat(AT_REMOVEDIR)   (dir.cc)

@@ -87,6 +87,21 @@ Answer Kernel::Dispatch(Syscall& sc) {
     case SYS_truncate:
     case SYS_ftruncate:
       return Truncate(*this, sc);
+    case SYS_chown:
+    case SYS_fchown:
+    case SYS_lchown:
+    case SYS_fchownat:
+      return Chown(*this, sc);
+    case SYS_utimensat:
+    case SYS_futimesat:
+    case SYS_utimes:
+    case SYS_utime:
+      return Utimes(*this, sc);
+    case SYS_statfs:
+    case SYS_fstatfs:
+      return Statfs(*this, sc);
+    case SYS_fallocate:
+      return Fallocate(*this, sc);
     case SYS_setuid:
     case SYS_setgid:
     case SYS_setreuid:

@@ -2,6 +2,7 @@
 // tmpfs file (mm/shmem.c shmem_file_read_iter, generic_perform_write,
 // shmem_file_llseek; fs/read_write.c for the checks before them).
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <linux/fs.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -156,6 +157,38 @@ Answer TmpfsFsync(Kernel& kernel, FileRef& file) {
   std::lock_guard lock(kernel.vfs().mu);
   if (file.path_only) return Answer::Error(EBADF);
   return Answer::Return(0);  // memory is the storage: nothing to flush
+}
+
+}  // namespace ukcov::sentry::syscalls
+
+namespace ukcov::sentry::syscalls {
+
+// fallocate(2) (fs/open.c vfs_fallocate, mm/shmem.c shmem_fallocate).
+Answer Fallocate(Kernel& kernel, Syscall& sc) {
+  FileRef file = LookupFd(kernel, sc.task, sc.fd_arg(0));
+  if (file.kind == FileRef::Kind::kBad) return Answer::Error(EBADF);
+  if (file.kind == FileRef::Kind::kHost) return Answer::Continue();
+  const int mode = static_cast<int>(sc.arg(1));
+  const int64_t offset = static_cast<int64_t>(sc.arg(2)), length = static_cast<int64_t>(sc.arg(3));
+  if (offset < 0 || length <= 0) return Answer::Error(EINVAL);
+  const int known = FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_ZERO_RANGE |
+                    FALLOC_FL_INSERT_RANGE | FALLOC_FL_UNSHARE_RANGE;
+  if (mode & ~known) return Answer::Error(EOPNOTSUPP);
+  if ((mode & FALLOC_FL_PUNCH_HOLE) && !(mode & FALLOC_FL_KEEP_SIZE)) return Answer::Error(EOPNOTSUPP);
+  if (file.kind == FileRef::Kind::kKcov) return Answer::Error(EOPNOTSUPP);
+  if (file.path_only) return Answer::Error(EBADF);
+  std::lock_guard lock(kernel.vfs().mu);
+  const int fl = fcntl(file.description.get(), F_GETFL);
+  if ((fl & O_ACCMODE) == O_RDONLY) return Answer::Error(EBADF);
+  if ((mode & FALLOC_FL_PUNCH_HOLE) && (fl & O_APPEND)) return Answer::Error(EPERM);
+  if (file.inode->is_dir()) return Answer::Error(EISDIR);
+  if (!file.inode->is_reg()) return Answer::Error(ENODEV);
+  if (static_cast<uint64_t>(offset) + static_cast<uint64_t>(length) > 0x7fffffffffffffffull) return Answer::Error(EFBIG);
+  if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)) return Answer::Error(EOPNOTSUPP);  // shmem's set
+  Result<void> r = file.mount->fs->Allocate(*file.inode, mode, static_cast<uint64_t>(offset), static_cast<uint64_t>(length));
+  if (!r) return Answer::Error(r.error());
+  TouchModified(*file.inode);
+  return Answer::Return(0);
 }
 
 }  // namespace ukcov::sentry::syscalls
