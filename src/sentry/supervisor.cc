@@ -102,6 +102,8 @@ void Supervisor::Stop() {
   }
   for (auto& [_, task] : left) kernel_.ExitTask(std::move(task));
   kernel_.kcov().ReleaseClosed();
+  std::lock_guard vfs_lock(kernel_.vfs().mu);
+  for (auto& mount : kernel_.vfs().mounts()) mount->fs->DrainReleases();
 }
 
 size_t Supervisor::live_tasks() {
@@ -495,6 +497,12 @@ int Run(const RunOptions& options) {
       std::fprintf(stderr, "ukcov run: leaked %llu tasks, %llu instances, %llu remote handles\n",
                    static_cast<unsigned long long>(stats.tasks), static_cast<unsigned long long>(stats.instances),
                    static_cast<unsigned long long>(stats.handles));
+      return 125;
+    }
+    std::string problems;
+    for (auto& mount : kernel.vfs().mounts()) mount->fs->Check(&problems);
+    if (!problems.empty()) {
+      std::fprintf(stderr, "ukcov run: tmpfs invariants broken:\n%s", problems.c_str());
       return 125;
     }
   }

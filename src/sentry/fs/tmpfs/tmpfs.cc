@@ -396,6 +396,39 @@ void Filesystem::Forget(const InodeRef& inode) {
   if (used_inodes_ > 0) used_inodes_--;
 }
 
+void Filesystem::Check(std::string* problems) const {
+  std::unordered_map<const Inode*, uint32_t> names;
+  uint64_t dirs = 0;
+  std::vector<const Inode*> stack{root_.get()};
+  while (!stack.empty()) {
+    const Inode* dir = stack.back();
+    stack.pop_back();
+    dirs++;
+    uint32_t subdirs = 0;
+    if (dir->entries.size() != dir->cookies.size()) *problems += "directory " + std::to_string(dir->ino) + ": index out of step\n";
+    for (const auto& [cookie, entry] : dir->entries) {
+      const Inode* child = entry.inode.get();
+      if (child->is_dir()) {
+        subdirs++;
+        if (child->parent.lock().get() != dir) *problems += "directory " + std::to_string(child->ino) + ": wrong parent\n";
+        stack.push_back(child);
+      } else {
+        names[child]++;
+      }
+    }
+    if (dir->nlink != 2 + subdirs)
+      *problems += "directory " + std::to_string(dir->ino) + ": nlink " + std::to_string(dir->nlink) + ", " +
+                   std::to_string(subdirs) + " subdirectories\n";
+  }
+  for (const auto& [inode, count] : names)
+    if (inode->nlink != count)
+      *problems += "inode " + std::to_string(inode->ino) + ": nlink " + std::to_string(inode->nlink) + ", " +
+                   std::to_string(count) + " names\n";
+  if (dirs + names.size() > used_inodes_)
+    *problems += "more inodes in the tree (" + std::to_string(dirs + names.size()) + ") than accounted (" +
+                 std::to_string(used_inodes_) + ")\n";
+}
+
 StatFs Filesystem::statfs() const {
   StatFs s;
   s.blocks = max_blocks_;

@@ -131,6 +131,9 @@ class Filesystem {
   void DrainReleases();
 
   StatFs statfs() const;
+  // The tree's invariants (parents, link counts, inode accounting); one
+  // line per violation in *problems. For tests, after the guest is gone.
+  void Check(std::string* problems) const;
   uint64_t used_inodes() const { return used_inodes_; }
   uint64_t max_inodes() const { return max_inodes_; }
 
