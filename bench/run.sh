@@ -40,3 +40,23 @@ for mode in off pc cmp; do
   done
 done
 python3 bench/report_sentry.py "$out"
+
+# The tmpfs (issue 4): the same workloads on the host's tmpfs natively and
+# on the sentry's, kcov off and on.
+native_dir=$(mktemp -d /dev/shm/ukcov-bench.XXXXXX)
+mount_dir=$(mktemp -d /dev/shm/ukcov-bench.XXXXXX)
+trap 'rm -rf "$native_dir" "$mount_dir"' EXIT
+"$bin/bench_tmpfs_guest" "$native_dir" >"$out/tmpfs_native.txt"
+"$bin/ukcov" run --tmpfs "$mount_dir" -- "$bin/bench_tmpfs_guest" "$mount_dir" >"$out/tmpfs_ukcov.txt"
+"$bin/ukcov" run --tmpfs "$mount_dir" -- "$bin/bench_tmpfs_guest" "$mount_dir" kcov >"$out/tmpfs_ukcov_kcov.txt"
+# Everything on one CPU: every wake-up is local (see docs/performance.md).
+taskset -c 0 "$bin/bench_tmpfs_guest" "$native_dir" >"$out/tmpfs_native_cpu0.txt"
+taskset -c 0 "$bin/ukcov" run --tmpfs "$mount_dir" -- "$bin/bench_tmpfs_guest" "$mount_dir" >"$out/tmpfs_ukcov_cpu0.txt"
+# Instructions of the metadata calls (valgrind does not know pidfd_getfd,
+# which the fd-taking calls need: those are timed only).
+for calls in 200 400; do
+  valgrind --tool=callgrind --callgrind-out-file="$out/cg.tmpfs_meta.$calls" \
+    "$bin/bench_tmpfs_dispatch" meta "$calls" >/dev/null 2>&1
+done
+callgrind_annotate --inclusive=no "$out/cg.tmpfs_meta.400" 2>/dev/null | grep -E '^ *[0-9,]+ \(' | head -12 >"$out/tmpfs_profile.txt"
+python3 bench/report_tmpfs.py "$out"

@@ -40,6 +40,10 @@ struct Process {
   // host's stays where it was). Guarded by the VFS lock.
   Mount* cwd_mount = nullptr;
   std::shared_ptr<tmpfs::Inode> cwd_dir;
+  // Otherwise the host's, as last read from /proc (chdir and fchdir are
+  // trapped while a tmpfs is mounted and make it stale).
+  std::string host_cwd;
+  bool host_cwd_valid = false;
   // A non-leader thread that called execve, and the address space it had
   // then: if that is gone when the thread's tid disappears, the exec
   // succeeded and the thread lives on with the leader's tid.

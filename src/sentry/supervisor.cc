@@ -30,7 +30,6 @@ namespace {
 
 constexpr uint64_t kStopTag = ~0ull;
 constexpr uint64_t kKcovTag = ~0ull - 1;
-constexpr uint64_t kMountTagBase = ~0ull - 2;  // minus the mount's index: its releases
 
 // Tgid and PPid of a thread, from /proc; 0 when it is gone.
 void ReadIds(pid_t tid, pid_t* tgid, pid_t* ppid) {
@@ -65,11 +64,7 @@ Supervisor::Supervisor(Kernel& kernel, Listener& listener)
   epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, stop_event_.get(), &ev);
   ev.data.u64 = kKcovTag;
   epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, kernel_.kcov().inotify_fd(), &ev);
-  const auto& mounts = kernel_.vfs().mounts();
-  for (size_t i = 0; i < mounts.size(); i++) {
-    ev.data.u64 = kMountTagBase - i;
-    epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, mounts[i]->fs->inotify_fd(), &ev);
-  }
+
 }
 
 Supervisor::~Supervisor() { Stop(); }
@@ -250,11 +245,7 @@ bool Supervisor::ProcessEvents(const epoll_event* events, int n) {
       kernel_.kcov().ReleaseClosed();
       continue;
     }
-    if (tag <= kMountTagBase && tag > kMountTagBase - kernel_.vfs().mounts().size()) {
-      std::lock_guard lock(kernel_.vfs().mu);
-      kernel_.vfs().mounts()[kMountTagBase - tag]->fs->DrainReleases();
-      continue;
-    }
+
     TaskExited(static_cast<pid_t>(tag & 0xffffffff), static_cast<int>(tag >> 32));
   }
   return go_on;

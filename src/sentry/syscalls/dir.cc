@@ -184,6 +184,7 @@ Answer Chdir(Kernel& kernel, Syscall& sc) {
     if (file.kind == FileRef::Kind::kHost) {
       process.cwd_mount = nullptr;
       process.cwd_dir.reset();
+      process.host_cwd_valid = false;
       return Answer::Continue();
     }
     if (!file.inode->is_dir()) return Answer::Error(ENOTDIR);
@@ -202,6 +203,7 @@ Answer Chdir(Kernel& kernel, Syscall& sc) {
     if (loc->rerouted) return Answer::Error(EXDEV);
     process.cwd_mount = nullptr;  // the host's chdir decides from here
     process.cwd_dir.reset();
+    process.host_cwd_valid = false;
     return Answer::Continue();
   }
   if (!loc->inode->is_dir()) return Answer::Error(ENOTDIR);

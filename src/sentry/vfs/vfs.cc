@@ -110,9 +110,14 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
       mount = task.process->cwd_mount;
       dir = task.process->cwd_dir;
     } else if (dirfd == AT_FDCWD) {
-      Result<std::string> cwd = ReadHostLink("/proc/" + std::to_string(task.tid) + "/cwd");
-      if (!cwd) return Errno{ENOENT};
-      host = *cwd;
+      Process& process = *task.process;
+      if (!process.host_cwd_valid) {
+        Result<std::string> cwd = ReadHostLink("/proc/" + std::to_string(task.tid) + "/cwd");
+        if (!cwd) return Errno{ENOENT};
+        process.host_cwd = *cwd;
+        process.host_cwd_valid = true;
+      }
+      host = process.host_cwd;
     } else {
       FileRef file = LookupFd(kernel, task, dirfd);
       if (file.kind == FileRef::Kind::kBad) return Errno{EBADF};

@@ -113,6 +113,7 @@ InodeRef Filesystem::Lookup(const Inode& dir, const std::string& name) const {
 }
 
 Result<InodeRef> Filesystem::NewInode(mode_t mode, const Credentials& creds, const Inode* dir) {
+  if (used_inodes_ >= max_inodes_) DrainReleases();  // released files may make room
   if (used_inodes_ >= max_inodes_) return Errno{ENOSPC};
   auto inode = std::make_shared<Inode>();
   inode->ino = next_ino_++;
@@ -156,6 +157,7 @@ void Filesystem::Link(const InodeRef& dir, const std::string& name, const InodeR
 }
 
 void Filesystem::Unlink(Inode& dir, const std::string& name) {
+  DrainReleases();  // so that a file whose descriptions are gone goes now
   auto c = dir.cookies.find(name);
   if (c == dir.cookies.end()) return;
   InodeRef inode = std::move(dir.entries.at(c->second).inode);
@@ -221,6 +223,12 @@ Result<size_t> Filesystem::Read(Inode& inode, uint64_t offset, void* buf, size_t
 Result<size_t> Filesystem::Write(Inode& inode, uint64_t offset, const void* buf, size_t n) {
   if (offset >= kMaxFileSize) return Errno{EFBIG};
   if (n > kMaxFileSize - offset) n = kMaxFileSize - offset;
+  if (max_blocks_ == 0) {  // no size limit: no block accounting to keep
+    ssize_t r = pwrite(inode.memfd.get(), buf, n, static_cast<off_t>(offset));
+    if (r < 0) return Errno{errno == ENOSPC || errno == ENOMEM ? ENOSPC : EIO};
+    if (offset + static_cast<uint64_t>(r) > inode.size) inode.size = offset + static_cast<uint64_t>(r);
+    return static_cast<size_t>(r);
+  }
   struct stat before;
   fstat(inode.memfd.get(), &before);
   size_t done = 0;
@@ -302,7 +310,7 @@ Result<UniqueFd> Filesystem::OpenDescription(const InodeRef& inode, int flags) {
     if (!file) return Errno{errno == EMFILE || errno == ENFILE ? errno : ENOMEM};
     int watch = inotify_add_watch(inotify_.get(), self, IN_CLOSE_WRITE | IN_CLOSE_NOWRITE);
     if (watch >= 0) by_watch_[watch] = st.st_ino;
-    path_tokens_[st.st_ino] = {inode, std::move(token)};
+    path_tokens_[st.st_ino] = {inode, std::move(token), watch};
     inode->opens++;
     return file;
   }
@@ -321,6 +329,7 @@ Result<UniqueFd> Filesystem::OpenDescription(const InodeRef& inode, int flags) {
   if (!by_host_ino_.count(inode->host_ino)) {
     int watch = inotify_add_watch(inotify_.get(), self, IN_CLOSE_WRITE | IN_CLOSE_NOWRITE);
     if (watch >= 0) by_watch_[watch] = inode->host_ino;
+    inode->watch = watch;
     by_host_ino_[inode->host_ino] = inode;
   }
   inode->opens++;
@@ -334,19 +343,16 @@ InodeRef Filesystem::FindByHostIno(ino_t host_ino, bool* path_only) const {
   auto token = path_tokens_.find(host_ino);
   if (token == path_tokens_.end()) return nullptr;
   *path_only = true;
-  return token->second.first;
+  return token->second.inode;
 }
 
 void Filesystem::Released(ino_t host_ino) {
   if (auto token = path_tokens_.find(host_ino); token != path_tokens_.end()) {
     // An O_PATH description's token: exactly one description, now gone.
-    InodeRef inode = std::move(token->second.first);
-    for (auto w = by_watch_.begin(); w != by_watch_.end(); ++w) {
-      if (w->second == host_ino) {
-        inotify_rm_watch(inotify_.get(), w->first);
-        by_watch_.erase(w);
-        break;
-      }
+    InodeRef inode = std::move(token->second.inode);
+    if (token->second.watch >= 0) {
+      inotify_rm_watch(inotify_.get(), token->second.watch);
+      by_watch_.erase(token->second.watch);
     }
     path_tokens_.erase(token);
     if (inode->opens > 0) inode->opens--;
@@ -378,12 +384,10 @@ void Filesystem::DrainReleases() {
 void Filesystem::Forget(const InodeRef& inode) {
   if (inode->host_ino != 0) {
     by_host_ino_.erase(inode->host_ino);
-    for (auto it = by_watch_.begin(); it != by_watch_.end(); ++it) {
-      if (it->second == inode->host_ino) {
-        inotify_rm_watch(inotify_.get(), it->first);
-        by_watch_.erase(it);
-        break;
-      }
+    if (inode->watch >= 0) {
+      inotify_rm_watch(inotify_.get(), inode->watch);
+      by_watch_.erase(inode->watch);
+      inode->watch = -1;
     }
   }
   if (inode->memfd) {
@@ -429,7 +433,8 @@ void Filesystem::Check(std::string* problems) const {
                  std::to_string(used_inodes_) + ")\n";
 }
 
-StatFs Filesystem::statfs() const {
+StatFs Filesystem::statfs() {
+  DrainReleases();
   StatFs s;
   s.blocks = max_blocks_;
   s.bfree = max_blocks_ > used_blocks_ ? max_blocks_ - used_blocks_ : 0;

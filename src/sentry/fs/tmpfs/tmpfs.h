@@ -59,6 +59,7 @@ class Inode {
   // Identity for the guest's fds; a regular file's data.
   UniqueFd memfd;
   ino_t host_ino = 0;
+  int watch = -1;  // the inotify watch on the memfd, once opened by the guest
   // Open file descriptions the guest may still hold (installs minus
   // releases seen; an over-estimate when releases coalesce).
   uint64_t opens = 0;
@@ -127,10 +128,12 @@ class Filesystem {
   InodeRef FindByHostIno(ino_t host_ino, bool* path_only) const;
   // A description of `host_ino` was released (an inotify IN_CLOSE).
   void Released(ino_t host_ino);
-  int inotify_fd() const { return inotify_.get(); }
+  // Reads the releases the host reported. Called by the operations whose
+  // outcome they can change (unlink, the inode limit, statfs), not by a
+  // thread of its own: a wake-up per close would cost more than the close.
   void DrainReleases();
 
-  StatFs statfs() const;
+  StatFs statfs();
   // The tree's invariants (parents, link counts, inode accounting); one
   // line per violation in *problems. For tests, after the guest is gone.
   void Check(std::string* problems) const;
@@ -154,7 +157,12 @@ class Filesystem {
   InodeRef root_;
   UniqueFd inotify_;
   std::unordered_map<ino_t, InodeRef> by_host_ino_;
-  std::unordered_map<ino_t, std::pair<InodeRef, UniqueFd>> path_tokens_;  // an O_PATH description each
+  struct PathToken {
+    InodeRef inode;
+    UniqueFd token;
+    int watch;
+  };
+  std::unordered_map<ino_t, PathToken> path_tokens_;  // an O_PATH description each
   std::unordered_map<int, ino_t> by_watch_;
 };
 
