@@ -21,7 +21,8 @@ const std::vector<int>& VfsSyscalls() {
       SYS_unlinkat, SYS_rename, SYS_renameat, SYS_renameat2, SYS_link, SYS_linkat, SYS_symlink, SYS_symlinkat,
       SYS_readlink, SYS_readlinkat, SYS_access, SYS_faccessat, SYS_faccessat2, SYS_chmod, SYS_fchmod,
       SYS_fchmodat, SYS_truncate, SYS_ftruncate, SYS_chown, SYS_fchown, SYS_lchown, SYS_fchownat,
-      SYS_utimensat, SYS_futimesat, SYS_utimes, SYS_utime, SYS_statfs, SYS_fstatfs, SYS_fallocate, SYS_setuid, SYS_setgid, SYS_setreuid, SYS_setregid,
+      SYS_utimensat, SYS_futimesat, SYS_utimes, SYS_utime, SYS_statfs, SYS_fstatfs, SYS_fallocate, SYS_fcntl,
+      SYS_flock, SYS_setuid, SYS_setgid, SYS_setreuid, SYS_setregid,
       SYS_setresuid, SYS_setresgid, SYS_setfsuid, SYS_setfsgid, SYS_setgroups, SYS_capset, SYS_umask,
   };
   return list;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <linux/falloc.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/time.h>
@@ -26,7 +27,7 @@ static const char* errname(int e) {
   switch (e) {
 #define E(x) case x: return #x;
     E(EPERM) E(ENOENT) E(EBADF) E(EACCES) E(EFAULT) E(EBUSY) E(EEXIST) E(EXDEV) E(ENOTDIR) E(EISDIR) E(EINVAL)
-    E(EFBIG) E(ENOSPC) E(ESPIPE) E(EMLINK) E(ENAMETOOLONG) E(ENOTEMPTY) E(ELOOP) E(ENXIO) E(EOPNOTSUPP) E(ENODATA) E(ERANGE)
+    E(EFBIG) E(ENOSPC) E(ESPIPE) E(EMLINK) E(ENAMETOOLONG) E(ENOTEMPTY) E(ELOOP) E(ENXIO) E(EOPNOTSUPP) E(ENODATA) E(ERANGE) E(EAGAIN) E(E2BIG)
 #undef E
     default: return "E?";
   }
@@ -501,6 +502,61 @@ static void owners_times_space(void) {
   CASE("statfs missing", statfs("missing", &sfs));
 }
 
+static void tmpfiles_and_locks(void) {
+  int t = open(".", O_TMPFILE | O_RDWR, 0600);
+  CASE("O_TMPFILE", t >= 0);
+  CASE("write O_TMPFILE", write(t, "tmp", 3));
+  struct stat st;
+  fstat(t, &st);
+  SHOW("O_TMPFILE nlink and size", "%lu %lld", (unsigned long)st.st_nlink, (long long)st.st_size);
+  CASE("linkat AT_EMPTY_PATH", linkat(t, "", AT_FDCWD, "named_tmp", AT_EMPTY_PATH));
+  show_file("linked tmpfile", "named_tmp");
+  fstat(t, &st);
+  SHOW("nlink after linkat", "%lu", (unsigned long)st.st_nlink);
+  close(t);
+  int x = open(".", O_TMPFILE | O_RDWR | O_EXCL, 0600);
+  CASE("linkat O_TMPFILE|O_EXCL", linkat(x, "", AT_FDCWD, "never", AT_EMPTY_PATH));
+  close(x);
+  CASE("O_TMPFILE read-only", open(".", O_TMPFILE | O_RDONLY, 0600));
+  CASE("O_TMPFILE on a file", open("named_tmp", O_TMPFILE | O_RDWR, 0600));
+  CASE("O_TMPFILE missing dir", open("nodir", O_TMPFILE | O_RDWR, 0600));
+
+  int d = open(".", O_RDONLY | O_DIRECTORY);
+  CASE("F_GETFL on a directory", fcntl(d, F_GETFL));
+  close(d);
+  int p = open("named_tmp", O_PATH);
+  CASE("F_GETFL on O_PATH", fcntl(p, F_GETFL));
+  CASE("F_SETFL on O_PATH", fcntl(p, F_SETFL, O_NONBLOCK));
+  CASE("flock on O_PATH", flock(p, LOCK_EX));
+  CASE("fstat on O_PATH", fstat(p, &st));
+  close(p);
+  int a = open("named_tmp", O_RDWR);
+  CASE("F_SETFL O_APPEND", fcntl(a, F_SETFL, O_APPEND | O_NONBLOCK));
+  CASE("F_GETFL after F_SETFL", fcntl(a, F_GETFL));
+  struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 10};
+  CASE("F_SETLK write lock", fcntl(a, F_SETLK, &fl));
+  CASE("flock LOCK_EX", flock(a, LOCK_EX));
+  int b = open("named_tmp", O_RDWR);
+  CASE("flock second description LOCK_NB", flock(b, LOCK_EX | LOCK_NB));
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    struct flock want = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 5, .l_len = 1};
+    CASE("child: F_SETLK conflicting", fcntl(b, F_SETLK, &want));
+    struct flock probe = {.l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+    CASE("child: F_GETLK", fcntl(b, F_GETLK, &probe));
+    SHOW("child: F_GETLK type and range", "%d %lld %lld", probe.l_type, (long long)probe.l_start, (long long)probe.l_len);
+    struct flock free_range = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 20, .l_len = 5};
+    CASE("child: F_SETLK free range", fcntl(b, F_SETLK, &free_range));
+    fflush(stdout);
+    _exit(0);
+  }
+  int status;
+  waitpid(pid, &status, 0);
+  close(b);
+  close(a);
+}
+
 static char base[4096];
 
 /* getcwd, with the mount's own path shown as BASE (it differs between the
@@ -560,6 +616,7 @@ int main(int argc, char** argv) {
   attributes();
   mappings();
   owners_times_space();
+  tmpfiles_and_locks();
   working_directory();
   return 0;
 }

@@ -51,7 +51,8 @@ Answer OpenTmpfs(Location& loc, uint64_t flags, mode_t mode, const Credentials& 
     if (int e = Permission(*inode, creds, kMayWrite | kMayExec)) return Answer::Error(e);
     Result<tmpfs::InodeRef> created = fs.NewInode(S_IFREG | (mode & 07777 & ~creds.umask), creds, inode.get());
     if (!created) return Answer::Error(created.error());
-    Result<UniqueFd> file = fs.OpenDescription(*created, static_cast<int>(flags));
+    (*created)->linkable = !(flags & O_EXCL);
+    Result<UniqueFd> file = fs.OpenDescription(*created, static_cast<int>(flags & ~O_TMPFILE));
     if (!file) return Answer::Error(file.error());
     return Answer::InstallFd(std::move(file.value()), flags & O_CLOEXEC);
   }

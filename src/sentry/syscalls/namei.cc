@@ -157,7 +157,10 @@ Answer Link(Kernel& kernel, Syscall& sc) {
   if (from->trailing_slash || to->trailing_slash) return Answer::Error(ENOTDIR);
   if (int e = Permission(*to->parent, *creds, kMayWrite | kMayExec)) return Answer::Error(e);
   if (to->parent->nlink == 0) return Answer::Error(ENOENT);
-  if (inode->nlink == 0) return Answer::Error(ENOENT);  // an unlinked (or O_TMPFILE) file
+  // An unlinked file stays nameless, but an O_TMPFILE one (without O_EXCL)
+  // may get its first name.
+  if (inode->nlink == 0 && !inode->linkable) return Answer::Error(ENOENT);
+  inode->linkable = false;
   to->mount->fs->Link(to->parent, to->name, inode);
   TouchModified(*to->parent);
   TouchChanged(*inode);

@@ -34,6 +34,8 @@ Answer Chmod(Kernel& kernel, Syscall& sc);    // chmod, fchmod, fchmodat        
 Answer Truncate(Kernel& kernel, Syscall& sc); // truncate, ftruncate            (attr.cc)
 Answer Chown(Kernel& kernel, Syscall& sc);    // chown, fchown, lchown, fchownat (attr.cc)
 Answer Utimes(Kernel& kernel, Syscall& sc);   // utimensat, futimesat, utimes, utime (attr.cc)
+Answer Fcntl(Kernel& kernel, Syscall& sc);    //                                (fcntl.cc)
+Answer Flock(Kernel& kernel, Syscall& sc);    //                                (fcntl.cc)
 Answer Statfs(Kernel& kernel, Syscall& sc);   // statfs, fstatfs                (statfs.cc)
 Answer Fallocate(Kernel& kernel, Syscall& sc);  //                              (tmpfs_io.cc)
 Answer CredentialsChange(Kernel& kernel, Syscall& sc);  // set*id, capset, umask (attr.cc)

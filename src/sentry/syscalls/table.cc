@@ -102,6 +102,10 @@ Answer Kernel::Dispatch(Syscall& sc) {
       return Statfs(*this, sc);
     case SYS_fallocate:
       return Fallocate(*this, sc);
+    case SYS_fcntl:
+      return Fcntl(*this, sc);
+    case SYS_flock:
+      return Flock(*this, sc);
     case SYS_setuid:
     case SYS_setgid:
     case SYS_setreuid:

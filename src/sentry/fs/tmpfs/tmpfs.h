@@ -65,6 +65,7 @@ class Inode {
   uint64_t opens = 0;
 
   std::string target;  // symlink
+  bool linkable = false;  // O_TMPFILE without O_EXCL: linkat may give it a name
 
   // Directory: entries in creation order (the getdents64 offset is an
   // entry's cookie, so offsets stay valid while the directory changes).
