@@ -21,6 +21,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 static const char* errname(int e) {
@@ -557,6 +558,80 @@ static void tmpfiles_and_locks(void) {
   close(a);
 }
 
+static void xattrs(void) {
+  put("xa", "x");
+  CASE("setxattr user.a", setxattr("xa", "user.a", "one", 3, 0));
+  char v[64] = {0};
+  CASE("getxattr user.a", getxattr("xa", "user.a", v, sizeof v));
+  SHOW("getxattr value", "[%s]", v);
+  CASE("getxattr size query", getxattr("xa", "user.a", NULL, 0));
+  CASE("getxattr too small", getxattr("xa", "user.a", v, 1));
+  CASE("getxattr missing", getxattr("xa", "user.none", v, sizeof v));
+  CASE("setxattr XATTR_CREATE existing", setxattr("xa", "user.a", "two", 3, XATTR_CREATE));
+  CASE("setxattr XATTR_REPLACE missing", setxattr("xa", "user.b", "two", 3, XATTR_REPLACE));
+  CASE("setxattr bad flags", setxattr("xa", "user.b", "two", 3, 4));
+  CASE("setxattr empty name", setxattr("xa", "", "two", 3, 0));
+  CASE("setxattr unknown namespace", setxattr("xa", "bogus.b", "two", 3, 0));
+  CASE("setxattr trusted (root)", setxattr("xa", "trusted.t", "tt", 2, 0));
+  CASE("setxattr security", setxattr("xa", "security.s", "ss", 2, 0));
+  CASE("setxattr value too big", setxattr("xa", "user.big", v, 65537, 0));
+  CASE("setxattr empty value", setxattr("xa", "user.empty", "", 0, 0));
+  CASE("getxattr empty value", getxattr("xa", "user.empty", v, sizeof v));
+  char list[256];
+  long n = listxattr("xa", list, sizeof list);
+  /* Sorted, to compare whatever order the filesystem keeps. */
+  char* names[16];
+  int k = 0;
+  for (long i = 0; i < n && k < 16; i += (long)strlen(list + i) + 1) names[k++] = list + i;
+  for (int i = 0; i < k; i++)
+    for (int j = i + 1; j < k; j++)
+      if (strcmp(names[i], names[j]) > 0) {
+        char* t = names[i];
+        names[i] = names[j];
+        names[j] = t;
+      }
+  char joined[256] = "";
+  for (int i = 0; i < k; i++) {
+    strcat(joined, names[i]);
+    strcat(joined, " ");
+  }
+  SHOW("listxattr", "%ld %s", n, joined);
+  CASE("listxattr size query", listxattr("xa", NULL, 0));
+  CASE("listxattr too small", listxattr("xa", list, 3));
+  CASE("removexattr user.a", removexattr("xa", "user.a"));
+  CASE("removexattr missing", removexattr("xa", "user.a"));
+  CASE("getxattr ACL none", getxattr("xa", "system.posix_acl_access", v, sizeof v));
+  symlink("xa", "xa_link");
+  CASE("lsetxattr user on symlink", lsetxattr("xa_link", "user.l", "l", 1, 0));
+  CASE("lgetxattr user on symlink", lgetxattr("xa_link", "user.l", v, sizeof v));
+  CASE("getxattr through symlink", getxattr("xa_link", "user.empty", v, sizeof v));
+  CASE("setxattr on dir", setxattr(".", "user.d", "d", 1, 0));
+  CASE("setxattr missing file", setxattr("missing", "user.d", "d", 1, 0));
+  int fd = open("xa", O_RDONLY);
+  CASE("fsetxattr", fsetxattr(fd, "user.f", "f", 1, 0));
+  CASE("fgetxattr", fgetxattr(fd, "user.f", v, sizeof v));
+  CASE("fremovexattr", fremovexattr(fd, "user.f"));
+  close(fd);
+  int p = open("xa", O_PATH);
+  CASE("fgetxattr on O_PATH", fgetxattr(p, "user.empty", v, sizeof v));
+  close(p);
+  chmod("xa", 0644);
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0) _exit(1);
+    CASE("nobody: setxattr user on 0644 root file", setxattr("xa", "user.n", "n", 1, 0));
+    CASE("nobody: getxattr user", getxattr("xa", "user.empty", v, sizeof v));
+    CASE("nobody: getxattr trusted", getxattr("xa", "trusted.t", v, sizeof v));
+    CASE("nobody: setxattr trusted", setxattr("xa", "trusted.n", "n", 1, 0));
+    CASE("nobody: listxattr hides trusted", listxattr("xa", list, sizeof list));
+    fflush(stdout);
+    _exit(0);
+  }
+  int status;
+  waitpid(pid, &status, 0);
+}
+
 static char base[4096];
 
 /* getcwd, with the mount's own path shown as BASE (it differs between the
@@ -617,6 +692,7 @@ int main(int argc, char** argv) {
   mappings();
   owners_times_space();
   tmpfiles_and_locks();
+  xattrs();
   working_directory();
   return 0;
 }

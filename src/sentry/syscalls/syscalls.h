@@ -36,6 +36,7 @@ Answer Chown(Kernel& kernel, Syscall& sc);    // chown, fchown, lchown, fchownat
 Answer Utimes(Kernel& kernel, Syscall& sc);   // utimensat, futimesat, utimes, utime (attr.cc)
 Answer Fcntl(Kernel& kernel, Syscall& sc);    //                                (fcntl.cc)
 Answer Flock(Kernel& kernel, Syscall& sc);    //                                (fcntl.cc)
+Answer Xattr(Kernel& kernel, Syscall& sc);    // [lf]{set,get,list,remove}xattr (xattr.cc)
 Answer Statfs(Kernel& kernel, Syscall& sc);   // statfs, fstatfs                (statfs.cc)
 Answer Fallocate(Kernel& kernel, Syscall& sc);  //                              (tmpfs_io.cc)
 Answer CredentialsChange(Kernel& kernel, Syscall& sc);  // set*id, capset, umask (attr.cc)

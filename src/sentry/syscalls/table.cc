@@ -104,6 +104,19 @@ Answer Kernel::Dispatch(Syscall& sc) {
       return Fallocate(*this, sc);
     case SYS_fcntl:
       return Fcntl(*this, sc);
+    case SYS_setxattr:
+    case SYS_lsetxattr:
+    case SYS_fsetxattr:
+    case SYS_getxattr:
+    case SYS_lgetxattr:
+    case SYS_fgetxattr:
+    case SYS_listxattr:
+    case SYS_llistxattr:
+    case SYS_flistxattr:
+    case SYS_removexattr:
+    case SYS_lremovexattr:
+    case SYS_fremovexattr:
+      return Xattr(*this, sc);
     case SYS_flock:
       return Flock(*this, sc);
     case SYS_setuid:

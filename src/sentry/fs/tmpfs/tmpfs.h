@@ -66,6 +66,7 @@ class Inode {
 
   std::string target;  // symlink
   bool linkable = false;  // O_TMPFILE without O_EXCL: linkat may give it a name
+  std::map<std::string, std::string> xattrs;  // name with its namespace prefix
 
   // Directory: entries in creation order (the getdents64 offset is an
   // entry's cookie, so offsets stay valid while the directory changes).

@@ -1,0 +1,157 @@
+// The extended-attribute calls on the sentry's tmpfs (fs/xattr.c,
+// mm/shmem.c's handlers: user., trusted. and security. namespaces; POSIX
+// ACLs are not offered, so system.* is EOPNOTSUPP except reading an absent
+// ACL, which is ENODATA as on a file without one).
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <sys/xattr.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "sentry/syscalls/syscalls.h"
+#include "sentry/syscalls/vfs_common.h"
+
+namespace ukcov::sentry::syscalls {
+namespace {
+
+constexpr size_t kNameMax = 255;      // XATTR_NAME_MAX
+constexpr size_t kSizeMax = 65536;    // XATTR_SIZE_MAX, XATTR_LIST_MAX
+
+bool StartsWith(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+// xattr_permission(): 0, or the errno for this access.
+int XattrPermission(const tmpfs::Inode& inode, const Credentials& creds, const std::string& name, bool write) {
+  if (StartsWith(name, "trusted.")) {
+    if (!creds.Capable(CAP_SYS_ADMIN)) return write ? EPERM : ENODATA;
+    return 0;
+  }
+  if (StartsWith(name, "user.")) {
+    if (!inode.is_reg() && !inode.is_dir()) return write ? EPERM : ENODATA;
+    if (write && inode.is_dir() && (inode.mode & S_ISVTX) && !OwnerOrCapable(inode, creds)) return EPERM;
+  }
+  return Permission(inode, creds, write ? kMayWrite : kMayRead);
+}
+
+// Which namespaces this tmpfs has a handler for.
+int Supported(const std::string& name, bool write) {
+  if (StartsWith(name, "user.") || StartsWith(name, "trusted.") || StartsWith(name, "security.")) return 0;
+  if (!write && (name == "system.posix_acl_access" || name == "system.posix_acl_default")) return ENODATA;
+  return EOPNOTSUPP;
+}
+
+struct Target {
+  Mount* mount = nullptr;
+  tmpfs::InodeRef inode;
+};
+
+// The inode of the call: by path (arg 0, following symlinks unless `l`),
+// or by fd. 0 and the target, a -errno to answer, or 1: the host's.
+int Find(Kernel& kernel, Syscall& sc, bool by_fd, bool follow, Target* target, const Credentials& creds) {
+  if (by_fd) {
+    FileRef file = LookupFd(kernel, sc.task, sc.fd_arg(0));
+    if (file.kind == FileRef::Kind::kBad) return -EBADF;
+    if (file.kind != FileRef::Kind::kTmpfs) return 1;
+    if (file.path_only) return -EBADF;
+    target->mount = file.mount;
+    target->inode = file.inode;
+    return 0;
+  }
+  Result<std::string> path = ReadPath(sc, sc.arg(0));
+  if (!path) return -path.error();
+  Result<Location> loc = kernel.vfs().Resolve(kernel, sc.task, creds, AT_FDCWD, *path, kMustExist | (follow ? kFollowLast : 0u));
+  if (!loc) return -loc.error();
+  if (loc->kind == Location::Kind::kHost) return loc->rerouted ? -EXDEV : 1;
+  if (loc->trailing_slash && !loc->inode->is_dir()) return -ENOTDIR;
+  target->mount = loc->mount;
+  target->inode = loc->inode;
+  return 0;
+}
+
+Result<std::string> ReadName(Syscall& sc, uint64_t address) {
+  Result<std::string> name = sc.memory.ReadString(address, kNameMax + 1);
+  if (!name) return Errno{name.error() == ENAMETOOLONG ? ERANGE : name.error()};
+  if (name->empty()) return Errno{ERANGE};
+  return name;
+}
+
+}  // namespace
+
+Answer Xattr(Kernel& kernel, Syscall& sc) {
+  Vfs& vfs = kernel.vfs();
+  if (vfs.empty()) return Answer::Continue();
+  const int nr = sc.nr();
+  const bool by_fd = nr == SYS_fsetxattr || nr == SYS_fgetxattr || nr == SYS_flistxattr || nr == SYS_fremovexattr;
+  const bool follow = !(nr == SYS_lsetxattr || nr == SYS_lgetxattr || nr == SYS_llistxattr || nr == SYS_lremovexattr);
+  const bool set = nr == SYS_setxattr || nr == SYS_lsetxattr || nr == SYS_fsetxattr;
+  const bool get = nr == SYS_getxattr || nr == SYS_lgetxattr || nr == SYS_fgetxattr;
+  const bool list = nr == SYS_listxattr || nr == SYS_llistxattr || nr == SYS_flistxattr;
+  // The arguments are copied in before the path is looked up.
+  std::string name, value;
+  if (!list) {
+    const uint64_t name_address = sc.arg(1);
+    if (set && (sc.arg(4) & ~static_cast<uint64_t>(XATTR_CREATE | XATTR_REPLACE))) return Answer::Error(EINVAL);
+    Result<std::string> n = ReadName(sc, name_address);
+    if (!n) return Answer::Error(n.error());
+    name = std::move(*n);
+    if (set) {
+      const uint64_t size = sc.arg(3);
+      if (size > kSizeMax) return Answer::Error(E2BIG);
+      value.resize(size);
+      if (size && !sc.memory.Read(sc.arg(2), value.data(), size)) return Answer::Error(EFAULT);
+    }
+  }
+  std::lock_guard lock(vfs.mu);
+  auto creds = kernel.CredentialsOf(sc.task);
+  Target target;
+  int found = Find(kernel, sc, by_fd, follow, &target, *creds);
+  if (found == 1) return Answer::Continue();
+  if (found < 0) return Answer::Error(-found);
+  tmpfs::Inode& inode = *target.inode;
+
+  if (list) {
+    uint64_t size = sc.arg(2);
+    std::string names;
+    for (const auto& [name, value] : inode.xattrs)
+      if (!StartsWith(name, "trusted.") || creds->Capable(CAP_SYS_ADMIN)) names += name + '\0';
+    if (size == 0) return Answer::Return(static_cast<int64_t>(names.size()));
+    if (size > kSizeMax) size = kSizeMax;
+    if (names.size() > size) return Answer::Error(names.size() > kSizeMax ? E2BIG : ERANGE);
+    if (!names.empty() && !sc.memory.Write(sc.arg(1), names.data(), names.size())) return Answer::Error(EFAULT);
+    return Answer::Return(static_cast<int64_t>(names.size()));
+  }
+
+  if (set) {
+    const uint64_t flags = sc.arg(4);
+    if (int e = XattrPermission(inode, *creds, name, true)) return Answer::Error(e);
+    if (int e = Supported(name, true)) return Answer::Error(e);
+    auto it = inode.xattrs.find(name);
+    if ((flags & XATTR_CREATE) && it != inode.xattrs.end()) return Answer::Error(EEXIST);
+    if ((flags & XATTR_REPLACE) && it == inode.xattrs.end()) return Answer::Error(ENODATA);
+    inode.xattrs[name] = std::move(value);
+    TouchChanged(inode);
+    return Answer::Return(0);
+  }
+  if (get) {
+    uint64_t size = sc.arg(3);
+    if (int e = XattrPermission(inode, *creds, name, false)) return Answer::Error(e);
+    if (int e = Supported(name, false)) return Answer::Error(e);
+    auto it = inode.xattrs.find(name);
+    if (it == inode.xattrs.end()) return Answer::Error(ENODATA);
+    const std::string& value = it->second;
+    if (size == 0) return Answer::Return(static_cast<int64_t>(value.size()));
+    if (size > kSizeMax) size = kSizeMax;
+    if (value.size() > size) return Answer::Error(ERANGE);
+    if (!value.empty() && !sc.memory.Write(sc.arg(2), value.data(), value.size())) return Answer::Error(EFAULT);
+    return Answer::Return(static_cast<int64_t>(value.size()));
+  }
+  // remove
+  if (int e = XattrPermission(inode, *creds, name, true)) return Answer::Error(e);
+  if (int e = Supported(name, true)) return Answer::Error(e);
+  if (inode.xattrs.erase(name) == 0) return Answer::Error(ENODATA);
+  TouchChanged(inode);
+  return Answer::Return(0);
+}
+
+}  // namespace ukcov::sentry::syscalls
