@@ -91,6 +91,8 @@ static void show_dir(const char* name, const char* path) {
   SHOW(name, "%s", out);
 }
 
+static char target_buffer[128];
+
 static void files(void) {
   CASE("open missing", open("f", O_RDONLY));
   CASE("creat new", creat("f", 0644) >= 0);
@@ -632,6 +634,57 @@ static void xattrs(void) {
   waitpid(pid, &status, 0);
 }
 
+/* Bad pointers, lengths, flags and fds everywhere: errors, never a crash. */
+static void bad_input(void) {
+  const char* bad = (const char*)8;
+  void* badbuf = (void*)8;
+  put("bi", "data");
+  int fd = open("bi", O_RDWR);
+  CASE("open bad path pointer", open(bad, O_RDONLY));
+  CASE("openat bad dirfd", openat(999, "bi", O_RDONLY));
+  CASE("openat dirfd is a file", openat(fd, "x", O_RDONLY));
+  CASE("stat bad path", stat(bad, (struct stat*)badbuf));
+  CASE("stat bad buffer", stat("bi", (struct stat*)badbuf));
+  CASE("fstat bad buffer", fstat(fd, (struct stat*)badbuf));
+  CASE("statx bad buffer", syscall(SYS_statx, AT_FDCWD, "bi", 0, 0x7ff, badbuf));
+  CASE("newfstatat bad flags", syscall(SYS_newfstatat, AT_FDCWD, "bi", badbuf, 0x80000000));
+  CASE("mkdir bad path", mkdir(bad, 0755));
+  CASE("rmdir bad path", rmdir(bad));
+  CASE("unlink bad path", unlink(bad));
+  CASE("rename bad old", rename(bad, "x"));
+  CASE("rename bad new", rename("bi", bad));
+  CASE("link bad new", link("bi", bad));
+  CASE("symlink bad target", symlink(bad, "sl"));
+  CASE("readlink bad buffer", (symlink("bi", "bi_link"), readlink("bi_link", badbuf, 10)));
+  CASE("readlink negative size", syscall(SYS_readlink, "bi_link", target_buffer, -1));
+  CASE("getdents bad fd", syscall(SYS_getdents64, 999, target_buffer, 100));
+  CASE("read bad fd", read(999, target_buffer, 1));
+  CASE("write huge count bad buffer", write(fd, badbuf, (size_t)-1 / 2));
+  CASE("pwrite negative offset", pwrite(fd, "x", 1, -5));
+  CASE("preadv bad iovec array", preadv(fd, (struct iovec*)badbuf, 2, 0));
+  struct iovec neg = {target_buffer, (size_t)-1};
+  CASE("readv negative length", readv(fd, &neg, 1));
+  CASE("lseek huge SEEK_CUR", lseek(fd, 0x7fffffffffffffffLL, SEEK_CUR) < 0 ? -1 : 0);
+  CASE("ftruncate huge", ftruncate(fd, 0x7fffffffffffffffLL));
+  CASE("truncate bad path", truncate(bad, 0));
+  CASE("chmod bad path", chmod(bad, 0644));
+  CASE("chown bad path", chown(bad, 0, 0));
+  CASE("utimensat bad times", utimensat(AT_FDCWD, "bi", (struct timespec*)badbuf, 0));
+  CASE("access bad path", access(bad, F_OK));
+  CASE("getcwd bad buffer", syscall(SYS_getcwd, badbuf, 4096));
+  CASE("statfs bad buffer", statfs("bi", (struct statfs*)badbuf));
+  CASE("setxattr bad value", setxattr("bi", "user.x", badbuf, 10, 0));
+  CASE("getxattr bad buffer", (setxattr("bi", "user.y", "v", 1, 0), getxattr("bi", "user.y", badbuf, 10)));
+  CASE("listxattr bad buffer", listxattr("bi", badbuf, 100));
+  CASE("fallocate bad mode", fallocate(fd, 0x1000, 0, 10));
+  CASE("renameat2 bad dirfd", syscall(SYS_renameat2, 999, "bi", AT_FDCWD, "x", 0));
+  CASE("linkat bad flags", linkat(AT_FDCWD, "bi", AT_FDCWD, "x", 0x1));
+  CASE("fchmodat bad dirfd", fchmodat(999, "bi", 0644, 0));
+  CASE("unlinkat relative to a file fd", unlinkat(fd, "x", 0));
+  close(fd);
+  CASE("use after close", read(fd, target_buffer, 1));
+}
+
 static char base[4096];
 
 /* getcwd, with the mount's own path shown as BASE (it differs between the
@@ -693,6 +746,7 @@ int main(int argc, char** argv) {
   owners_times_space();
   tmpfiles_and_locks();
   xattrs();
+  bad_input();
   working_directory();
   return 0;
 }
