@@ -28,6 +28,7 @@ FileRef LookupFd(Kernel& kernel, TaskState& task, int fd) {
   std::lock_guard lock(kernel.vfs().mu);
   ref.mount = kernel.vfs().FindByHostIno(st.st_ino, &ref.inode, &ref.path_only);
   if (ref.mount == nullptr) return {FileRef::Kind::kHost};
+  ref.mount->fs->SyncSize(*ref.inode);
   ref.description = std::move(borrowed);
   return ref;
 }

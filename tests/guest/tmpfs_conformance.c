@@ -92,6 +92,7 @@ static void show_dir(const char* name, const char* path) {
 }
 
 static char target_buffer[128];
+static long sendfile_call(int out, int in, size_t n) { return syscall(SYS_sendfile, out, in, NULL, n); }
 
 static void files(void) {
   CASE("open missing", open("f", O_RDONLY));
@@ -685,6 +686,33 @@ static void bad_input(void) {
   CASE("use after close", read(fd, target_buffer, 1));
 }
 
+/* Bytes moved by the host between struct files: the sizes and data the
+ * sentry reports afterwards are the file's. */
+static void copies(void) {
+  put("src", "0123456789abcdef");
+  int in = open("src", O_RDONLY);
+  int out = open("dst", O_CREAT | O_WRONLY | O_TRUNC, 0644);
+  CASE("copy_file_range", copy_file_range(in, NULL, out, NULL, 10, 0));
+  show_stat("stat after copy_file_range", "dst", 1);
+  CASE("sendfile", sendfile_call(out, in, 6));
+  show_stat("stat after sendfile", "dst", 1);
+  show_file("dst contents", "dst");
+  int pipefd[2];
+  pipe(pipefd);
+  write(pipefd[1], "PIPE", 4);
+  CASE("splice pipe to file", splice(pipefd[0], NULL, out, NULL, 4, 0));
+  show_stat("stat after splice", "dst", 1);
+  CASE("lseek SEEK_END after splice", lseek(out, 0, SEEK_END));
+  int d = open(".", O_RDONLY);
+  CASE("copy_file_range from a directory", copy_file_range(d, NULL, out, NULL, 4, 0));
+  close(d);
+  close(pipefd[0]);
+  close(pipefd[1]);
+  close(in);
+  close(out);
+  show_file("dst after all", "dst");
+}
+
 static char base[4096];
 
 /* getcwd, with the mount's own path shown as BASE (it differs between the
@@ -747,6 +775,7 @@ int main(int argc, char** argv) {
   tmpfiles_and_locks();
   xattrs();
   bad_input();
+  copies();
   working_directory();
   return 0;
 }

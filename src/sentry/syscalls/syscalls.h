@@ -39,6 +39,7 @@ Answer Flock(Kernel& kernel, Syscall& sc);    //                                
 Answer Xattr(Kernel& kernel, Syscall& sc);    // [lf]{set,get,list,remove}xattr (xattr.cc)
 Answer Statfs(Kernel& kernel, Syscall& sc);   // statfs, fstatfs                (statfs.cc)
 Answer Fallocate(Kernel& kernel, Syscall& sc);  //                              (tmpfs_io.cc)
+Answer CopyRange(Kernel& kernel, Syscall& sc);  // copy_file_range, sendfile, splice (tmpfs_io.cc)
 Answer CredentialsChange(Kernel& kernel, Syscall& sc);  // set*id, capset, umask (attr.cc)
 
 // rmdir's checks and removal, shared with unlinkat(AT_REMOVEDIR)   (dir.cc)

@@ -102,6 +102,10 @@ Answer Kernel::Dispatch(Syscall& sc) {
       return Statfs(*this, sc);
     case SYS_fallocate:
       return Fallocate(*this, sc);
+    case SYS_copy_file_range:
+    case SYS_sendfile:
+    case SYS_splice:
+      return CopyRange(*this, sc);
     case SYS_fcntl:
       return Fcntl(*this, sc);
     case SYS_setxattr:

@@ -192,3 +192,34 @@ Answer Fallocate(Kernel& kernel, Syscall& sc) {
 }
 
 }  // namespace ukcov::sentry::syscalls
+
+namespace ukcov::sentry::syscalls {
+
+// copy_file_range(2), sendfile(2), splice(2): the host moves the bytes
+// between the guest's own struct files (a tmpfs file's is on its memfd, so
+// the data is right either way). The sentry checks what Linux refuses for
+// a tmpfs fd, and notes that the host may change a file's size under it.
+Answer CopyRange(Kernel& kernel, Syscall& sc) {
+  int in_fd, out_fd;
+  switch (sc.nr()) {
+    case SYS_sendfile:
+      out_fd = sc.fd_arg(0);
+      in_fd = sc.fd_arg(1);
+      break;
+    default:  // copy_file_range, splice: (in, off_in, out, off_out, ...)
+      in_fd = sc.fd_arg(0);
+      out_fd = sc.fd_arg(2);
+      break;
+  }
+  for (int fd : {in_fd, out_fd}) {
+    FileRef file = LookupFd(kernel, sc.task, fd);
+    if (file.kind != FileRef::Kind::kTmpfs) continue;
+    if (file.path_only) return Answer::Error(EBADF);
+    std::lock_guard lock(kernel.vfs().mu);
+    if (file.inode->is_dir()) return Answer::Error(sc.nr() == SYS_copy_file_range ? EISDIR : EINVAL);
+    if (fd == out_fd) file.inode->external_io = true;
+  }
+  return Answer::Continue();
+}
+
+}  // namespace ukcov::sentry::syscalls

@@ -340,6 +340,7 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
       loc.parent = dir;
       loc.name = part;
       loc.inode = child;
+      if (child) mount->fs->SyncSize(*child);
       if (!child && (flags & kMustExist)) return Errno{ENOENT};
       return loc;
     }

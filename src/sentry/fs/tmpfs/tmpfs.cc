@@ -112,6 +112,16 @@ InodeRef Filesystem::Lookup(const Inode& dir, const std::string& name) const {
   return c == dir.cookies.end() ? nullptr : dir.entries.at(c->second).inode;
 }
 
+void Filesystem::SyncSize(Inode& inode) {
+  if (!inode.external_io || !inode.memfd) return;
+  struct stat st;
+  if (fstat(inode.memfd.get(), &st) != 0) return;
+  if (static_cast<uint64_t>(st.st_size) != inode.size) {
+    inode.size = static_cast<uint64_t>(st.st_size);
+    inode.mtime = inode.ctime = Now();
+  }
+}
+
 Result<InodeRef> Filesystem::NewInode(mode_t mode, const Credentials& creds, const Inode* dir) {
   if (used_inodes_ >= max_inodes_) DrainReleases();  // released files may make room
   if (used_inodes_ >= max_inodes_) return Errno{ENOSPC};

@@ -66,6 +66,9 @@ class Inode {
 
   std::string target;  // symlink
   bool linkable = false;  // O_TMPFILE without O_EXCL: linkat may give it a name
+  // The host has written the memfd directly (copy_file_range, sendfile,
+  // splice into it): its size is the memfd's from then on (SyncSize).
+  bool external_io = false;
   std::map<std::string, std::string> xattrs;  // name with its namespace prefix
 
   // Directory: entries in creation order (the getdents64 offset is an
@@ -98,6 +101,10 @@ class Filesystem {
 
   // A directory entry, or null.
   InodeRef Lookup(const Inode& dir, const std::string& name) const;
+
+  // A regular file the host may have written behind the sentry's back:
+  // takes the size the memfd has now.
+  void SyncSize(Inode& inode);
 
   // A new inode (not yet linked anywhere). ENOSPC at the inode limit.
   Result<InodeRef> NewInode(mode_t mode, const Credentials& creds, const Inode* dir);
