@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <linux/openat2.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -713,6 +714,54 @@ static void copies(void) {
   show_file("dst after all", "dst");
 }
 
+static long openat2_call(int dirfd, const char* path, uint64_t flags, uint64_t mode, uint64_t resolve) {
+  struct open_how how = {.flags = flags, .mode = mode, .resolve = resolve};
+  long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+  if (fd >= 0) close((int)fd);
+  return fd >= 0 ? 0 : -1;
+}
+
+static void openat2_cases(void) {
+  mkdir("o2", 0755);
+  mkdir("o2/in", 0755);
+  put("o2/in/f", "inside");
+  put("outside", "outside");
+  symlink("/etc/passwd", "o2/abs_link");
+  symlink("../outside", "o2/escape_link");
+  symlink("in/f", "o2/ok_link");
+  symlink("/in/f", "o2/root_link");
+  int root = open("o2", O_RDONLY | O_DIRECTORY);
+  CASE("openat2 BENEATH inside", openat2_call(root, "in/f", O_RDONLY, 0, RESOLVE_BENEATH));
+  CASE("openat2 BENEATH ..", openat2_call(root, "../outside", O_RDONLY, 0, RESOLVE_BENEATH));
+  CASE("openat2 BENEATH in/../in/f", openat2_call(root, "in/../in/f", O_RDONLY, 0, RESOLVE_BENEATH));
+  CASE("openat2 BENEATH absolute", openat2_call(root, "/etc/passwd", O_RDONLY, 0, RESOLVE_BENEATH));
+  CASE("openat2 BENEATH absolute symlink", openat2_call(root, "abs_link", O_RDONLY, 0, RESOLVE_BENEATH));
+  CASE("openat2 BENEATH escaping symlink", openat2_call(root, "escape_link", O_RDONLY, 0, RESOLVE_BENEATH));
+  CASE("openat2 BENEATH relative symlink", openat2_call(root, "ok_link", O_RDONLY, 0, RESOLVE_BENEATH));
+  CASE("openat2 IN_ROOT absolute", openat2_call(root, "/in/f", O_RDONLY, 0, RESOLVE_IN_ROOT));
+  CASE("openat2 IN_ROOT .. at root", openat2_call(root, "../../in/f", O_RDONLY, 0, RESOLVE_IN_ROOT));
+  CASE("openat2 IN_ROOT absolute symlink", openat2_call(root, "root_link", O_RDONLY, 0, RESOLVE_IN_ROOT));
+  CASE("openat2 IN_ROOT symlink to missing", openat2_call(root, "abs_link", O_RDONLY, 0, RESOLVE_IN_ROOT));
+  CASE("openat2 NO_SYMLINKS", openat2_call(root, "ok_link", O_RDONLY, 0, RESOLVE_NO_SYMLINKS));
+  CASE("openat2 BENEATH|IN_ROOT", openat2_call(root, "in/f", O_RDONLY, 0, RESOLVE_BENEATH | RESOLVE_IN_ROOT));
+  CASE("openat2 unknown resolve bit", openat2_call(root, "in/f", O_RDONLY, 0, 0x1000));
+  CASE("openat2 unknown flag bit", openat2_call(root, "in/f", 1ull << 40, 0, 0));
+  CASE("openat2 mode without O_CREAT", openat2_call(root, "in/f", O_RDONLY, 0644, 0));
+  CASE("openat2 bad mode bits", openat2_call(root, "in/g", O_CREAT | O_WRONLY, 010000, 0));
+  CASE("openat2 O_PATH|O_RDWR", openat2_call(root, "in/f", O_PATH | O_RDWR, 0, 0));
+  CASE("openat2 RESOLVE_CACHED|O_CREAT", openat2_call(root, "in/g", O_CREAT | O_WRONLY, 0644, RESOLVE_CACHED));
+  CASE("open O_CREAT|O_DIRECTORY", open("o2/newdir", O_CREAT | O_DIRECTORY, 0755));
+  struct open_how how = {.flags = O_RDONLY};
+  CASE("openat2 size too small", syscall(SYS_openat2, root, "in/f", &how, 8));
+  struct { struct open_how h; uint64_t extra; } big = {{.flags = O_RDONLY}, 0};
+  long fd = syscall(SYS_openat2, root, "in/f", &big, sizeof big);
+  CASE("openat2 larger struct, zero tail", fd >= 0 ? (close((int)fd), 0) : -1);
+  big.extra = 1;
+  CASE("openat2 larger struct, non-zero tail", syscall(SYS_openat2, root, "in/f", &big, sizeof big));
+  CASE("openat2 bad how pointer", syscall(SYS_openat2, root, "in/f", (void*)8, sizeof how));
+  close(root);
+}
+
 static char base[4096];
 
 /* getcwd, with the mount's own path shown as BASE (it differs between the
@@ -776,6 +825,7 @@ int main(int argc, char** argv) {
   xattrs();
   bad_input();
   copies();
+  openat2_cases();
   working_directory();
   return 0;
 }

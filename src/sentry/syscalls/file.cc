@@ -39,6 +39,14 @@ Answer OpenKcov(Kernel& kernel, Syscall& sc, uint64_t flags, bool trailing_slash
 
 // Linux's do_open on a tmpfs location (fs/namei.c open_last_lookups,
 // may_open, handle_truncate).
+constexpr uint64_t kValidOpenFlags = O_RDONLY | O_WRONLY | O_RDWR | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC |
+                                     O_APPEND | O_NONBLOCK | O_DSYNC | FASYNC | O_DIRECT | O_LARGEFILE | O_DIRECTORY |
+                                     O_NOFOLLOW | O_NOATIME | O_CLOEXEC | O_PATH | O_TMPFILE | O_SYNC |
+                                     0x8000 /* the kernel's O_LARGEFILE */;
+constexpr uint64_t kValidResolveFlags = RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS |
+                                        RESOLVE_BENEATH | RESOLVE_IN_ROOT | RESOLVE_CACHED;
+constexpr uint64_t kPathFlags = O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC;
+
 Answer OpenTmpfs(Location& loc, uint64_t flags, mode_t mode, const Credentials& creds) {
   tmpfs::Filesystem& fs = *loc.mount->fs;
   tmpfs::InodeRef inode = loc.inode;
@@ -131,19 +139,41 @@ Answer Open(Kernel& kernel, Syscall& sc) {
       flags = sc.arg(2);
       mode = static_cast<mode_t>(sc.arg(3));
       break;
-    default: {  // openat2
+    default: {  // openat2: the checks of fs/open.c build_open_flags, in order
       dirfd = sc.fd_arg(0);
       path_address = sc.arg(1);
-      if (sc.arg(3) < sizeof(open_how)) return Answer::Continue();  // the host says EINVAL
+      const uint64_t size = sc.arg(3);
+      if (size < sizeof(open_how)) return Answer::Error(EINVAL);
+      if (size > 4096) return Answer::Error(E2BIG);
       open_how how;
-      if (!sc.memory.Read(sc.arg(2), &how, sizeof how)) return Answer::Continue();  // EFAULT, by the host
+      if (!sc.memory.Read(sc.arg(2), &how, sizeof how)) return Answer::Error(EFAULT);
+      for (uint64_t at = sizeof how; at < size; at++) {  // a newer struct: its extra fields must be zero
+        char c;
+        if (!sc.memory.Read(sc.arg(2) + at, &c, 1)) return Answer::Error(EFAULT);
+        if (c != 0) return Answer::Error(E2BIG);
+      }
       flags = how.flags;
       mode = static_cast<mode_t>(how.mode);
       resolve = how.resolve;
-      if (how.resolve & (RESOLVE_IN_ROOT | RESOLVE_BENEATH)) return Answer::Continue();
+      if (flags & ~kValidOpenFlags) return Answer::Error(EINVAL);
+      if (resolve & ~kValidResolveFlags) return Answer::Error(EINVAL);
+      if ((resolve & RESOLVE_BENEATH) && (resolve & RESOLVE_IN_ROOT)) return Answer::Error(EINVAL);
+      const bool will_create = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
+      if (will_create ? (how.mode & ~07777ull) != 0 : how.mode != 0) return Answer::Error(EINVAL);
+      if ((flags & O_PATH) && (flags & ~kPathFlags)) return Answer::Error(EINVAL);
+      if ((resolve & RESOLVE_CACHED) && (flags & (O_TRUNC | O_CREAT | O_TMPFILE)))
+        return Answer::Error(EAGAIN);
       break;
     }
   }
+  if (sc.nr() != SYS_openat2) {
+    // open(2) and openat(2) ignore what they do not know, and O_PATH's
+    // companions are all that count with it.
+    flags &= kValidOpenFlags;
+    if (flags & O_PATH) flags &= kPathFlags;
+    mode &= 07777;
+  }
+  if ((flags & O_DIRECTORY) && (flags & O_CREAT)) return Answer::Error(EINVAL);
   Result<std::string> path = sc.memory.ReadString(path_address, PATH_MAX);
   if (!path) return Answer::Error(path.error());
   Vfs& vfs = kernel.vfs();
@@ -154,6 +184,8 @@ Answer Open(Kernel& kernel, Syscall& sc) {
     if (!(flags & O_NOFOLLOW) && !((flags & O_CREAT) && (flags & O_EXCL))) rflags |= kFollowLast;
     if (resolve & RESOLVE_NO_SYMLINKS) rflags |= kNoSymlinks;
     if (resolve & RESOLVE_NO_XDEV) rflags |= kNoXdev;
+    if (resolve & RESOLVE_BENEATH) rflags |= kBeneath;
+    if (resolve & RESOLVE_IN_ROOT) rflags |= kInRoot;
     Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, dirfd, *path, rflags);
     if (!loc) return Answer::Error(loc.error());
     if (loc->kind == Location::Kind::kTmpfs) {

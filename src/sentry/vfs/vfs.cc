@@ -105,7 +105,9 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
   std::string host;          // the host phase's canonical prefix
   Mount* mount = nullptr;    // non-null: the tmpfs phase
   tmpfs::InodeRef dir;
-  if (path.empty() || path[0] != '/') {
+  const bool scoped = flags & (kBeneath | kInRoot);
+  if (scoped && !path.empty() && path[0] == '/' && (flags & kBeneath)) return Errno{EXDEV};
+  if (path.empty() || path[0] != '/' || scoped) {
     if (dirfd == AT_FDCWD && task.process->cwd_dir) {
       mount = task.process->cwd_mount;
       dir = task.process->cwd_dir;
@@ -161,10 +163,17 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
     }
   }
 
+  // The start, for RESOLVE_BENEATH and RESOLVE_IN_ROOT, and how far below
+  // it the walk is.
+  const std::string start_host = host;
+  Mount* const start_mount = mount;
+  const tmpfs::InodeRef start_dir = dir;
+  int depth = 0;
+
   // Fast path for the host's own files (the loader's libraries, ...): if the
   // host resolves the path to somewhere outside every mount without "..",
   // the walk could not have entered one.
-  if (mount == nullptr && path.find("..") == std::string::npos) {
+  if (mount == nullptr && !scoped && path.find("..") == std::string::npos) {
     std::string full = path[0] == '/' ? path : Join(host, path);
     int fd = open(full.c_str(), O_PATH | O_CLOEXEC | ((flags & kFollowLast) ? 0 : O_NOFOLLOW));
     if (fd >= 0) {
@@ -218,6 +227,11 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
         continue;
       }
       if (part == "..") {
+        if (depth == 0 && scoped) {
+          if (flags & kBeneath) return Errno{EXDEV};
+          continue;  // RESOLVE_IN_ROOT: ".." of the root is the root
+        }
+        if (depth > 0) depth--;
         host = Dirname(host);
         if (last) loc.last = Location::Last::kDotDot;
         continue;
@@ -227,6 +241,7 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
         if (flags & kNoXdev) return Errno{EXDEV};
         mount = m;
         dir = m->fs->root();
+        depth++;
         if (last) {
           loc.kind = Location::Kind::kTmpfs;
           loc.mount = mount;
@@ -254,11 +269,22 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
         std::deque<std::string> spliced;
         bool t;
         Split(*target, &spliced, &t);
-        if (!target->empty() && (*target)[0] == '/') host = "/";
+        if (!target->empty() && (*target)[0] == '/') {
+          if (flags & kBeneath) return Errno{EXDEV};
+          if (flags & kInRoot) {
+            host = start_host;
+            mount = start_mount;
+            dir = start_dir;
+            depth = 0;
+          } else {
+            host = "/";
+          }
+        }
         parts.insert(parts.begin(), spliced.begin(), spliced.end());
         continue;
       }
       host = next;
+      depth++;
       if (!last && !S_ISDIR(st.st_mode)) {
         for (auto& rest : parts) host = Join(host, rest);
         loc.host_path = host;
@@ -282,6 +308,18 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
       continue;
     }
     if (part == "..") {
+      if (depth == 0 && scoped) {
+        if (flags & kBeneath) return Errno{EXDEV};
+        if (last) {
+          loc.kind = Location::Kind::kTmpfs;
+          loc.mount = mount;
+          loc.inode = dir;
+          loc.last = Location::Last::kDotDot;
+          return loc;
+        }
+        continue;  // RESOLVE_IN_ROOT: ".." of the root is the root
+      }
+      if (depth > 0) depth--;
       if (dir == mount->fs->root()) {  // out of the mount, to the mount point's parent
         if (flags & kNoXdev) return Errno{EXDEV};
         host = Dirname(mount->path);
@@ -320,11 +358,19 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
       bool t;
       Split(target, &spliced, &t);
       if (target[0] == '/') {
-        if (flags & kNoXdev) return Errno{EXDEV};
-        host = "/";
-        mount = nullptr;
-        dir.reset();
-        left_tmpfs = true;
+        if (flags & kBeneath) return Errno{EXDEV};
+        if (flags & kInRoot) {
+          host = start_host;
+          mount = start_mount;
+          dir = start_dir;
+          depth = 0;
+        } else {
+          if (flags & kNoXdev) return Errno{EXDEV};
+          host = "/";
+          mount = nullptr;
+          dir.reset();
+          left_tmpfs = true;
+        }
       }
       parts.insert(parts.begin(), spliced.begin(), spliced.end());
       if (parts.empty()) {  // a link to "/" and nothing after
@@ -347,6 +393,7 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
     if (!child) return Errno{ENOENT};
     if (!child->is_dir()) return Errno{ENOTDIR};
     dir = child;
+    depth++;
   }
   // The path ended in "." or ".." in the host phase, or a symlink's target
   // ended there.

@@ -49,6 +49,8 @@ inline constexpr unsigned kMustExist = 2;    // ENOENT when the last component i
 inline constexpr unsigned kAllowEmpty = 4;   // AT_EMPTY_PATH: "" is the dirfd itself
 inline constexpr unsigned kNoSymlinks = 8;   // RESOLVE_NO_SYMLINKS
 inline constexpr unsigned kNoXdev = 16;      // RESOLVE_NO_XDEV
+inline constexpr unsigned kBeneath = 32;     // RESOLVE_BENEATH: never above the start
+inline constexpr unsigned kInRoot = 64;      // RESOLVE_IN_ROOT: the start is "/"
 
 class Vfs {
  public:
