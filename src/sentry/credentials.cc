@@ -1,5 +1,8 @@
 #include "sentry/credentials.h"
 
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
@@ -40,6 +43,24 @@ Result<Credentials> Credentials::Read(pid_t tid) {
   }
   std::fclose(f);
   return c;
+}
+
+AsGuest::AsGuest(const Credentials& creds) {
+  // setfsuid/setfsgid return the previous value whatever happens.
+  gid_ = static_cast<gid_t>(syscall(SYS_setfsgid, creds.fsgid));
+  int n = getgroups(0, nullptr);
+  if (n >= 0) {
+    groups_.resize(static_cast<size_t>(n));
+    if (getgroups(n, groups_.data()) == n)
+      groups_set_ = syscall(SYS_setgroups, creds.groups.size(), creds.groups.data()) == 0;
+  }
+  uid_ = static_cast<uid_t>(syscall(SYS_setfsuid, creds.fsuid));
+}
+
+AsGuest::~AsGuest() {
+  syscall(SYS_setfsuid, uid_);
+  if (groups_set_) syscall(SYS_setgroups, groups_.size(), groups_.data());
+  syscall(SYS_setfsgid, gid_);
 }
 
 }  // namespace ukcov::sentry

@@ -28,4 +28,22 @@ struct Credentials {
   static Result<Credentials> Read(pid_t tid);
 };
 
+// This thread acts on the host's filesystem with a task's fsuid, fsgid
+// and groups while the object lives (per-thread raw syscalls: glibc's
+// wrappers would change every thread of the sentry). The kernel drops the
+// filesystem capabilities with a non-zero fsuid, as it would for the task.
+class AsGuest {
+ public:
+  explicit AsGuest(const Credentials& creds);
+  ~AsGuest();
+  AsGuest(const AsGuest&) = delete;
+  AsGuest& operator=(const AsGuest&) = delete;
+
+ private:
+  uid_t uid_;
+  gid_t gid_;
+  std::vector<gid_t> groups_;
+  bool groups_set_ = false;
+};
+
 }  // namespace ukcov::sentry

@@ -447,6 +447,9 @@ int Run(const RunOptions& options) {
     return 125;
   }
   Kernel kernel(*engine);
+  // Files the sentry makes on the host for a guest get the guest's umask,
+  // applied by the handler: the sentry's own must not apply on top.
+  if (!options.tmpfs.empty()) umask(0);
   for (const std::string& spec : options.tmpfs) {
     size_t colon = spec.find(':');
     std::string where = spec.substr(0, colon);

@@ -762,6 +762,53 @@ static void openat2_cases(void) {
   close(root);
 }
 
+/* Host paths reached through the tmpfs: a tmpfs symlink to a host file or
+ * directory, and ".." out of the mount after names inside it. Linux walks
+ * them to the host; so must the sentry. */
+static void through_to_host(void) {
+  char host_dir[64];
+  snprintf(host_dir, sizeof host_dir, "/dev/shm/ukcov-conf-host-%d", (int)getpid());
+  mkdir(host_dir, 0755);
+  CASE("symlink to a host file", symlink("/etc/hostname", "to_host_file"));
+  struct stat st, direct;
+  CASE("stat through it", stat("to_host_file", &st));
+  stat("/etc/hostname", &direct);
+  SHOW("same inode as the host's", "%d", st.st_ino == direct.st_ino && st.st_dev == direct.st_dev);
+  int fd = open("to_host_file", O_RDONLY);
+  CASE("open through it", fd >= 0);
+  char buf[256];
+  SHOW("read through it matches", "%d", fd >= 0 && read(fd, buf, sizeof buf) == direct.st_size);
+  if (fd >= 0) close(fd);
+  mkdir("up", 0755);
+  CASE("stat up/../.. (out of the mount)", stat("up/../..", &st));
+  SHOW("up/../.. is the parent of the directory", "%d", S_ISDIR(st.st_mode));
+  CASE("symlink to a host directory", symlink(host_dir, "hs"));
+  CASE("mkdir through it", mkdir("hs/new", 0750));
+  show_stat("stat made through it", "hs/new", 1);
+  CASE("rmdir through it", rmdir("hs/new"));
+  CASE("create through it", put("hs/f", "host data"));
+  show_file("read back through it", "hs/f");
+  CASE("rename through it", rename("hs/f", "hs/g"));
+  CASE("link through it", link("hs/g", "hs/h"));
+  show_stat("stat linked through it", "hs/h", 1);
+  CASE("chmod through it", chmod("hs/g", 0600));
+  CASE("truncate through it", truncate("hs/g", 4));
+  show_stat("stat after chmod and truncate", "hs/g", 1);
+  struct timespec ts[2] = {{100, 0}, {200, 0}};
+  CASE("utimensat through it", utimensat(AT_FDCWD, "hs/g", ts, 0));
+  show_times("times through it", "hs/g");
+  CASE("access through it", access("hs/g", R_OK));
+  CASE("symlink through it", symlink("g", "hs/l"));
+  char target[32] = {0};
+  CASE("readlink through it", readlink("hs/l", target, sizeof target));
+  SHOW("readlink data", "[%s]", target);
+  struct statfs sfs;
+  CASE("statfs through it", statfs("hs", &sfs));
+  CASE("unlink through it", unlink("hs/l") | unlink("hs/h") | unlink("hs/g"));
+  CASE("unlink missing through it", unlink("hs/none"));
+  rmdir(host_dir);
+}
+
 static char base[4096];
 
 /* getcwd, with the mount's own path shown as BASE (it differs between the
@@ -826,6 +873,7 @@ int main(int argc, char** argv) {
   bad_input();
   copies();
   openat2_cases();
+  through_to_host();
   working_directory();
   return 0;
 }

@@ -27,7 +27,8 @@ Answer Access(Kernel& kernel, Syscall& sc) {
   unsigned rflags = kMustExist | ((flags & AT_SYMLINK_NOFOLLOW) ? 0 : kFollowLast) | ((flags & AT_EMPTY_PATH) ? kAllowEmpty : 0);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, at ? sc.fd_arg(0) : AT_FDCWD, *path, rflags);
   if (!loc) return Answer::Error(loc.error());
-  if (loc->kind == Location::Kind::kHost) return HostAnswer(*loc);
+  if (loc->kind == Location::Kind::kHost)
+    return HostAnswer(*loc, *creds, [&](const char* p) { return faccessat(AT_FDCWD, p, mode, AT_EACCESS | (flags & AT_SYMLINK_NOFOLLOW)); });
   if (loc->trailing_slash && !loc->inode->is_dir()) return Answer::Error(ENOTDIR);
   int mask = ((mode & R_OK) ? kMayRead : 0) | ((mode & W_OK) ? kMayWrite : 0) | ((mode & X_OK) ? kMayExec : 0);
   if (mask == 0) return Answer::Return(0);
@@ -74,7 +75,8 @@ Answer Chmod(Kernel& kernel, Syscall& sc) {
   auto creds = kernel.CredentialsOf(sc.task);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, at ? sc.fd_arg(0) : AT_FDCWD, *path, kMustExist | kFollowLast);
   if (!loc) return Answer::Error(loc.error());
-  if (loc->kind == Location::Kind::kHost) return HostAnswer(*loc);
+  if (loc->kind == Location::Kind::kHost)
+    return HostAnswer(*loc, *creds, [&](const char* p) { return chmod(p, static_cast<mode_t>(sc.arg(at ? 2 : 1))); });
   if (loc->trailing_slash && !loc->inode->is_dir()) return Answer::Error(ENOTDIR);
   return ChangeMode(*loc->inode, *creds, static_cast<mode_t>(sc.arg(at ? 2 : 1)));
 }
@@ -101,7 +103,8 @@ Answer Truncate(Kernel& kernel, Syscall& sc) {
   auto creds = kernel.CredentialsOf(sc.task);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, AT_FDCWD, *path, kMustExist | kFollowLast);
   if (!loc) return Answer::Error(loc.error());
-  if (loc->kind == Location::Kind::kHost) return HostAnswer(*loc);
+  if (loc->kind == Location::Kind::kHost)
+    return HostAnswer(*loc, *creds, [&](const char* p) { return truncate(p, length); });
   if (loc->inode->is_dir()) return Answer::Error(EISDIR);
   if (loc->trailing_slash) return Answer::Error(ENOTDIR);
   if (!loc->inode->is_reg()) return Answer::Error(EINVAL);
@@ -193,7 +196,12 @@ Answer Chown(Kernel& kernel, Syscall& sc) {
   unsigned rflags = kMustExist | (follow ? kFollowLast : 0u) | ((flags & AT_EMPTY_PATH) ? kAllowEmpty : 0u);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, at ? sc.fd_arg(0) : AT_FDCWD, *path, rflags);
   if (!loc) return Answer::Error(loc.error());
-  if (loc->kind == Location::Kind::kHost) return HostAnswer(*loc);
+  if (loc->kind == Location::Kind::kHost)
+    return HostAnswer(*loc, *creds, [&](const char* p) {
+      uid_t u = static_cast<uid_t>(sc.arg(a + 1));
+      gid_t g = static_cast<gid_t>(sc.arg(a + 2));
+      return follow ? chown(p, u, g) : lchown(p, u, g);
+    });
   if (loc->trailing_slash && !loc->inode->is_dir()) return Answer::Error(ENOTDIR);
   return ChangeOwner(*loc->inode, *creds, static_cast<uid_t>(sc.arg(a + 1)), static_cast<gid_t>(sc.arg(a + 2)));
 }
@@ -265,7 +273,10 @@ Answer Utimes(Kernel& kernel, Syscall& sc) {
   unsigned rflags = kMustExist | ((flags & AT_SYMLINK_NOFOLLOW) ? 0u : kFollowLast) | ((flags & AT_EMPTY_PATH) ? kAllowEmpty : 0u);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, dirfd, *path, rflags);
   if (!loc) return Answer::Error(loc.error());
-  if (loc->kind == Location::Kind::kHost) return HostAnswer(*loc);
+  if (loc->kind == Location::Kind::kHost)
+    return HostAnswer(*loc, *creds, [&](const char* p) {
+      return utimensat(AT_FDCWD, p, have_times ? times : nullptr, static_cast<int>(flags & AT_SYMLINK_NOFOLLOW));
+    });
   if (loc->trailing_slash && !loc->inode->is_dir()) return Answer::Error(ENOTDIR);
   return ChangeTimes(*loc->inode, *creds, have_times ? times : nullptr);
 }

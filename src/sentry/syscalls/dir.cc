@@ -31,7 +31,8 @@ Answer Mkdir(Kernel& kernel, Syscall& sc) {
   auto creds = kernel.CredentialsOf(sc.task);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, dirfd, *path, 0);
   if (!loc) return Answer::Error(loc.error());
-  if (loc->kind == Location::Kind::kHost) return HostAnswer(*loc);
+  if (loc->kind == Location::Kind::kHost)
+    return HostAnswer(*loc, *creds, [&](const char* p) { return mkdir(p, mode & 07777 & ~creds->umask); });
   if (loc->last != Location::Last::kNormal || loc->inode) return Answer::Error(EEXIST);
   tmpfs::Inode& parent = *loc->parent;
   if (parent.nlink == 0) return Answer::Error(ENOENT);
@@ -53,7 +54,7 @@ Answer Rmdir(Kernel& kernel, Syscall& sc) {
   auto creds = kernel.CredentialsOf(sc.task);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, AT_FDCWD, *path, 0);
   if (!loc) return Answer::Error(loc.error());
-  if (loc->kind == Location::Kind::kHost) return HostAnswer(*loc);
+  if (loc->kind == Location::Kind::kHost) return HostAnswer(*loc, *creds, [](const char* p) { return rmdir(p); });
   return RemoveDirectory(*loc, *creds);
 }
 

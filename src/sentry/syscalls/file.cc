@@ -193,7 +193,17 @@ Answer Open(Kernel& kernel, Syscall& sc) {
         return Answer::Error(ELOOP);
       return OpenTmpfs(*loc, flags, mode, *creds);
     }
-    if (loc->rerouted) return Answer::Error(EXDEV);
+    if (loc->rerouted) {  // a host file reached through the tmpfs: opened for the guest
+      UniqueFd file;
+      int error;
+      {
+        AsGuest as_guest(*creds);
+        file.reset(open(loc->host_path.c_str(), static_cast<int>(flags) | O_CLOEXEC, mode & ~creds->umask));
+        error = errno;
+      }
+      if (!file) return Answer::Error(error);
+      return Answer::InstallFd(std::move(file), flags & O_CLOEXEC);
+    }
   }
   Result<GuestPath> where = ResolvePath(sc.task, dirfd, *path);
   if (!where) return Answer::Continue();  // nothing of ours: the host answers

@@ -5,6 +5,10 @@
 #include <linux/fs.h>
 #include <sys/syscall.h>
 
+#include <limits.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
 
 #include "sentry/syscalls/syscalls.h"
@@ -37,7 +41,8 @@ Answer Unlink(Kernel& kernel, Syscall& sc) {
   auto creds = kernel.CredentialsOf(sc.task);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, dirfd, *path, 0);
   if (!loc) return Answer::Error(loc.error());
-  if (loc->kind == Location::Kind::kHost) return HostAnswer(*loc);
+  if (loc->kind == Location::Kind::kHost)
+    return HostAnswer(*loc, *creds, [&](const char* p) { return (flags & AT_REMOVEDIR) ? rmdir(p) : unlink(p); });
   if (flags & AT_REMOVEDIR) return RemoveDirectory(*loc, *creds);
   if (loc->last != Location::Last::kNormal) return Answer::Error(loc->last == Location::Last::kRoot ? EBUSY : EISDIR);
   if (!loc->inode) return Answer::Error(ENOENT);
@@ -80,7 +85,12 @@ Answer Rename(Kernel& kernel, Syscall& sc) {
   Result<Location> to = vfs.Resolve(kernel, sc.task, *creds, new_dirfd, *new_path, 0);
   if (!to) return Answer::Error(to.error());
   const bool from_ours = from->kind == Location::Kind::kTmpfs, to_ours = to->kind == Location::Kind::kTmpfs;
-  if (!from_ours && !to_ours) return from->rerouted || to->rerouted ? Answer::Error(EXDEV) : Answer::Continue();
+  if (!from_ours && !to_ours) {
+    if (!from->rerouted && !to->rerouted) return Answer::Continue();
+    AsGuest as_guest(*creds);  // both on the host, reached through the tmpfs
+    long r = syscall(SYS_renameat2, AT_FDCWD, from->host_path.c_str(), AT_FDCWD, to->host_path.c_str(), flags);
+    return r < 0 ? Answer::Error(errno) : Answer::Return(0);
+  }
   if (from_ours != to_ours || from->mount != to->mount) return Answer::Error(EXDEV);
   if (from->last != Location::Last::kNormal || to->last != Location::Last::kNormal)
     return Answer::Error(from->last == Location::Last::kRoot || to->last == Location::Last::kRoot ? EBUSY : EBUSY);
@@ -149,7 +159,12 @@ Answer Link(Kernel& kernel, Syscall& sc) {
   Result<Location> to = vfs.Resolve(kernel, sc.task, *creds, new_dirfd, *new_path, 0);
   if (!to) return Answer::Error(to.error());
   const bool from_ours = from->kind == Location::Kind::kTmpfs, to_ours = to->kind == Location::Kind::kTmpfs;
-  if (!from_ours && !to_ours) return from->rerouted || to->rerouted ? Answer::Error(EXDEV) : Answer::Continue();
+  if (!from_ours && !to_ours) {
+    if (!from->rerouted && !to->rerouted) return Answer::Continue();
+    AsGuest as_guest(*creds);  // both on the host, reached through the tmpfs
+    int r = linkat(AT_FDCWD, from->host_path.c_str(), AT_FDCWD, to->host_path.c_str(), 0);
+    return r < 0 ? Answer::Error(errno) : Answer::Return(0);
+  }
   if (to_ours && (to->last != Location::Last::kNormal || to->inode)) return Answer::Error(EEXIST);
   if (from_ours != to_ours || from->mount != to->mount) return Answer::Error(EXDEV);
   tmpfs::InodeRef inode = from->inode;
@@ -179,7 +194,8 @@ Answer Symlink(Kernel& kernel, Syscall& sc) {
   auto creds = kernel.CredentialsOf(sc.task);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, at ? sc.fd_arg(1) : AT_FDCWD, *path, 0);
   if (!loc) return Answer::Error(loc.error());
-  if (loc->kind == Location::Kind::kHost) return HostAnswer(*loc);
+  if (loc->kind == Location::Kind::kHost)
+    return HostAnswer(*loc, *creds, [&](const char* p) { return symlink(target->c_str(), p); });
   if (target->empty()) return Answer::Error(ENOENT);
   if (loc->last != Location::Last::kNormal || loc->inode) return Answer::Error(EEXIST);
   if (loc->trailing_slash) return Answer::Error(ENOENT);
@@ -206,7 +222,14 @@ Answer Readlink(Kernel& kernel, Syscall& sc) {
   auto creds = kernel.CredentialsOf(sc.task);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, at ? sc.fd_arg(0) : AT_FDCWD, *path, kMustExist | kAllowEmpty);
   if (!loc) return Answer::Error(loc.error());
-  if (loc->kind == Location::Kind::kHost) return HostAnswer(*loc);
+  if (loc->kind == Location::Kind::kHost)
+    return HostAnswer(*loc, *creds, [&](const char* p) -> long {
+      if (size <= 0) return errno = EINVAL, -1;
+      char buf[PATH_MAX];
+      ssize_t n = readlink(p, buf, std::min<size_t>(sizeof buf, static_cast<size_t>(size)));
+      if (n > 0 && !sc.memory.Write(buffer, buf, static_cast<size_t>(n))) return errno = EFAULT, -1;
+      return n;
+    });
   if (size <= 0) return Answer::Error(EINVAL);
   if (!loc->inode->is_symlink()) return Answer::Error(path->empty() ? ENOENT : EINVAL);
   const std::string& target = loc->inode->target;

@@ -113,7 +113,13 @@ Answer Stat(Kernel& kernel, Syscall& sc) {
     Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, AT_FDCWD, *path,
                                        kMustExist | (sc.nr() == SYS_stat ? kFollowLast : 0));
     if (!loc) return Answer::Error(loc.error());
-    if (loc->kind == Location::Kind::kHost) return HostAnswer(*loc);
+    if (loc->kind == Location::Kind::kHost)
+      return HostAnswer(*loc, *creds, [&](const char* p) -> long {
+        struct stat st;
+        if ((sc.nr() == SYS_stat ? stat(p, &st) : lstat(p, &st)) != 0) return -1;
+        if (!sc.memory.Write(out, st)) return errno = EFAULT, -1;
+        return 0;
+      });
     if (loc->trailing_slash && !loc->inode->is_dir()) return Answer::Error(ENOTDIR);
     return WriteTmpfsStat(sc, *loc->mount, *loc->inode, out, false);
   } else {
@@ -134,7 +140,20 @@ Answer Stat(Kernel& kernel, Syscall& sc) {
         if (loc->trailing_slash && !loc->inode->is_dir()) return Answer::Error(ENOTDIR);
         return WriteTmpfsStat(sc, *loc->mount, *loc->inode, out, is_statx);
       }
-      if (loc->rerouted) return Answer::Error(EXDEV);
+      if (loc->rerouted)
+        return HostAnswer(*loc, *creds, [&](const char* p) -> long {
+          const int at_flags = static_cast<int>(flags & AT_SYMLINK_NOFOLLOW);
+          if (is_statx) {
+            struct statx stx;
+            if (statx(AT_FDCWD, p, at_flags, static_cast<unsigned>(sc.arg(3)), &stx) != 0) return -1;
+            if (!sc.memory.Write(out, stx)) return errno = EFAULT, -1;
+          } else {
+            struct stat st;
+            if (fstatat(AT_FDCWD, p, &st, at_flags) != 0) return -1;
+            if (!sc.memory.Write(out, st)) return errno = EFAULT, -1;
+          }
+          return 0;
+        });
     }
     if (!path->empty() || !(flags & AT_EMPTY_PATH)) {
       Result<GuestPath> where = ResolvePath(sc.task, sc.fd_arg(0), *path);

@@ -51,7 +51,13 @@ Answer Statfs(Kernel& kernel, Syscall& sc) {
   auto creds = kernel.CredentialsOf(sc.task);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, AT_FDCWD, *path, kMustExist | kFollowLast);
   if (!loc) return Answer::Error(loc.error());
-  if (loc->kind == Location::Kind::kHost) return HostAnswer(*loc);
+  if (loc->kind == Location::Kind::kHost)
+    return HostAnswer(*loc, *creds, [&](const char* p) -> long {
+      struct statfs out;
+      if (statfs(p, &out) != 0) return -1;
+      if (!sc.memory.Write(sc.arg(1), out)) return errno = EFAULT, -1;
+      return 0;
+    });
   if (loc->trailing_slash && !loc->inode->is_dir()) return Answer::Error(ENOTDIR);
   return WriteStatfs(sc, *loc->mount, sc.arg(1));
 }

@@ -16,9 +16,25 @@ namespace ukcov::sentry::syscalls {
 inline Result<std::string> ReadPath(Syscall& sc, uint64_t address) { return sc.memory.ReadString(address, PATH_MAX); }
 
 // What to answer for a path the walk left with the host: the host's own
-// answer, unless the walk went through the sentry's tree (then the host
-// could not resolve the guest's path: not supported yet, EXDEV).
-inline Answer HostAnswer(const Location& loc) { return loc.rerouted ? Answer::Error(EXDEV) : Answer::Continue(); }
+// answer to the guest's call, unless the walk went through the sentry's
+// tree (a tmpfs symlink to a host path, ".." out of the mount after names
+// in it). The host cannot walk that path, so the sentry makes the call on
+// the host path the walk reached, with the task's credentials: `call`
+// gets that path and returns what the syscall would (-1 and errno on
+// failure).
+template <class Call>
+Answer HostAnswer(const Location& loc, const Credentials& creds, Call call) {
+  if (!loc.rerouted) return Answer::Continue();
+  long r;
+  int error;
+  {
+    AsGuest as_guest(creds);
+    errno = 0;
+    r = call(loc.host_path.c_str());
+    error = errno;
+  }
+  return r < 0 ? Answer::Error(error != 0 ? error : EIO) : Answer::Return(r);
+}
 
 // Time stamps, as Linux sets them.
 inline void TouchModified(tmpfs::Inode& inode) { inode.mtime = inode.ctime = tmpfs::Filesystem::Now(); }
