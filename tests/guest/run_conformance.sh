@@ -1,27 +1,41 @@
 #!/usr/bin/env bash
-# Runs a conformance guest twice: natively in a fresh directory on a real
-# tmpfs (/dev/shm), then under `ukcov run --tmpfs` mounted at another fresh
-# directory, and compares their outputs line by line.
-# Usage: run_conformance.sh UKCOV GUEST
+# Runs a conformance guest twice and compares the outputs line by line:
+# natively on a real tmpfs (freshly mounted with OPTIONS when this runs as
+# root, else a fresh directory of /dev/shm), then under `ukcov run --tmpfs
+# DIR:OPTIONS` mounted at another fresh directory.
+# Usage: run_conformance.sh UKCOV GUEST [OPTIONS]
 set -uo pipefail
-ukcov=$1; guest=$2
+ukcov=$1; guest=$2; options=${3:-}
 name=$(basename "$guest")
-[ "$(stat -f -c %T /dev/shm)" = tmpfs ] || { echo "/dev/shm is not a tmpfs here"; exit 1; }
 native_dir=$(mktemp -d /dev/shm/ukcov-native.XXXXXX)
 mount_dir=$(mktemp -d /dev/shm/ukcov-mount.XXXXXX)
 out=$(mktemp -d)
-trap 'rm -rf "$native_dir" "$mount_dir" "$out"' EXIT
-chmod 1777 "$native_dir"  # as a fresh tmpfs root is
+mounted=0
+cleanup() {
+  [ "$mounted" -eq 1 ] && umount "$native_dir"
+  rm -rf "$native_dir" "$mount_dir" "$out"
+}
+trap cleanup EXIT
+if [ "$(id -u)" -eq 0 ] && mount -t tmpfs -o "mode=1777${options:+,$options}" ukcov-native "$native_dir" 2>/dev/null; then
+  mounted=1
+  echo "native: a tmpfs mounted at $native_dir${options:+ with $options}"
+elif [ -n "$options" ]; then
+  echo "FAIL: mount options need a real mount, and mount(2) failed here"; exit 1
+else
+  [ "$(stat -f -c %T /dev/shm)" = tmpfs ] || { echo "/dev/shm is not a tmpfs here"; exit 1; }
+  chmod 1777 "$native_dir"  # as a fresh tmpfs root is
+  echo "native: a directory of /dev/shm (cannot mount here)"
+fi
 
 "$guest" "$native_dir" >"$out/native" 2>&1
-echo "native: exit $? ($(wc -l <"$out/native") cases)"
-timeout 120 "$ukcov" run --tmpfs "$mount_dir" -- "$guest" "$mount_dir" >"$out/sentry" 2>&1
-echo "sentry: exit $? ($(wc -l <"$out/sentry") cases)"
+echo "native: exit $? ($(wc -l <"$out/native") lines)"
+timeout 120 "$ukcov" run --tmpfs "$mount_dir${options:+:$options}" -- "$guest" "$mount_dir" >"$out/sentry" 2>&1
+echo "sentry: exit $? ($(wc -l <"$out/sentry") lines)"
 if [ -n "$(ls -A "$mount_dir")" ]; then
   echo "FAIL: the sentry's tmpfs wrote to the host directory under it"; exit 1
 fi
 if diff -u "$out/native" "$out/sentry" >"$out/diff"; then
-  echo "$name: $(wc -l <"$out/native") cases, identical natively and under the sentry"
+  echo "$name: $(wc -l <"$out/native") lines, identical natively and under the sentry"
   exit 0
 fi
 echo "FAIL: differences (- native, + sentry):"

@@ -175,6 +175,8 @@ Answer Link(Kernel& kernel, Syscall& sc) {
   // An unlinked file stays nameless, but an O_TMPFILE one (without O_EXCL)
   // may get its first name.
   if (inode->nlink == 0 && !inode->linkable) return Answer::Error(ENOENT);
+  if (inode->nlink > 0)
+    if (Result<void> r = to->mount->fs->ReserveLink(); !r) return Answer::Error(r.error());
   inode->linkable = false;
   to->mount->fs->Link(to->parent, to->name, inode);
   TouchModified(*to->parent);

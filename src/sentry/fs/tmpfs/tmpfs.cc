@@ -107,6 +107,11 @@ Filesystem::~Filesystem() = default;
 
 uint64_t Filesystem::BlocksOf(uint64_t bytes) const { return (bytes + kPage - 1) / kPage; }
 
+void Filesystem::AccountBlocks(const struct stat& before, const struct stat& after) {
+  const int64_t delta = (static_cast<int64_t>(after.st_blocks) - static_cast<int64_t>(before.st_blocks)) / 8;
+  used_blocks_ = delta < 0 && static_cast<uint64_t>(-delta) > used_blocks_ ? 0 : used_blocks_ + static_cast<uint64_t>(delta);
+}
+
 InodeRef Filesystem::Lookup(const Inode& dir, const std::string& name) const {
   auto c = dir.cookies.find(name);
   return c == dir.cookies.end() ? nullptr : dir.entries.at(c->second).inode;
@@ -166,6 +171,13 @@ void Filesystem::Link(const InodeRef& dir, const std::string& name, const InodeR
   }
 }
 
+Result<void> Filesystem::ReserveLink() {
+  if (used_inodes_ >= max_inodes_) DrainReleases();
+  if (used_inodes_ >= max_inodes_) return Errno{ENOSPC};
+  used_inodes_++;
+  return {};
+}
+
 void Filesystem::Unlink(Inode& dir, const std::string& name) {
   DrainReleases();  // so that a file whose descriptions are gone goes now
   auto c = dir.cookies.find(name);
@@ -177,6 +189,7 @@ void Filesystem::Unlink(Inode& dir, const std::string& name) {
     inode->nlink = 0;
     dir.nlink--;
   } else {
+    if (inode->nlink > 1 && used_inodes_ > 0) used_inodes_--;  // an extra link's reservation
     inode->nlink--;
   }
   if (inode->nlink == 0 && inode->opens == 0) Forget(inode);
@@ -265,7 +278,7 @@ Result<size_t> Filesystem::Write(Inode& inode, uint64_t offset, const void* buf,
   }
   struct stat after;
   fstat(inode.memfd.get(), &after);
-  used_blocks_ += static_cast<uint64_t>(after.st_blocks - before.st_blocks) / 8;
+  AccountBlocks(before, after);
   if (offset + done > inode.size) inode.size = offset + done;
   return done;
 }
@@ -276,7 +289,7 @@ Result<void> Filesystem::Truncate(Inode& inode, uint64_t size) {
   fstat(inode.memfd.get(), &before);
   if (ftruncate(inode.memfd.get(), static_cast<off_t>(size)) != 0) return Errno{errno == EFBIG ? EFBIG : EIO};
   fstat(inode.memfd.get(), &after);
-  used_blocks_ += static_cast<uint64_t>(after.st_blocks - before.st_blocks) / 8;
+  AccountBlocks(before, after);
   inode.size = size;
   return {};
 }
@@ -296,7 +309,7 @@ Result<void> Filesystem::Allocate(Inode& inode, int mode, uint64_t offset, uint6
   if (fallocate(inode.memfd.get(), mode, static_cast<off_t>(offset), static_cast<off_t>(length)) != 0)
     return Errno{errno};
   fstat(inode.memfd.get(), &after);
-  used_blocks_ += static_cast<uint64_t>(after.st_blocks - before.st_blocks) / 8;
+  AccountBlocks(before, after);
   inode.size = static_cast<uint64_t>(after.st_size);
   return {};
 }

@@ -110,6 +110,9 @@ class Filesystem {
   Result<InodeRef> NewInode(mode_t mode, const Credentials& creds, const Inode* dir);
   // dir/name → inode. The caller checked that name is free.
   void Link(const InodeRef& dir, const std::string& name, const InodeRef& inode);
+  // Room for one more name of an existing file: like Linux's tmpfs, an extra
+  // hard link counts against nr_inodes. ENOSPC when there is none.
+  Result<void> ReserveLink();
   // Removes dir/name; the inode goes when no name and no open description
   // refers to it.
   void Unlink(Inode& dir, const std::string& name);
@@ -155,6 +158,7 @@ class Filesystem {
   void Forget(const InodeRef& inode);  // nlink 0 and nothing open: free it
   Result<void> EnsureMemfd(Inode& inode);
   uint64_t BlocksOf(uint64_t bytes) const;
+  void AccountBlocks(const struct stat& before, const struct stat& after);
 
   Options options_;
   dev_t dev_;

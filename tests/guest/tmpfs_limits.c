@@ -1,0 +1,64 @@
+/* The limits of a tmpfs mounted with size=256k,nr_inodes=32: statfs, data
+ * until ENOSPC, inodes until ENOSPC, and room again after unlinking. Prints
+ * one line per observation, compared natively (a real tmpfs mounted with
+ * those options) and under the sentry (--tmpfs DIR:size=...,nr_inodes=...).
+ * Usage: tmpfs_limits DIR */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+static void show_statfs(const char* what) {
+  struct statfs s;
+  if (statfs(".", &s) != 0) {
+    printf("%-28s statfs failed: %s\n", what, strerror(errno));
+    return;
+  }
+  printf("%-28s blocks=%lu bfree=%lu files=%lu ffree=%lu bsize=%ld\n", what, (unsigned long)s.f_blocks,
+         (unsigned long)s.f_bfree, (unsigned long)s.f_files, (unsigned long)s.f_ffree, (long)s.f_bsize);
+}
+
+int main(int argc, char** argv) {
+  if (argc != 2 || chdir(argv[1]) != 0) return 2;
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  show_statfs("empty");
+  static char block[4096];
+  memset(block, 'x', sizeof block);
+  int fd = open("big", O_CREAT | O_WRONLY, 0644);
+  long written = 0;
+  ssize_t n;
+  while ((n = write(fd, block, sizeof block)) > 0) written += n;
+  printf("%-28s %ld bytes, then %s\n", "fill one file", written, n < 0 ? strerror(errno) : "0");
+  show_statfs("full");
+  errno = 0;
+  n = write(fd, block, 1);
+  printf("%-28s %zd %s\n", "one more byte", n, n < 0 ? strerror(errno) : "-");
+  printf("%-28s %d\n", "ftruncate to half", ftruncate(fd, written / 2));
+  show_statfs("after ftruncate");
+  close(fd);
+  printf("%-28s %d\n", "unlink big", unlink("big"));
+  show_statfs("after unlink");
+  int files = 0;
+  char name[32];
+  for (;; files++) {
+    snprintf(name, sizeof name, "f%d", files);
+    int f = open(name, O_CREAT | O_WRONLY, 0644);
+    if (f < 0) {
+      printf("%-28s %d files, then %s\n", "create until full", files, strerror(errno));
+      break;
+    }
+    close(f);
+  }
+  show_statfs("no inodes left");
+  printf("%-28s %d %s\n", "mkdir with no inode", mkdir("d", 0755), strerror(errno));
+  printf("%-28s %d %s\n", "symlink with no inode", symlink("x", "s"), strerror(errno));
+  printf("%-28s %d %s\n", "link takes an inode too", link("f0", "f0_again"), strerror(errno));
+  unlink("f0");
+  unlink("f0_again");
+  printf("%-28s %d\n", "create after unlink", close(open("again", O_CREAT | O_WRONLY, 0644)));
+  return 0;
+}
