@@ -61,11 +61,10 @@ Answer Chmod(Kernel& kernel, Syscall& sc) {
   Vfs& vfs = kernel.vfs();
   if (vfs.empty()) return Answer::Continue();
   if (sc.nr() == SYS_fchmod) {
-    FileRef file = LookupFd(kernel, sc.task, sc.fd_arg(0));
-    if (file.kind == FileRef::Kind::kBad) return Answer::Error(EBADF);
-    if (file.kind != FileRef::Kind::kTmpfs) return Answer::Continue();
+    FileRef file;
+    Answer other;
+    if (!TmpfsFd(kernel, sc, sc.fd_arg(0), &file, &other)) return other;
     std::lock_guard lock(vfs.mu);
-    if (file.path_only) return Answer::Error(EBADF);
     return ChangeMode(*file.inode, *kernel.CredentialsOf(sc.task), static_cast<mode_t>(sc.arg(1)));
   }
   const bool at = sc.nr() == SYS_fchmodat;
@@ -86,12 +85,11 @@ Answer Truncate(Kernel& kernel, Syscall& sc) {
   if (vfs.empty()) return Answer::Continue();
   const int64_t length = static_cast<int64_t>(sc.arg(1));
   if (sc.nr() == SYS_ftruncate) {
-    FileRef file = LookupFd(kernel, sc.task, sc.fd_arg(0));
-    if (file.kind == FileRef::Kind::kBad) return Answer::Error(EBADF);
-    if (file.kind != FileRef::Kind::kTmpfs) return Answer::Continue();
+    FileRef file;
+    Answer other;
+    if (!TmpfsFd(kernel, sc, sc.fd_arg(0), &file, &other)) return other;
     std::lock_guard lock(vfs.mu);
     const int fl = fcntl(file.description.get(), F_GETFL);
-    if (file.path_only) return Answer::Error(EBADF);
     if (length < 0) return Answer::Error(EINVAL);
     if (!file.inode->is_reg() || (fl & O_ACCMODE) == O_RDONLY) return Answer::Error(EINVAL);
     if (fl & O_APPEND) return Answer::Error(EPERM);
@@ -176,10 +174,9 @@ Answer Chown(Kernel& kernel, Syscall& sc) {
   Vfs& vfs = kernel.vfs();
   if (vfs.empty()) return Answer::Continue();
   if (sc.nr() == SYS_fchown) {
-    FileRef file = LookupFd(kernel, sc.task, sc.fd_arg(0));
-    if (file.kind == FileRef::Kind::kBad) return Answer::Error(EBADF);
-    if (file.kind != FileRef::Kind::kTmpfs) return Answer::Continue();
-    if (file.path_only) return Answer::Error(EBADF);
+    FileRef file;
+    Answer other;
+    if (!TmpfsFd(kernel, sc, sc.fd_arg(0), &file, &other)) return other;
     std::lock_guard lock(vfs.mu);
     return ChangeOwner(*file.inode, *kernel.CredentialsOf(sc.task), static_cast<uid_t>(sc.arg(1)),
                        static_cast<gid_t>(sc.arg(2)));
@@ -260,10 +257,9 @@ Answer Utimes(Kernel& kernel, Syscall& sc) {
   auto creds = kernel.CredentialsOf(sc.task);
   if (path_address == 0 && sc.nr() == SYS_utimensat) {  // futimens: the dirfd itself
     if (dirfd == AT_FDCWD) return Answer::Error(EFAULT);
-    FileRef file = LookupFd(kernel, sc.task, dirfd);
-    if (file.kind == FileRef::Kind::kBad) return Answer::Error(EBADF);
-    if (file.kind != FileRef::Kind::kTmpfs) return Answer::Continue();
-    if (file.path_only) return Answer::Error(EBADF);
+    FileRef file;
+    Answer other;
+    if (!TmpfsFd(kernel, sc, dirfd, &file, &other)) return other;
     std::lock_guard lock(vfs.mu);
     return ChangeTimes(*file.inode, *creds, have_times ? times : nullptr);
   }

@@ -39,9 +39,9 @@ Answer Statfs(Kernel& kernel, Syscall& sc) {
   Vfs& vfs = kernel.vfs();
   if (vfs.empty()) return Answer::Continue();
   if (sc.nr() == SYS_fstatfs) {
-    FileRef file = LookupFd(kernel, sc.task, sc.fd_arg(0));
-    if (file.kind == FileRef::Kind::kBad) return Answer::Error(EBADF);
-    if (file.kind != FileRef::Kind::kTmpfs) return Answer::Continue();
+    FileRef file;
+    Answer other;
+    if (!TmpfsFd(kernel, sc, sc.fd_arg(0), &file, &other, /*allow_path=*/true)) return other;
     std::lock_guard lock(vfs.mu);
     return WriteStatfs(sc, *file.mount, sc.arg(1));
   }

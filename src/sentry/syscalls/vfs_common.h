@@ -36,6 +36,22 @@ Answer HostAnswer(const Location& loc, const Credentials& creds, Call call) {
   return r < 0 ? Answer::Error(error != 0 ? error : EIO) : Answer::Return(r);
 }
 
+// For a call on an fd: the tmpfs file it names, or the answer for any
+// other (EBADF for a bad fd, and for an O_PATH description unless
+// `allow_path`; the host's own answer for the host's files).
+inline bool TmpfsFd(Kernel& kernel, Syscall& sc, int fd, FileRef* file, Answer* other, bool allow_path = false) {
+  *file = LookupFd(kernel, sc.task, fd);
+  if (file->kind == FileRef::Kind::kBad || (file->path_only && !allow_path)) {
+    *other = Answer::Error(EBADF);
+    return false;
+  }
+  if (file->kind != FileRef::Kind::kTmpfs) {
+    *other = Answer::Continue();
+    return false;
+  }
+  return true;
+}
+
 // Time stamps, as Linux sets them.
 inline void TouchModified(tmpfs::Inode& inode) { inode.mtime = inode.ctime = tmpfs::Filesystem::Now(); }
 inline void TouchChanged(tmpfs::Inode& inode) { inode.ctime = tmpfs::Filesystem::Now(); }

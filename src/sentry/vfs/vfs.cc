@@ -98,6 +98,15 @@ Mount* Vfs::FindByHostIno(ino_t host_ino, tmpfs::InodeRef* inode, bool* path_onl
 Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials& creds, int dirfd,
                               const std::string& path, unsigned flags) {
   Location loc;
+  // The walk ends on a directory it stands in ("/", ".", "..", a mount's
+  // root): no parent or name to give.
+  auto at_directory = [&loc](Mount* m, const tmpfs::InodeRef& d, Location::Last last) {
+    loc.kind = Location::Kind::kTmpfs;
+    loc.mount = m;
+    loc.inode = d;
+    loc.last = last;
+    return loc;
+  };
   if (path.empty() && !(flags & kAllowEmpty)) return Errno{ENOENT};
   if (path.size() >= PATH_MAX) return Errno{ENAMETOOLONG};
 
@@ -139,11 +148,7 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
         loc.host_path = host;
         return loc;
       }
-      loc.kind = Location::Kind::kTmpfs;
-      loc.mount = mount;
-      loc.inode = dir;
-      loc.last = Location::Last::kRoot;
-      return loc;
+      return at_directory(mount, dir, Location::Last::kRoot);
     }
   } else {
     host = "/";
@@ -208,11 +213,7 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
       loc.host_path = host;
       return loc;
     }
-    loc.kind = Location::Kind::kTmpfs;
-    loc.mount = mount;
-    loc.inode = dir;
-    loc.last = Location::Last::kRoot;
-    return loc;
+    return at_directory(mount, dir, Location::Last::kRoot);
   }
 
   while (!parts.empty()) {
@@ -243,11 +244,7 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
         dir = m->fs->root();
         depth++;
         if (last) {
-          loc.kind = Location::Kind::kTmpfs;
-          loc.mount = mount;
-          loc.inode = dir;
-          loc.last = Location::Last::kRoot;
-          return loc;
+          return at_directory(mount, dir, Location::Last::kRoot);
         }
         continue;
       }
@@ -299,11 +296,7 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
     if (int e = Permission(*dir, creds, kMayExec)) return Errno{e};
     if (part == ".") {
       if (last) {
-        loc.kind = Location::Kind::kTmpfs;
-        loc.mount = mount;
-        loc.inode = dir;
-        loc.last = Location::Last::kDot;
-        return loc;
+        return at_directory(mount, dir, Location::Last::kDot);
       }
       continue;
     }
@@ -311,11 +304,7 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
       if (depth == 0 && scoped) {
         if (flags & kBeneath) return Errno{EXDEV};
         if (last) {
-          loc.kind = Location::Kind::kTmpfs;
-          loc.mount = mount;
-          loc.inode = dir;
-          loc.last = Location::Last::kDotDot;
-          return loc;
+          return at_directory(mount, dir, Location::Last::kDotDot);
         }
         continue;  // RESOLVE_IN_ROOT: ".." of the root is the root
       }
@@ -338,11 +327,7 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
       if (!parent) return Errno{ENOENT};
       dir = parent;
       if (last) {
-        loc.kind = Location::Kind::kTmpfs;
-        loc.mount = mount;
-        loc.inode = dir;
-        loc.last = Location::Last::kDotDot;
-        return loc;
+        return at_directory(mount, dir, Location::Last::kDotDot);
       }
       continue;
     }
