@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/time.h>
+#include <time.h>
 #include <utime.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -809,6 +810,85 @@ static void through_to_host(void) {
   rmdir(host_dir);
 }
 
+/* Linux's own counts and clocks: 40 symlinks and no more, AT_EMPTY_PATH,
+ * the time stamps a call moves (compared as before/after, not as values),
+ * and a description shared by dup and fork. */
+static int later(struct timespec a, struct timespec b) {
+  return b.tv_sec > a.tv_sec || (b.tv_sec == a.tv_sec && b.tv_nsec > a.tv_nsec);
+}
+
+static void counts_and_clocks(void) {
+  mkdir("chain", 0755);
+  put("chain/l0", "end of the chain");
+  char from[32], to[32];
+  for (int i = 1; i <= 41; i++) {
+    snprintf(from, sizeof from, "l%d", i - 1);
+    snprintf(to, sizeof to, "chain/l%d", i);
+    symlink(from, to);
+  }
+  show_file("through 40 symlinks", "chain/l40");
+  show_file("through 41 symlinks", "chain/l41");
+  int fd = open("chain/l0", O_RDONLY);
+  struct stat st;
+  CASE("fstatat AT_EMPTY_PATH", fstatat(fd, "", &st, AT_EMPTY_PATH));
+  CASE("fstatat empty path without the flag", fstatat(fd, "", &st, 0));
+  close(fd);
+
+  put("clock", "0");
+  struct stat a, b;
+  stat("clock", &a);
+  struct timespec pause = {0, 20 * 1000 * 1000};
+  nanosleep(&pause, NULL);  /* clocks must be able to move between the two stats */
+  int w = open("clock", O_WRONLY | O_APPEND);
+  write(w, "1", 1);
+  close(w);
+  stat("clock", &b);
+  SHOW("write: mtime, ctime, atime moved", "%d %d %d", later(a.st_mtim, b.st_mtim), later(a.st_ctim, b.st_ctim),
+       later(a.st_atim, b.st_atim));
+  nanosleep(&pause, NULL);
+  chmod("clock", 0600);
+  stat("clock", &a);
+  SHOW("chmod: mtime, ctime moved", "%d %d", later(b.st_mtim, a.st_mtim), later(b.st_ctim, a.st_ctim));
+  nanosleep(&pause, NULL);
+  char c;
+  int r = open("clock", O_RDONLY);
+  read(r, &c, 1);
+  close(r);
+  stat("clock", &b);
+  SHOW("read after write: atime moved (relatime)", "%d", later(a.st_atim, b.st_atim));
+  struct stat d0, d1;
+  stat(".", &d0);
+  nanosleep(&pause, NULL);
+  put("clock2", "x");
+  stat(".", &d1);
+  SHOW("create: directory mtime, ctime moved", "%d %d", later(d0.st_mtim, d1.st_mtim), later(d0.st_ctim, d1.st_ctim));
+  nanosleep(&pause, NULL);
+  rename("clock2", "clock3");
+  stat("clock3", &a);
+  SHOW("rename: the file's ctime moved", "%d", later(d1.st_ctim, a.st_ctim));
+
+  int one = open("clock", O_RDWR);
+  int two = dup(one);
+  lseek(one, 1, SEEK_SET);
+  CASE("dup shares the offset", lseek(two, 0, SEEK_CUR));
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    lseek(one, 0, SEEK_END);
+    _exit(0);
+  }
+  int status;
+  waitpid(pid, &status, 0);
+  CASE("fork shares the offset", lseek(two, 0, SEEK_CUR));
+  CASE("F_SETFL through one, seen by the other", (fcntl(one, F_SETFL, O_APPEND), fcntl(two, F_GETFL) & O_APPEND));
+  close(one);
+  close(two);
+  CASE("fchmodat2 AT_SYMLINK_NOFOLLOW on a symlink", syscall(452, AT_FDCWD, "chain/l1", 0600, AT_SYMLINK_NOFOLLOW));
+  CASE("fchmodat2 AT_SYMLINK_NOFOLLOW on a file", syscall(452, AT_FDCWD, "clock", 0640, AT_SYMLINK_NOFOLLOW));
+  show_stat("stat after fchmodat2", "clock", 1);
+  CASE("fchmodat2 bad flags", syscall(452, AT_FDCWD, "clock", 0640, 0x4));
+}
+
 static char base[4096];
 
 /* getcwd, with the mount's own path shown as BASE (it differs between the
@@ -874,6 +954,7 @@ int main(int argc, char** argv) {
   copies();
   openat2_cases();
   through_to_host();
+  counts_and_clocks();
   working_directory();
   return 0;
 }

@@ -67,16 +67,20 @@ Answer Chmod(Kernel& kernel, Syscall& sc) {
     std::lock_guard lock(vfs.mu);
     return ChangeMode(*file.inode, *kernel.CredentialsOf(sc.task), static_cast<mode_t>(sc.arg(1)));
   }
-  const bool at = sc.nr() == SYS_fchmodat;
+  const bool at = sc.nr() == SYS_fchmodat || sc.nr() == kSysFchmodat2;
+  const uint64_t flags = sc.nr() == kSysFchmodat2 ? sc.arg(3) : 0;
+  if (flags & ~static_cast<uint64_t>(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return Answer::Error(EINVAL);
   Result<std::string> path = ReadPath(sc, sc.arg(at ? 1 : 0));
   if (!path) return Answer::Error(path.error());
   std::lock_guard lock(vfs.mu);
   auto creds = kernel.CredentialsOf(sc.task);
-  Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, at ? sc.fd_arg(0) : AT_FDCWD, *path, kMustExist | kFollowLast);
+  const unsigned rflags = kMustExist | ((flags & AT_SYMLINK_NOFOLLOW) ? 0u : kFollowLast) | ((flags & AT_EMPTY_PATH) ? kAllowEmpty : 0u);
+  Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, at ? sc.fd_arg(0) : AT_FDCWD, *path, rflags);
   if (!loc) return Answer::Error(loc.error());
   if (loc->kind == Location::Kind::kHost)
     return HostAnswer(*loc, *creds, [&](const char* p) { return chmod(p, static_cast<mode_t>(sc.arg(at ? 2 : 1))); });
   if (loc->trailing_slash && !loc->inode->is_dir()) return Answer::Error(ENOTDIR);
+  if (loc->inode->is_symlink()) return Answer::Error(EOPNOTSUPP);  // a symlink's mode is not tmpfs's to change
   return ChangeMode(*loc->inode, *creds, static_cast<mode_t>(sc.arg(at ? 2 : 1)));
 }
 

@@ -10,6 +10,9 @@ struct Location;
 
 namespace ukcov::sentry::syscalls {
 
+// Newer than Debian 12's headers (Linux 6.6).
+inline constexpr int kSysFchmodat2 = 452;
+
 Answer Open(Kernel& kernel, Syscall& sc);     // open, openat, openat2, creat   (file.cc)
 Answer ReadWrite(Kernel& kernel, Syscall& sc);  // read, write, p*, *v, *v2      (read_write.cc)
 Answer Lseek(Kernel& kernel, Syscall& sc);    //                                (read_write.cc)

@@ -83,6 +83,7 @@ Answer Kernel::Dispatch(Syscall& sc) {
     case SYS_chmod:
     case SYS_fchmod:
     case SYS_fchmodat:
+    case syscalls::kSysFchmodat2:
       return Chmod(*this, sc);
     case SYS_truncate:
     case SYS_ftruncate:
