@@ -447,9 +447,6 @@ int Run(const RunOptions& options) {
     return 125;
   }
   Kernel kernel(*engine);
-  // Files the sentry makes on the host for a guest get the guest's umask,
-  // applied by the handler: the sentry's own must not apply on top.
-  if (!options.tmpfs.empty()) umask(0);
   for (const std::string& spec : options.tmpfs) {
     size_t colon = spec.find(':');
     std::string where = spec.substr(0, colon);
@@ -466,6 +463,10 @@ int Run(const RunOptions& options) {
     return 125;
   }
   g_main_guest = launch->pid;
+  // Files the sentry makes on the host for a guest get the guest's umask,
+  // applied by the handler: the sentry's own must not apply on top. (After
+  // the guest is forked: it keeps the umask it was started with.)
+  if (!options.tmpfs.empty()) umask(0);
   signal(SIGINT, SIG_IGN);  // the terminal's ^C reaches the guest directly
   signal(SIGQUIT, SIG_IGN);
   signal(SIGTERM, Forward);

@@ -832,6 +832,12 @@ static void counts_and_clocks(void) {
   struct stat st;
   CASE("fstatat AT_EMPTY_PATH", fstatat(fd, "", &st, AT_EMPTY_PATH));
   CASE("fstatat empty path without the flag", fstatat(fd, "", &st, 0));
+  int pipefd[2];
+  pipe(pipefd);
+  CASE("fstatat AT_EMPTY_PATH on a pipe", fstatat(pipefd[1], "", &st, AT_EMPTY_PATH));
+  CASE("fstatat relative to a pipe", fstatat(pipefd[1], "x", &st, 0));
+  close(pipefd[0]);
+  close(pipefd[1]);
   close(fd);
 
   put("clock", "0");

@@ -26,6 +26,15 @@ check "stdin and stdout pass through" bash -c "[ \"\$(echo hello | '$ukcov' run 
 check "stderr passes through" bash -c "[ \"\$('$ukcov' run -- sh -c 'echo oops >&2' 2>&1 >/dev/null)\" = oops ]"
 check "arguments pass through" bash -c "[ \"\$('$ukcov' run -- printf '%s|' a 'b c' '')\" = 'a|b c||' ]"
 check "PATH lookup" bash -c "'$ukcov' run -- sh -c 'exit 0'"
+mkdir -p "$tmp/mnt"
+check "the guest keeps its umask (with --tmpfs too)" bash -c \
+  "[ \"\$(umask 027; '$ukcov' run --tmpfs '$tmp/mnt' -- sh -c umask)\" = \"\$(umask 027; sh -c umask)\" ]"
+check "--tmpfs: a file made in the mount, and nothing on the host" bash -c \
+  "'$ukcov' run --tmpfs '$tmp/mnt' -- sh -c 'echo hi > $tmp/mnt/f && cat $tmp/mnt/f' | grep -qx hi && [ -z \"\$(ls -A '$tmp/mnt')\" ]"
+check "--tmpfs on a missing directory: 125, says why" bash -c \
+  "'$ukcov' run --tmpfs '$tmp/none' -- true 2>&1 | grep -q 'must be an existing directory'; [ \${PIPESTATUS[0]} -eq 125 ]"
+check "--tmpfs with a bad option: 125, says why" bash -c \
+  "'$ukcov' run --tmpfs '$tmp/mnt:colour=blue' -- true 2>&1 | grep -q \"unknown tmpfs option 'colour'\"; [ \${PIPESTATUS[0]} -eq 125 ]"
 
 # One line, and the status env(1) and shells use.
 one_line_error() {  # status pattern command...

@@ -138,8 +138,11 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
         dir = file.inode;
         if (!path.empty() && !dir->is_dir()) return Errno{ENOTDIR};
       } else {
+        // A host fd that is no directory of a path (a pipe, a socket, an
+        // anonymous inode): the host answers, with AT_EMPTY_PATH or ENOTDIR.
+        if (path.empty()) return loc;
         Result<std::string> target = ReadHostLink("/proc/" + std::to_string(task.tid) + "/fd/" + std::to_string(dirfd));
-        if (!target || target->empty() || (*target)[0] != '/') return Errno{ENOTDIR};
+        if (!target || target->empty() || (*target)[0] != '/') return loc;
         host = *target;
       }
     }
