@@ -6,8 +6,12 @@
 # build-time instrumentation filter: code outside the allowlist (the host's
 # plumbing, third-party code) never calls the callbacks at all.
 #
-#   clang: -fsanitize-coverage=trace-pc-guard,trace-cmp  (PC, CMP and unique modes)
-#   gcc:   -fsanitize-coverage=trace-pc,trace-cmp        (no guards: unique answers 524)
+#   UKCOV_COVERAGE=trace (default):
+#     clang: -fsanitize-coverage=trace-pc-guard,trace-cmp  (PC, CMP and unique modes)
+#     gcc:   -fsanitize-coverage=trace-pc,trace-cmp        (no guards: unique answers 524)
+#   UKCOV_COVERAGE=counters (clang only):
+#     -fsanitize-coverage=inline-8bit-counters,pc-table    (PC mode, collected at leave;
+#                                                          CMP and unique answer 524)
 #
 # Relative paths are taken from the calling CMakeLists' directory. The list of
 # instrumented files is left in the target property UKCOV_INSTRUMENTED_SOURCES.
@@ -33,15 +37,18 @@ function(ukcov_instrument target)
   if(NOT ARG_ALLOW)
     message(FATAL_ERROR "ukcov_instrument(${target}): ALLOW names nothing to instrument")
   endif()
-  if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+  # Guards and counters announce themselves through their init hooks.
+  set(features "UKCOV_FEATURE_CMP")
+  if(UKCOV_COVERAGE STREQUAL "counters")
+    set(flags -fsanitize-coverage=inline-8bit-counters,pc-table)
+    set(features "0")
+  elseif(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
     set(flags -fsanitize-coverage=trace-pc-guard,trace-cmp)
   elseif(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
     set(flags -fsanitize-coverage=trace-pc,trace-cmp)
   else()
     message(FATAL_ERROR "ukcov_instrument: ${CMAKE_CXX_COMPILER_ID} has no SanitizerCoverage")
   endif()
-  # Guards announce themselves through __sanitizer_cov_trace_pc_guard_init.
-  set(features "UKCOV_FEATURE_CMP")
 
   foreach(kind ALLOW DENY)
     set(${kind} "")

@@ -36,6 +36,7 @@ typedef struct ukcov_instance ukcov_instance;
 enum {
   UKCOV_FEATURE_CMP = 1u << 0,    /* comparison callbacks: KCOV_TRACE_CMP works */
   UKCOV_FEATURE_GUARDS = 1u << 1, /* trace-pc-guard: KCOV_UNIQUE_ENABLE works */
+  UKCOV_FEATURE_COUNTERS = 1u << 2, /* inline 8-bit counters + pc-table: coverage collected at leave */
 };
 
 /* Called by the constructor that ukcov_instrument() adds to each instrumented

@@ -5,6 +5,7 @@
 #include <new>
 #include <utility>
 
+#include "engine/counters.h"
 #include "engine/engine.h"
 #include "engine/instance.h"
 #include "engine/slot.h"
@@ -70,6 +71,28 @@ void StopRecording(Slot& s) {
 
 }  // namespace
 
+namespace {
+
+bool CountersBackend(const Engine& engine) { return engine.features() & UKCOV_FEATURE_COUNTERS; }
+
+// Counters backend: what the counters hold when recording starts is not
+// this recording's.
+void StartCounting(Slot& s, const Engine& engine) {
+  if (!CountersBackend(engine)) return;
+  if (LoadMode(s) == RecordMode::kOff) {
+    NoteUncollected();  // these blocks are nobody's
+  } else if (!CountersClean()) {
+    DiscardCounters();
+  }
+}
+
+// Counters backend: the blocks that ran become the recording's PCs.
+void FinishCounting(Slot& s, const Engine& engine) {
+  if (CountersBackend(engine) && LoadMode(s) != RecordMode::kOff) CollectCounters(s);
+}
+
+}  // namespace
+
 void Enter(Task& task) {
   Slot& s = t_slot;
   if (s.task != nullptr) Leave();
@@ -78,10 +101,12 @@ void Enter(Task& task) {
   // A remote section in progress keeps the slot; the task's own recording
   // starts when it ends.
   if (s.remote == nullptr && task.has_kcov.load(std::memory_order_acquire)) StartRecording(s, task);
+  if (s.remote == nullptr) StartCounting(s, task.engine());
 }
 
 void Leave() {
   Slot& s = t_slot;
+  if (s.remote == nullptr && s.task != nullptr) FinishCounting(s, s.task->engine());
   if (s.remote == nullptr) StopRecording(s);
   if (Task* task = std::exchange(s.task, nullptr)) task->Unref();
 }
@@ -91,8 +116,10 @@ Task* Current() { return t_slot.task; }
 void RefreshServing(Task& task) {
   Slot& s = t_slot;
   if (s.task != &task || s.remote != nullptr) return;
+  FinishCounting(s, task.engine());  // what ran so far goes where it was recorded
   StopRecording(s);
   StartRecording(s, task);
+  StartCounting(s, task.engine());
 }
 
 int RemoteStart(Engine& engine, uint64_t handle) {
@@ -131,6 +158,7 @@ int RemoteStart(Engine& engine, uint64_t handle) {
   s.bitmap_bits = 0;
   SetPcMap(s, engine.pc_map());
   Publish(s, section->mode);
+  StartCounting(s, engine);
   return 0;
 }
 
@@ -138,6 +166,7 @@ void RemoteStop() {
   Slot& s = t_slot;
   RemoteSection* section = s.remote;
   if (section == nullptr) return;
+  FinishCounting(s, section->instance->engine());
   Silence(s);
   s.remote = nullptr;
   s.trace = nullptr;

@@ -66,7 +66,7 @@ Step CommonHandle(int t, uint64_t h) { return {Op::kCommonHandle, t, 0, h}; }
 struct Row {
   std::string name;
   std::vector<Step> steps;
-  int64_t features = kAllFeatures;
+  int64_t features = AllFeatures();
 };
 
 constexpr uint64_t kMaxSize = INT_MAX / 8;

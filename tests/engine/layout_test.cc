@@ -223,7 +223,7 @@ TEST_F(Layout, CanonicalPcIsKernelBasePlusOffsetInModule) {
 }
 
 TEST(LayoutRaw, RawEncodingKeepsAddresses) {
-  ukcov::Engine engine = MakeEngine(kAllFeatures, UKCOV_PC_RAW);
+  ukcov::Engine engine = MakeEngine(AllFeatures(), UKCOV_PC_RAW);
   ukcov::Task task = MakeTask(engine);
   ukcov::Instance inst = OpenInstance(engine);
   ASSERT_EQ(Ioctl(task, inst, UKCOV_KCOV_INIT_TRACE, 512), 0);

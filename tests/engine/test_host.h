@@ -10,9 +10,17 @@
 
 namespace ukcov_test {
 
-constexpr int64_t kAllFeatures = UKCOV_FEATURE_CMP | UKCOV_FEATURE_GUARDS;
+// A build of the counters backend (-DUKCOV_COVERAGE=counters): PC mode
+// only, collected at leave.
+inline bool CountersBuild() { return ukcov_registered_features() & UKCOV_FEATURE_COUNTERS; }
 
-inline ukcov::Engine MakeEngine(int64_t features = kAllFeatures, int encoding = UKCOV_PC_CANONICAL) {
+// Everything the build can do: the trace backend's features, or what the
+// counters build registered.
+inline int64_t AllFeatures() {
+  return CountersBuild() ? ukcov_registered_features() : UKCOV_FEATURE_CMP | UKCOV_FEATURE_GUARDS;
+}
+
+inline ukcov::Engine MakeEngine(int64_t features = AllFeatures(), int encoding = UKCOV_PC_CANONICAL) {
   ukcov_engine_options options;
   ukcov_engine_options_init(&options);
   options.features = features;
