@@ -60,3 +60,12 @@ for calls in 200 400; do
 done
 callgrind_annotate --inclusive=no "$out/cg.tmpfs_meta.400" 2>/dev/null | grep -E '^ *[0-9,]+ \(' | head -12 >"$out/tmpfs_profile.txt"
 python3 bench/report_tmpfs.py "$out"
+
+# The counters backend (issue 5): collection at the return to user space
+# over N blocks x hit rate, against the seed's scan and the trace callbacks;
+# a table and a plot (gnuplot).
+if [ -x "$bin/bench_counters" ]; then
+  "$bin/bench_counters" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+    --benchmark_out="$out/counters.json" --benchmark_out_format=json >"$out/counters.txt"
+  python3 bench/report_counters.py "$out" docs/counters.png
+fi
