@@ -10,6 +10,10 @@
 
 namespace ukcov_test {
 
+// What the trace backend can do (the state machine's tests use it in every
+// build: ioctl answers do not depend on how blocks are counted).
+constexpr int64_t kTraceFeatures = UKCOV_FEATURE_CMP | UKCOV_FEATURE_GUARDS;
+
 // A build of the counters backend (-DUKCOV_COVERAGE=counters): PC mode
 // only, collected at leave.
 inline bool CountersBuild() { return ukcov_registered_features() & UKCOV_FEATURE_COUNTERS; }
