@@ -13,6 +13,7 @@ Kernel::Kernel(ukcov::Engine& engine)
   UniqueFd probe(memfd_create("ukcov-probe", MFD_CLOEXEC));
   struct stat st;
   if (probe && fstat(probe.get(), &st) == 0) memfd_dev_ = st.st_dev;
+  serialize_ = engine.features() & UKCOV_FEATURE_COUNTERS;
 }
 
 Kernel::~Kernel() = default;

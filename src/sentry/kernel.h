@@ -115,11 +115,28 @@ class Kernel {
   // True when it was the last thread of its process.
   bool ExitTask(std::shared_ptr<TaskState> task);
 
+  // Held while instrumented kernel code runs (a syscall served, a task's
+  // exit processed) when the engine counts blocks instead of tracing them:
+  // the counters are process-wide, so one thread at a time in the kernel is
+  // what makes each collection exactly the blocks that ran for that task
+  // (docs/design.md). With the trace backend it is never taken.
+  class Running {
+   public:
+    explicit Running(Kernel& kernel) : lock_(kernel.exec_mu_, std::defer_lock) {
+      if (kernel.serialize_) lock_.lock();
+    }
+
+   private:
+    std::unique_lock<std::mutex> lock_;
+  };
+
  private:
   ukcov::Engine& engine_;
   std::unique_ptr<KcovDevice> kcov_;
   std::unique_ptr<Vfs> vfs_;
   dev_t memfd_dev_ = 0;  // the device of every memfd: the sentry's files
+  bool serialize_ = false;  // the counters backend: see Running
+  std::mutex exec_mu_;
 };
 
 }  // namespace ukcov::sentry

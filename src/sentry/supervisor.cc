@@ -95,7 +95,10 @@ void Supervisor::Stop() {
     left.swap(tasks_);
     processes_.clear();
   }
-  for (auto& [_, task] : left) kernel_.ExitTask(std::move(task));
+  for (auto& [_, task] : left) {
+    Kernel::Running running(kernel_);
+    kernel_.ExitTask(std::move(task));
+  }
   kernel_.kcov().ReleaseClosed();
   std::lock_guard vfs_lock(kernel_.vfs().mu);
   for (auto& mount : kernel_.vfs().mounts()) mount->fs->DrainReleases();
@@ -140,6 +143,7 @@ void Supervisor::Serve(const seccomp_notif& notif) {
   }
   Answer answer;
   {
+    Kernel::Running running(kernel_);
     // The task's coverage is written before the syscall returns to it.
     ukcov::Serving serving(*task->task);
     Syscall sc{notif, *task, GuestMemory(task->tid)};
@@ -302,7 +306,12 @@ void Supervisor::TaskExited(pid_t tid, int pidfd) {
 void Supervisor::FinishExit(std::shared_ptr<TaskState> task) {
   if (!task) return;
   std::shared_ptr<Process> process = task->process;
-  if (kernel_.ExitTask(std::move(task))) {
+  bool last;
+  {
+    Kernel::Running running(kernel_);
+    last = kernel_.ExitTask(std::move(task));
+  }
+  if (last) {
     std::lock_guard lock(mu_);
     auto it = processes_.find(process->tgid);
     if (it != processes_.end() && it->second == process) processes_.erase(it);

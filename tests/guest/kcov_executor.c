@@ -228,6 +228,22 @@ static void* worker_thread(void* p) {
   return NULL;
 }
 
+/* Whether the kernel has comparison coverage (the executor probes for it:
+ * without CONFIG_KCOV_ENABLE_COMPARISONS, or under ukcov's counters
+ * backend, KCOV_ENABLE with KCOV_TRACE_CMP answers ENOTSUPP). */
+static int cmp_supported = 1;
+
+static void probe_comparisons(void) {
+  struct cover probe;
+  if (cover_open(&probe, kCoverFd - 2, 1024) != 0) return;
+  if (ioctl(probe.fd, KCOV_ENABLE, KCOV_TRACE_CMP) == 0) {
+    ioctl(probe.fd, KCOV_DISABLE, 0);
+  } else if (errno == 524) {
+    cmp_supported = 0;
+  }
+  close(probe.fd);
+}
+
 /* Returns a bit mask of failed steps (0: all good). */
 static int run_program(int round) {
   static struct worker workers[kMaxThreads];
@@ -235,7 +251,7 @@ static int run_program(int round) {
   for (int i = 0; i < kMaxThreads; i++) {
     memset(&workers[i], 0, sizeof workers[i]);
     workers[i].index = i;
-    workers[i].mode = (i + round) % 2 ? KCOV_TRACE_CMP : KCOV_TRACE_PC;
+    workers[i].mode = (i + round) % 2 && cmp_supported ? KCOV_TRACE_CMP : KCOV_TRACE_PC;
     if (pthread_create(&workers[i].tid, NULL, worker_thread, &workers[i]) != 0) return 1;
   }
   for (int i = 0; i < kMaxThreads; i++) {
@@ -271,6 +287,7 @@ int main(void) {
   }
   close(probe);
   enable_after_waitpid();
+  probe_comparisons();
   fork_server_setup();
   for (int round = 0; round < ROUNDS; round++) {
     pid_t pid = fork();
