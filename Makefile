@@ -21,7 +21,7 @@ build: deps
 demo: build
 	@bash scripts/demo.sh
 
-# Every configuration: clang (default), gcc 12, ASan+UBSan, TSan.
+# Every configuration: clang (default), gcc 12, ASan+UBSan, TSan, the counters backend (clang).
 test: deps
 	@bash scripts/test-all.sh
 

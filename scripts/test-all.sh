@@ -16,6 +16,7 @@ configs=(
   "build-gcc|-DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUKCOV_BUILD_BENCH=OFF"
   "build-asan|-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug -DUKCOV_SANITIZE=address,undefined -DUKCOV_BUILD_BENCH=OFF"
   "build-tsan|-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUKCOV_SANITIZE=thread -DUKCOV_BUILD_BENCH=OFF"
+  "build-counters|-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUKCOV_COVERAGE=counters -DUKCOV_BUILD_BENCH=OFF"
 )
 
 # Sanitizer reports fail the test that triggers them.

@@ -84,8 +84,11 @@ void CollectCounters(Slot& s) {
       ScanAndClear(region.counters, region.n, [](size_t) {});
       continue;
     }
-    // Canonical PCs: the engine's encoding of the module's addresses.
-    const uintptr_t base = EncodePc(s, region.base);
+    // Canonical PCs: the engine's encoding of the module's addresses. A
+    // block's PC is its first instruction plus one, so that every consumer
+    // that treats kcov PCs as return addresses (and looks up PC - 1, as
+    // ukcov symbolize and syzkaller do) lands on the block itself.
+    const uintptr_t base = EncodePc(s, region.base) + 1;
     pos = CollectInto(region.counters, region.n, base, region.offsets, trace, pos, s.limit);
   }
   if (pos != start) {

@@ -20,7 +20,8 @@ constexpr uint64_t kCommon = UKCOV_KCOV_SUBSYSTEM_COMMON | 42;
 
 class Remote : public ::testing::Test {
  protected:
-  uint64_t* RemoteEnable(uint64_t words, uint32_t area_size, uint32_t mode = UKCOV_KCOV_TRACE_PC) {
+  uint64_t* RemoteEnable(uint64_t words, uint32_t area_size, uint32_t mode = UKCOV_KCOV_TRACE_PC,
+                         long expect = 0) {
     EXPECT_EQ(Ioctl(owner_, inst_, UKCOV_KCOV_INIT_TRACE, words), 0);
     uint64_t arg[4] = {};
     auto* ra = reinterpret_cast<ukcov_kcov_remote_arg*>(arg);
@@ -29,7 +30,7 @@ class Remote : public ::testing::Test {
     ra->num_handles = 1;
     ra->common_handle = kCommon;
     ra->handles[0] = kUsb1;
-    EXPECT_EQ(Ioctl(owner_, inst_, UKCOV_KCOV_REMOTE_ENABLE, reinterpret_cast<unsigned long>(ra)), 0);
+    EXPECT_EQ(Ioctl(owner_, inst_, UKCOV_KCOV_REMOTE_ENABLE, reinterpret_cast<unsigned long>(ra)), expect);
     uint64_t* area = inst_.area().data();
     area[0] = 0;
     return area;
@@ -57,7 +58,7 @@ TEST_F(Remote, SectionIsAppendedAtStop) {
   auto walk = fake_kernel::RangeOf(reinterpret_cast<const void*>(&fake_kernel::Walk));
   ASSERT_EQ(OnWorker(kUsb1, [] { fake_kernel::Walk(10); }), 0);
   uint64_t n = Count(area);
-  ASSERT_GT(n, 10u);
+  ASSERT_GT(n, CountersBuild() ? 2u : 10u);  // counters: each of Walk()'s 3 blocks once
   ukcov_pc_map map;
   ukcov_engine_pc_map(engine_.get(), &map);
   for (uint64_t i = 1; i <= n; i++) EXPECT_TRUE(walk.Contains(area[i] - map.bias));
@@ -74,7 +75,7 @@ TEST_F(Remote, OwnersOwnSyscallsAreNotTraced) {
 
 TEST_F(Remote, AppendTruncatesToTheAreaAndKeepsWhatWasThere) {
   uint64_t* area = RemoteEnable(16, 1024);
-  area[0] = 10;
+  area[0] = CountersBuild() ? 13 : 10;  // room for fewer PCs than the section has
   ASSERT_EQ(OnWorker(kUsb1, [] { fake_kernel::Walk(100); }), 0);
   EXPECT_EQ(Count(area), 15u);
   ASSERT_EQ(OnWorker(kUsb1, [] { fake_kernel::Walk(100); }), 0);
@@ -96,6 +97,10 @@ TEST_F(Remote, GuestCorruptedCountStopsTheAppend) {
 }
 
 TEST_F(Remote, CmpRecordsMoveWhole) {
+  if (CountersBuild()) {  // no comparison coverage: ENOTSUPP, as Linux without it
+    RemoteEnable(10, 1024, UKCOV_KCOV_TRACE_CMP, -UKCOV_ENOTSUPP);
+    return;
+  }
   uint64_t* area = RemoteEnable(10, 1024, UKCOV_KCOV_TRACE_CMP);  // (10-1)/4 = 2 records
   ASSERT_EQ(OnWorker(kUsb1, [] {
               for (uint32_t i = 0; i < 5; i++) __sanitizer_cov_trace_cmp4(i, 100);
