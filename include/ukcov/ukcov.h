@@ -56,6 +56,13 @@ enum ukcov_pc_encoding {
   UKCOV_PC_CANONICAL = 0,
   /* The return address as it is in the host's address space. */
   UKCOV_PC_RAW = 1,
+  /* Counters backend only: gVisor's synthetic PCs, ~(block | function << 8 |
+   * package << 20) as a 64-bit value, with the blocks, functions and modules
+   * of the PC table numbered in order (a "package" per 4096 functions of a
+   * module; a function of more than 256 blocks continues in the next
+   * function number). Tools built for gVisor's kcov read them; this process
+   * turns them back into addresses with ukcov_gvisor_pc_address(). */
+  UKCOV_PC_GVISOR = 2,
 };
 
 typedef struct ukcov_engine_options {
@@ -73,6 +80,10 @@ UKCOV_API int ukcov_engine_create(const ukcov_engine_options* options, ukcov_eng
  * task and instance are released. */
 UKCOV_API void ukcov_engine_destroy(ukcov_engine* engine);
 UKCOV_API unsigned ukcov_engine_features(const ukcov_engine* engine);
+/* A UKCOV_PC_GVISOR PC back to the address of its block in this process:
+ * 0, or -ENOENT when no registered block has that number (or this is not a
+ * counters build). */
+UKCOV_API int ukcov_gvisor_pc_address(uint64_t pc, uintptr_t* address);
 
 /* Objects of the engine still alive (for leak checks). */
 typedef struct ukcov_engine_stats {

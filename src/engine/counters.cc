@@ -7,6 +7,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
@@ -25,12 +26,44 @@ struct Region {
   // 16 (PC and flags). Null until pcs_init.
   uintptr_t base;
   uint32_t* offsets;
+  // gVisor's numbers (block | function << 8 | package << 20), one a counter.
+  uint32_t* codes;
 };
 
 constexpr int kMaxRegions = 64;
 Region g_regions[kMaxRegions];
 std::atomic<int> g_count{0};
 std::atomic<bool> g_clean{true};
+uint32_t g_next_package = 0;  // packages are numbered across modules, in load order
+
+constexpr uintptr_t kFunctionEntry = 1;  // PC table flag: the block is a function's entry
+constexpr uint32_t kBlocksPerFunction = 256, kFunctionsPerPackage = 4096, kPackages = 4096;
+
+// Numbers the module's blocks as gVisor numbers its Go coverage blocks.
+uint32_t* GvisorCodes(const uintptr_t* pcs, size_t n) {
+  auto* codes = static_cast<uint32_t*>(std::malloc(n * sizeof(uint32_t)));
+  if (codes == nullptr) return nullptr;
+  uint32_t package = g_next_package, function = 0, block = 0;
+  bool started = false;
+  for (size_t i = 0; i < n; i++) {
+    const bool entry = pcs[2 * i + 1] & kFunctionEntry;
+    if (started && (entry || block == kBlocksPerFunction)) {
+      block = 0;
+      if (++function == kFunctionsPerPackage) {
+        function = 0;
+        package++;
+      }
+    }
+    started = true;
+    if (package >= kPackages) {  // beyond what 32 bits of code can number
+      std::free(codes);
+      return nullptr;
+    }
+    codes[i] = block++ | function << 8 | package << 20;
+  }
+  g_next_package = package + 1;
+  return codes;
+}
 
 size_t NextTouchedChunkScalar(const uint8_t* base, size_t at, size_t end) {
   for (; at < end; at += 64) {
@@ -66,7 +99,7 @@ size_t NextTouchedChunk(const uint8_t* base, size_t at, size_t end) {
 
 bool CountersRegistered() { return g_count.load(std::memory_order_acquire) > 0; }
 
-void CollectCounters(Slot& s) {
+void CollectCounters(Slot& s, bool synthetic) {
   uint64_t* trace = s.trace;
   if (trace == nullptr) {
     DiscardCounters();
@@ -80,8 +113,14 @@ void CollectCounters(Slot& s) {
   const int count = g_count.load(std::memory_order_acquire);
   for (int r = 0; r < count; r++) {
     Region& region = g_regions[r];
-    if (region.offsets == nullptr) {  // no PC table: nothing to name the blocks by
+    if (region.offsets == nullptr || (synthetic && region.codes == nullptr)) {  // nothing to name the blocks by
       ScanAndClear(region.counters, region.n, [](size_t) {});
+      continue;
+    }
+    if (synthetic) {
+      const uint32_t* codes = region.codes;
+      pos = CollectWith(region.counters, region.n, [codes](size_t i) { return ~uint64_t{codes[i]}; }, trace, pos,
+                        s.limit);
       continue;
     }
     // Canonical PCs: the engine's encoding of the module's addresses. A
@@ -119,7 +158,7 @@ __attribute__((visibility("default"), used)) void __sanitizer_cov_8bit_counters_
   for (int r = 0; r < count; r++)
     if (g_regions[r].counters == reinterpret_cast<uint8_t*>(start)) return;  // called again for the same module
   if (count == kMaxRegions) return;
-  g_regions[count] = {reinterpret_cast<uint8_t*>(start), static_cast<size_t>(end - start), 0, nullptr};
+  g_regions[count] = {reinterpret_cast<uint8_t*>(start), static_cast<size_t>(end - start), 0, nullptr, nullptr};
   g_count.store(count + 1, std::memory_order_release);
   ukcov_register_instrumentation(UKCOV_FEATURE_COUNTERS, start);
 }
@@ -147,6 +186,27 @@ __attribute__((visibility("default"), used)) void __sanitizer_cov_pcs_init(const
   }
   region.base = lo;
   region.offsets = offsets;
+  region.codes = GvisorCodes(pcs_beg, region.n);
+}
+
+int ukcov_gvisor_pc_address(uint64_t pc, uintptr_t* address) {
+  using namespace ukcov::engine;
+  const uint64_t code = ~pc;
+  if (code >> 32) return -ENOENT;
+  const int count = g_count.load(std::memory_order_acquire);
+  for (int r = 0; r < count; r++) {
+    const Region& region = g_regions[r];
+    if (region.codes == nullptr) continue;
+    // Codes increase with the index within a module: a binary search.
+    const uint32_t* begin = region.codes;
+    const uint32_t* end = region.codes + region.n;
+    const uint32_t* it = std::lower_bound(begin, end, static_cast<uint32_t>(code));
+    if (it != end && *it == code) {
+      *address = region.base + region.offsets[it - begin];
+      return 0;
+    }
+  }
+  return -ENOENT;
 }
 
 }  // extern "C"

@@ -17,8 +17,9 @@ struct Slot;
 bool CountersRegistered();
 
 // Appends the PC of every set counter to the slot's trace (as the callbacks
-// would, bounded the same way) and clears the counters.
-void CollectCounters(Slot& s);
+// would, bounded the same way) and clears the counters. `synthetic`: gVisor's
+// numbers (UKCOV_PC_GVISOR) instead of canonical addresses.
+void CollectCounters(Slot& s, bool synthetic);
 // Clears the counters without recording: what ran for nobody in particular.
 void DiscardCounters();
 
@@ -70,19 +71,19 @@ inline uint64_t ScanAndClear(uint8_t* counters, size_t n, Emit&& emit) {
   return found;
 }
 
-// The collection proper: the PC (base + offsets[i]) of every set counter
-// appended to out[pos + 1 ...] while pos + 1 < limit, the counters cleared.
-// A set word's eight bytes are expanded without branches (the slot is
-// written whether or not the byte was set, and the position advances only
-// for set ones), which is what makes a hit cost a few cycles. Returns the
-// new position; the caller publishes it.
-inline uint64_t CollectInto(uint8_t* counters, size_t n, uintptr_t base, const uint32_t* offsets, uint64_t* out,
-                            uint64_t pos, uint64_t limit) {
+// The collection proper: the PC value(i) of every set counter i appended to
+// out[pos + 1 ...] while pos + 1 < limit, the counters cleared. A set word's
+// eight bytes are expanded without branches (the slot is written whether or
+// not the byte was set, and the position advances only for set ones), which
+// is what makes a hit cost a few cycles. Returns the new position; the
+// caller publishes it.
+template <class Value>
+inline uint64_t CollectWith(uint8_t* counters, size_t n, Value&& value, uint64_t* out, uint64_t pos, uint64_t limit) {
   size_t i = 0;
   auto one = [&](size_t at) {
     if (counters[at] != 0) {
       counters[at] = 0;
-      if (pos + 1 < limit) out[++pos] = base + offsets[at];
+      if (pos + 1 < limit) out[++pos] = value(at);
     }
   };
   for (; i < n && (reinterpret_cast<uintptr_t>(counters + i) & 63) != 0; i++) one(i);
@@ -98,17 +99,24 @@ inline uint64_t CollectInto(uint8_t* counters, size_t n, uintptr_t base, const u
       const size_t idx = i + at + k * 8;
       if (pos + 9 < limit) {
         for (unsigned b = 0; b < 8; b++) {
-          out[pos + 1] = base + offsets[idx + b];
+          out[pos + 1] = value(idx + b);
           pos += ((v >> (8 * b)) & 0xff) != 0;
         }
       } else {
         for (unsigned b = 0; b < 8; b++)
-          if (((v >> (8 * b)) & 0xff) != 0 && pos + 1 < limit) out[++pos] = base + offsets[idx + b];
+          if (((v >> (8 * b)) & 0xff) != 0 && pos + 1 < limit) out[++pos] = value(idx + b);
       }
     }
   }
   for (i += body; i < n; i++) one(i);
   return pos;
+}
+
+// With canonical (or raw) addresses: base + offsets[i].
+inline uint64_t CollectInto(uint8_t* counters, size_t n, uintptr_t base, const uint32_t* offsets, uint64_t* out,
+                            uint64_t pos, uint64_t limit) {
+  return CollectWith(counters, n, [base, offsets](size_t i) -> uint64_t { return base + offsets[i]; }, out, pos,
+                     limit);
 }
 
 }  // namespace ukcov::engine

@@ -23,10 +23,12 @@ Result<Engine*> Engine::Create(const ukcov_engine_options& options) {
     Result<PcMap> found = CanonicalPcMapFor(module);
     if (!found) return Errno{found.error()};
     map = found.value();
+  } else if (options.pc_encoding == UKCOV_PC_GVISOR) {
+    if (!(features & UKCOV_FEATURE_COUNTERS)) return Errno{EINVAL};  // numbers come from the PC table
   } else if (options.pc_encoding != UKCOV_PC_RAW) {
     return Errno{EINVAL};
   }
-  auto* engine = new (std::nothrow) Engine(features, map);
+  auto* engine = new (std::nothrow) Engine(features, map, options.pc_encoding == UKCOV_PC_GVISOR);
   if (engine == nullptr) return Errno{ENOMEM};
   return engine;
 }

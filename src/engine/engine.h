@@ -46,6 +46,8 @@ class Engine {
     return handles_.size();
   }
   const PcMap& pc_map() const { return pc_map_; }
+  // Counters backend: PCs are gVisor's synthetic numbers (UKCOV_PC_GVISOR).
+  bool synthetic_pcs() const { return synthetic_pcs_; }
 
   // The registry; callers hold remote_mu.
   std::mutex remote_mu;
@@ -59,12 +61,14 @@ class Engine {
   void ReturnRemoteArea(RemoteArea area, uint64_t words);
 
  private:
-  Engine(unsigned features, PcMap pc_map) : features_(features), pc_map_(pc_map) {}
+  Engine(unsigned features, PcMap pc_map, bool synthetic_pcs)
+      : features_(features), pc_map_(pc_map), synthetic_pcs_(synthetic_pcs) {}
   ~Engine() = default;
 
   std::atomic<long> refs_{1};
   const unsigned features_;
   const PcMap pc_map_;
+  const bool synthetic_pcs_;
   std::unordered_map<uint64_t, Instance*> handles_;
   // Free areas by size, reused like Linux's kcov_remote_area_get/put.
   std::vector<std::pair<uint64_t, RemoteArea>> area_pool_;

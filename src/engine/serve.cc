@@ -88,7 +88,7 @@ void StartCounting(Slot& s, const Engine& engine) {
 
 // Counters backend: the blocks that ran become the recording's PCs.
 void FinishCounting(Slot& s, const Engine& engine) {
-  if (CountersBackend(engine) && LoadMode(s) != RecordMode::kOff) CollectCounters(s);
+  if (CountersBackend(engine) && LoadMode(s) != RecordMode::kOff) CollectCounters(s, engine.synthetic_pcs());
 }
 
 }  // namespace

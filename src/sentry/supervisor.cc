@@ -450,7 +450,16 @@ int Run(const RunOptions& options) {
   }
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   const rlimit guest_fd_limit = RaiseFdLimit();
-  auto engine = ukcov::Engine::Create();
+  ukcov_engine_options engine_options;
+  ukcov_engine_options_init(&engine_options);
+  if (options.gvisor_pcs) {
+    if (!(ukcov_registered_features() & UKCOV_FEATURE_COUNTERS)) {
+      std::fprintf(stderr, "ukcov run: --gvisor-pcs needs the counters backend: build with -DUKCOV_COVERAGE=counters\n");
+      return 125;
+    }
+    engine_options.pc_encoding = UKCOV_PC_GVISOR;
+  }
+  auto engine = ukcov::Engine::Create(&engine_options);
   if (!engine) {
     std::fprintf(stderr, "ukcov run: cannot create the kcov engine: %s\n", std::strerror(engine.error()));
     return 125;

@@ -78,6 +78,7 @@ struct RunOptions {
   std::vector<std::string> argv;
   int workers = 0;  // 0: one per two CPUs
   std::vector<std::string> tmpfs;  // --tmpfs PATH[:OPTIONS], each a mount
+  bool gvisor_pcs = false;         // counters backend: gVisor's synthetic PCs
 };
 int Run(const RunOptions& options);
 

@@ -26,8 +26,30 @@ std::string SelfPath() {
   return buf;
 }
 
+// A gVisor synthetic PC (UKCOV_PC_GVISOR) as the canonical PC of the same
+// block in this binary: only the binary that numbered the blocks can say
+// which block a number is.
+uint64_t FromGvisor(uint64_t pc) {
+  static ukcov_engine* canonical = [] {
+    ukcov_engine* e = nullptr;
+    ukcov_engine_create(nullptr, &e);
+    return e;
+  }();
+  uintptr_t address;
+  if (canonical == nullptr || ukcov_gvisor_pc_address(pc, &address) != 0) return pc;
+  return ukcov_engine_encode_pc(canonical, address + 1);  // kcov PCs follow the return-address convention
+}
+
 int Symbolize(const std::string& binary, bool area, const std::string& relative_to,
-              const std::vector<std::string>& inputs) {
+              const std::vector<std::string>& inputs, bool gvisor) {
+  if (gvisor && binary != SelfPath()) {
+    std::cerr << "ukcov symbolize: --gvisor numbers are this ukcov's own blocks: --binary cannot be another file\n";
+    return 1;
+  }
+  if (gvisor && !(ukcov_registered_features() & UKCOV_FEATURE_COUNTERS)) {
+    std::cerr << "ukcov symbolize: --gvisor needs the counters backend: build with -DUKCOV_COVERAGE=counters\n";
+    return 1;
+  }
   auto symbolizer = ukcov::tools::Symbolizer::Open(binary);
   if (!symbolizer) {
     std::cerr << "ukcov symbolize: " << binary << ": " << std::strerror(symbolizer.error()) << "\n";
@@ -51,7 +73,11 @@ int Symbolize(const std::string& binary, bool area, const std::string& relative_
       std::cerr << "ukcov symbolize: " << name << ": " << pcs.error_message() << "\n";
       return 1;
     }
-    for (uint64_t pc : pcs.pcs) std::cout << ukcov::tools::Format(symbolizer->Symbolize(pc)) << "\n";
+    for (uint64_t pc : pcs.pcs) {
+      ukcov::tools::Symbolized s = symbolizer->Symbolize(gvisor ? FromGvisor(pc) : pc);
+      s.pc = pc;  // shown as read
+      std::cout << ukcov::tools::Format(s) << "\n";
+    }
   }
   return 0;
 }
@@ -76,6 +102,9 @@ int main(int argc, char** argv) {
   symbolize->add_option("--binary", binary, "ELF file the PCs come from (default: this ukcov, the sentry)")
       ->check(CLI::ExistingFile);
   symbolize->add_flag("--area", area, "Inputs are raw kcov area dumps (count word, then PCs)");
+  bool gvisor = false;
+  symbolize->add_flag("--gvisor", gvisor,
+                      "PCs are gVisor-style synthetic numbers from `ukcov run --gvisor-pcs` (counters build)");
   symbolize->add_option("inputs", inputs, "Files of PCs, hex one per line ('-' or none: stdin)");
 
   auto* run = app.add_subcommand("run", "Run PROG under the sentry, with /sys/kernel/debug/kcov");
@@ -87,6 +116,9 @@ int main(int argc, char** argv) {
                   "OPTIONS: size=BYTES[k|m|g],nr_inodes=N,mode=OCTAL,uid=N,gid=N")
       ->type_name("PATH[:OPTIONS]")
       ->allow_extra_args(false);
+  run->add_flag("--gvisor-pcs", run_options.gvisor_pcs,
+                "Counters build: write gVisor's synthetic PCs (~(block | function << 8 | package << 20)) "
+                "instead of canonical addresses; `ukcov symbolize --gvisor` reads them");
   run->add_option("command", run_options.argv, "-- PROG [ARGS...]")->required();
   run->footer("The exit status is PROG's, or 128+N if signal N killed it.");
 
@@ -103,7 +135,7 @@ int main(int argc, char** argv) {
     std::cout << "ukcov " << UKCOV_VERSION << "\n";
     return 0;
   }
-  if (*symbolize) return Symbolize(binary, area, relative_to, inputs);
+  if (*symbolize) return Symbolize(binary, area, relative_to, inputs, gvisor);
   if (*help || app.get_subcommands().empty()) {
     // app.help() would describe the chosen subcommand ("help" itself).
     std::cout << app.get_formatter()->make_help(&app, app.get_name(), CLI::AppFormatMode::Normal);
