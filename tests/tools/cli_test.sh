@@ -3,13 +3,7 @@
 # errors, and symbolize on PCs the example host really recorded.
 set -uo pipefail
 bin=$1
-fail=0
-check() {  # description, then a command that must succeed
-  local what=$1; shift
-  if "$@"; then echo "ok: $what"; else echo "FAIL: $what"; fail=1; fi
-}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/check.sh"
 
 check "version" bash -c "'$bin/ukcov' version | grep -qE '^ukcov [0-9]+\.[0-9]+\.[0-9]+$'"
 check "help exits 0 and lists symbolize" bash -c "'$bin/ukcov' help | grep -q symbolize"

@@ -6,13 +6,7 @@
 # Usage: gvisor_pcs_test.sh BIN_DIR trace|counters
 set -uo pipefail
 bin=$1; backend=$2
-fail=0
-check() {  # description, then a command that must succeed
-  local what=$1; shift
-  if "$@"; then echo "ok: $what"; else echo "FAIL: $what"; fail=1; fi
-}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/check.sh"
 
 if [ "$backend" = trace ]; then
   check "run --gvisor-pcs: 125, says what it needs" bash -c \

@@ -5,13 +5,7 @@
 set -uo pipefail
 bin=$1
 ukcov=$bin/ukcov
-fail=0
-check() {  # description, then a command that must succeed
-  local what=$1; shift
-  if "$@"; then echo "ok: $what"; else echo "FAIL: $what"; fail=1; fi
-}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/check.sh"
 
 # The same commands natively and under the sentry give the same status.
 same_status() {  # command...

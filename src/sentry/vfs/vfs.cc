@@ -209,6 +209,22 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
   // leaving by ".." at once is the same walk on the host.)
   bool left_tmpfs = false;
   bool named_in_tmpfs = false;
+  // An absolute symlink target: the walk goes on from "/" (RESOLVE_IN_ROOT:
+  // from the start). Leaving the sentry's tree that way is a host path the
+  // host could not have walked.
+  auto restart_at_root = [&] {
+    if (flags & kInRoot) {
+      host = start_host;
+      mount = start_mount;
+      dir = start_dir;
+      depth = 0;
+      return;
+    }
+    if (mount != nullptr) left_tmpfs = true;
+    host = "/";
+    mount = nullptr;
+    dir.reset();
+  };
 
   // The last component of the walk, if the path has none (e.g. "/").
   if (parts.empty()) {
@@ -271,14 +287,8 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
         Split(*target, &spliced, &t);
         if (!target->empty() && (*target)[0] == '/') {
           if (flags & kBeneath) return Errno{EXDEV};
-          if (flags & kInRoot) {
-            host = start_host;
-            mount = start_mount;
-            dir = start_dir;
-            depth = 0;
-          } else {
-            host = "/";
-          }
+          if (!(flags & kInRoot) && mount != nullptr && (flags & kNoXdev)) return Errno{EXDEV};
+          restart_at_root();
         }
         parts.insert(parts.begin(), spliced.begin(), spliced.end());
         continue;
@@ -347,18 +357,8 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
       Split(target, &spliced, &t);
       if (target[0] == '/') {
         if (flags & kBeneath) return Errno{EXDEV};
-        if (flags & kInRoot) {
-          host = start_host;
-          mount = start_mount;
-          dir = start_dir;
-          depth = 0;
-        } else {
-          if (flags & kNoXdev) return Errno{EXDEV};
-          host = "/";
-          mount = nullptr;
-          dir.reset();
-          left_tmpfs = true;
-        }
+        if (!(flags & kInRoot) && (flags & kNoXdev)) return Errno{EXDEV};
+        restart_at_root();
       }
       parts.insert(parts.begin(), spliced.begin(), spliced.end());
       if (parts.empty()) {  // a link to "/" and nothing after
