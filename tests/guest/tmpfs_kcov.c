@@ -55,6 +55,12 @@ int main(int argc, char** argv) {
   int fd = open("/sys/kernel/debug/kcov", O_RDWR);
   if (fd < 0 && errno == ENOENT) return fprintf(stderr, "tmpfs_kcov: no kcov here\n"), 77;
   if (argc != 2 || chdir(argv[1]) != 0) return 2;
+  /* A tmpfs symlink to the device leads to it, as a path walk does. */
+  CHECK(symlink("/sys/kernel/debug/kcov", "kcov_link") == 0);
+  int via_link = open("kcov_link", O_RDWR);
+  CHECK(via_link >= 0 && ioctl(via_link, KCOV_INIT_TRACE, 64) == 0);
+  close(via_link);
+  unlink("kcov_link");
   CHECK(ioctl(fd, KCOV_INIT_TRACE, WORDS) == 0);
   area = mmap(NULL, WORDS * 8, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   CHECK(area != MAP_FAILED);

@@ -193,6 +193,9 @@ Answer Open(Kernel& kernel, Syscall& sc) {
         return Answer::Error(ELOOP);
       return OpenTmpfs(*loc, flags, mode, *creds);
     }
+    // The walk follows symlinks (the host's and the tmpfs's): one that
+    // leads to the kcov device opens it.
+    if (loc->host_path == KcovDevice::kPath) return OpenKcov(kernel, sc, flags, loc->trailing_slash);
     if (loc->rerouted) {  // a host file reached through the tmpfs: opened for the guest
       UniqueFd file;
       int error;
