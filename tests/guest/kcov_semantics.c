@@ -93,6 +93,14 @@ static void file_operations(void) {
   int cloexec = open("/sys/kernel/debug/kcov", O_RDWR | O_CLOEXEC);
   CHECK(cloexec >= 0 && (fcntl(cloexec, F_GETFD) & FD_CLOEXEC));
   close(cloexec);
+  /* Its /proc/self/fd link opens the device anew: a new instance (Linux's
+   * kcov_open), not the one behind fd. */
+  CHECK(ioctl(fd, KCOV_INIT_TRACE, WORDS) == 0);
+  char link[64];
+  snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  int again = open(link, O_RDWR);
+  CHECK(again >= 0 && ioctl(again, KCOV_INIT_TRACE, WORDS) == 0);
+  close(again);
   int rdonly = open("/sys/kernel/debug/kcov", O_RDONLY);
   FAILS(read(rdonly, &c, 1), EINVAL);
   FAILS(write(rdonly, &c, 1), EBADF);

@@ -895,6 +895,44 @@ static void counts_and_clocks(void) {
   CASE("fchmodat2 bad flags", syscall(452, AT_FDCWD, "clock", 0640, 0x4));
 }
 
+/* /proc/self/fd/N: a new open file description of the same inode. */
+static void magic_links(void) {
+  put("ml", "0123456789");
+  int a = open("ml", O_RDONLY);
+  char link[64];
+  snprintf(link, sizeof link, "/proc/self/fd/%d", a);
+  int b = open(link, O_RDWR);
+  CASE("reopen through /proc/self/fd", b >= 0);
+  struct stat sa, sb;
+  fstat(a, &sa);
+  fstat(b, &sb);
+  SHOW("same inode", "%d", sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev);
+  lseek(a, 4, SEEK_SET);
+  CASE("a new description: its own offset", lseek(b, 0, SEEK_CUR));
+  CASE("and its own access mode", write(b, "AB", 2));
+  show_file("written through the reopened fd", "ml");
+  CASE("O_CREAT|O_EXCL through /proc/self/fd", open(link, O_CREAT | O_EXCL | O_RDWR, 0644));
+  CASE("O_DIRECTORY through /proc/self/fd of a file", open(link, O_RDONLY | O_DIRECTORY));
+  unlink("ml");
+  int c = open(link, O_RDONLY);
+  CASE("reopen of an unlinked file", c >= 0);
+  char buf[16] = {0};
+  CASE("reads its data", read(c, buf, 10));
+  SHOW("data", "[%s]", buf);
+  int p = open(".", O_PATH | O_DIRECTORY);
+  snprintf(link, sizeof link, "/proc/self/fd/%d", p);
+  int d = open(link, O_RDONLY | O_DIRECTORY);
+  CASE("reopen an O_PATH directory for reading", d >= 0);
+  CASE("and list it", syscall(SYS_getdents64, d, buf, 8) < 0 ? -1 : 0);
+  snprintf(link, sizeof link, "/proc/self/fd/%d", 999);
+  CASE("a closed fd's link", open(link, O_RDONLY));
+  close(a);
+  close(b);
+  close(c);
+  close(d);
+  close(p);
+}
+
 static char base[4096];
 
 /* getcwd, with the mount's own path shown as BASE (it differs between the
@@ -961,6 +999,7 @@ int main(int argc, char** argv) {
   openat2_cases();
   through_to_host();
   counts_and_clocks();
+  magic_links();
   working_directory();
   return 0;
 }

@@ -6,9 +6,11 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <string>
 
+#include "sentry/fd_table.h"
 #include "sentry/fs/kcov/kcov_device.h"
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/syscalls/vfs_common.h"
@@ -115,6 +117,30 @@ Answer OpenTmpfs(Location& loc, uint64_t flags, mode_t mode, const Credentials& 
   return Answer::InstallFd(std::move(file.value()), flags & O_CLOEXEC);
 }
 
+// Is `path` a magic link to one of the calling process's own fds
+// (/proc/self/fd/N, /proc/thread-self/fd/N, /proc/<its pid or tid>/fd/N,
+// /proc/<pid>/task/<tid>/fd/N)? Other processes' fds are the host's to open.
+bool OwnFdLink(const TaskState& task, const std::string& path, int* fd) {
+  unsigned long a = 0, b = 0, n = 0;
+  char self[16] = {0};
+  int used = 0;
+  auto whole = [&](int consumed) { return consumed > 0 && static_cast<size_t>(consumed) == path.size(); };
+  const auto own = [&](unsigned long id) {
+    return id == static_cast<unsigned long>(task.tid) || id == static_cast<unsigned long>(task.process->tgid);
+  };
+  if (std::sscanf(path.c_str(), "/proc/%15[a-z-]/fd/%lu%n", self, &n, &used) == 2 && whole(used) &&
+      (std::strcmp(self, "self") == 0 || std::strcmp(self, "thread-self") == 0)) {
+  } else if (std::sscanf(path.c_str(), "/proc/%lu/task/%lu/fd/%lu%n", &a, &b, &n, &used) == 3 && whole(used) &&
+             own(a) && own(b)) {
+  } else if (std::sscanf(path.c_str(), "/proc/%lu/fd/%lu%n", &a, &n, &used) == 2 && whole(used) && own(a)) {
+  } else {
+    return false;
+  }
+  if (n > INT32_MAX) return false;
+  *fd = static_cast<int>(n);
+  return true;
+}
+
 }  // namespace
 
 Answer Open(Kernel& kernel, Syscall& sc) {
@@ -176,6 +202,28 @@ Answer Open(Kernel& kernel, Syscall& sc) {
   if ((flags & O_DIRECTORY) && (flags & O_CREAT)) return Answer::Error(EINVAL);
   Result<std::string> path = sc.memory.ReadString(path_address, PATH_MAX);
   if (!path) return Answer::Error(path.error());
+  // /proc/self/fd/N names an open file: Linux opens its inode anew. For the
+  // sentry's files the host would only reopen the memfd behind them. (Only
+  // absolute /proc paths are looked at: no cost for any other open.)
+  if (path->rfind("/proc/", 0) == 0) {
+    const GuestPath lexical{NormalizePath(*path), path->size() > 1 && path->back() == '/'};
+    int fd;
+    if (OwnFdLink(sc.task, lexical.path, &fd)) {
+      FileRef file = LookupFd(kernel, sc.task, fd);
+      if (file.kind == FileRef::Kind::kBad) return Answer::Error(ENOENT);
+      if (file.kind == FileRef::Kind::kKcov) return OpenKcov(kernel, sc, flags, lexical.trailing_slash);
+      if (file.kind == FileRef::Kind::kTmpfs) {
+        std::lock_guard lock(kernel.vfs().mu);
+        if ((flags & O_CREAT) && (flags & O_EXCL)) return Answer::Error(EEXIST);
+        Location loc;
+        loc.kind = Location::Kind::kTmpfs;
+        loc.mount = file.mount;
+        loc.inode = file.inode;
+        loc.trailing_slash = lexical.trailing_slash;
+        return OpenTmpfs(loc, flags & ~static_cast<uint64_t>(O_CREAT), mode, *kernel.CredentialsOf(sc.task));
+      }
+    }
+  }
   Vfs& vfs = kernel.vfs();
   if (!vfs.empty()) {
     std::lock_guard lock(vfs.mu);
