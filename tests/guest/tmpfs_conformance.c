@@ -805,6 +805,12 @@ static void through_to_host(void) {
   SHOW("readlink data", "[%s]", target);
   struct statfs sfs;
   CASE("statfs through it", statfs("hs", &sfs));
+  CASE("setxattr through it", setxattr("hs/g", "user.via", "v", 1, 0));
+  char xv[8] = {0};
+  CASE("getxattr through it", getxattr("hs/g", "user.via", xv, sizeof xv));
+  CASE("listxattr through it", listxattr("hs/g", NULL, 0) > 0 ? 0 : -1);
+  CASE("removexattr through it", removexattr("hs/g", "user.via"));
+  CASE("removexattr missing through it", removexattr("hs/g", "user.via"));
   CASE("unlink through it", unlink("hs/l") | unlink("hs/h") | unlink("hs/g"));
   CASE("unlink missing through it", unlink("hs/none"));
   rmdir(host_dir);

@@ -6,6 +6,7 @@
 #include <sys/syscall.h>
 #include <sys/xattr.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -44,6 +45,7 @@ int Supported(const std::string& name, bool write) {
 struct Target {
   Mount* mount = nullptr;
   tmpfs::InodeRef inode;
+  std::string host_path;  // a host path reached through the tmpfs (no inode)
 };
 
 // The inode of the call: by path (arg 0, following symlinks unless `l`),
@@ -62,7 +64,11 @@ int Find(Kernel& kernel, Syscall& sc, bool by_fd, bool follow, Target* target, c
   if (!path) return -path.error();
   Result<Location> loc = kernel.vfs().Resolve(kernel, sc.task, creds, AT_FDCWD, *path, kMustExist | (follow ? kFollowLast : 0u));
   if (!loc) return -loc.error();
-  if (loc->kind == Location::Kind::kHost) return loc->rerouted ? -EXDEV : 1;
+  if (loc->kind == Location::Kind::kHost) {
+    if (!loc->rerouted) return 1;
+    target->host_path = loc->host_path;
+    return 0;
+  }
   if (loc->trailing_slash && !loc->inode->is_dir()) return -ENOTDIR;
   target->mount = loc->mount;
   target->inode = loc->inode;
@@ -74,6 +80,35 @@ Result<std::string> ReadName(Syscall& sc, uint64_t address) {
   if (!name) return Errno{name.error() == ENAMETOOLONG ? ERANGE : name.error()};
   if (name->empty()) return Errno{ERANGE};
   return name;
+}
+
+// The call on a host path the walk reached through the tmpfs, made by the
+// sentry with the task's credentials (the host could not walk the guest's
+// path itself).
+Answer OnHost(Syscall& sc, const Credentials& creds, const std::string& path, bool follow, const std::string& name,
+              const std::string& value, bool set, bool get, bool list) {
+  AsGuest as_guest(creds);
+  const char* p = path.c_str();
+  if (set) {
+    int r = follow ? setxattr(p, name.c_str(), value.data(), value.size(), static_cast<int>(sc.arg(4)))
+                   : lsetxattr(p, name.c_str(), value.data(), value.size(), static_cast<int>(sc.arg(4)));
+    return r == 0 ? Answer::Return(0) : Answer::Error(errno);
+  }
+  if (get || list) {
+    const size_t size = std::min<uint64_t>(list ? sc.arg(2) : sc.arg(3), kSizeMax);
+    std::vector<char> buf(size);
+    ssize_t n;
+    if (list)
+      n = follow ? listxattr(p, buf.data(), size) : llistxattr(p, buf.data(), size);
+    else
+      n = follow ? getxattr(p, name.c_str(), buf.data(), size) : lgetxattr(p, name.c_str(), buf.data(), size);
+    if (n < 0) return Answer::Error(errno);
+    if (size != 0 && n > 0 && !sc.memory.Write(list ? sc.arg(1) : sc.arg(2), buf.data(), static_cast<size_t>(n)))
+      return Answer::Error(EFAULT);
+    return Answer::Return(n);
+  }
+  int r = follow ? removexattr(p, name.c_str()) : lremovexattr(p, name.c_str());
+  return r == 0 ? Answer::Return(0) : Answer::Error(errno);
 }
 
 }  // namespace
@@ -108,6 +143,7 @@ Answer Xattr(Kernel& kernel, Syscall& sc) {
   int found = Find(kernel, sc, by_fd, follow, &target, *creds);
   if (found == 1) return Answer::Continue();
   if (found < 0) return Answer::Error(-found);
+  if (!target.inode) return OnHost(sc, *creds, target.host_path, follow, name, value, set, get, list);
   tmpfs::Inode& inode = *target.inode;
 
   if (list) {
