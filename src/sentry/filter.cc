@@ -17,7 +17,7 @@ namespace ukcov::sentry {
 // the mount's fds (and the credential changes that its checks depend on).
 const std::vector<int>& VfsSyscalls() {
   static const std::vector<int> list = {
-      SYS_stat, SYS_lstat, SYS_chdir, SYS_fchdir, SYS_getcwd, SYS_mkdir, SYS_mkdirat, SYS_rmdir, SYS_getdents, SYS_getdents64, SYS_unlink,
+      SYS_stat, SYS_lstat, SYS_chdir, SYS_fchdir, SYS_getcwd, SYS_mknod, SYS_mknodat, SYS_mkdir, SYS_mkdirat, SYS_rmdir, SYS_getdents, SYS_getdents64, SYS_unlink,
       SYS_unlinkat, SYS_rename, SYS_renameat, SYS_renameat2, SYS_link, SYS_linkat, SYS_symlink, SYS_symlinkat,
       SYS_readlink, SYS_readlinkat, SYS_access, SYS_faccessat, SYS_faccessat2, SYS_chmod, SYS_fchmod,
       SYS_fchmodat, 452 /* fchmodat2 */, SYS_truncate, SYS_ftruncate, SYS_chown, SYS_fchown, SYS_lchown, SYS_fchownat,

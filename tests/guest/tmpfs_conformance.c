@@ -17,6 +17,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <sys/time.h>
 #include <time.h>
 #include <utime.h>
@@ -85,7 +86,8 @@ static void show_dir(const char* name, const char* path) {
     for (long off = 0; off < n;) {
       struct dirent64* d = (struct dirent64*)(buf + off);
       strncat(out, d->d_name, sizeof out - strlen(out) - 2);
-      strcat(out, d->d_type == DT_DIR ? "/ " : d->d_type == DT_LNK ? "@ " : " ");
+      strcat(out, d->d_type == DT_DIR ? "/ " : d->d_type == DT_LNK ? "@ " : d->d_type == DT_FIFO ? "| "
+                  : d->d_type == DT_SOCK ? "= " : d->d_type == DT_CHR ? "% " : " ");
       off += d->d_reclen;
     }
   }
@@ -939,6 +941,53 @@ static void magic_links(void) {
   close(p);
 }
 
+/* mknod: FIFOs that pass data, sockets and device nodes that stat. */
+static void special_files(void) {
+  CASE("mkfifo", mkfifo("fifo", 0640));
+  show_stat("stat fifo", "fifo", 1);
+  CASE("mkfifo existing", mkfifo("fifo", 0640));
+  int r = open("fifo", O_RDONLY | O_NONBLOCK);
+  CASE("open fifo for reading, nonblocking", r >= 0);
+  int w = open("fifo", O_WRONLY | O_NONBLOCK);
+  CASE("open fifo for writing with a reader", w >= 0);
+  CASE("write into the fifo", write(w, "pipe", 4));
+  char buf[8] = {0};
+  CASE("read from the fifo", read(r, buf, sizeof buf - 1));
+  SHOW("fifo data", "[%s]", buf);
+  close(w);
+  close(r);
+  CASE("open fifo for writing without a reader", open("fifo", O_WRONLY | O_NONBLOCK));
+  int rw = open("fifo", O_RDWR);
+  CASE("open fifo read-write", rw >= 0);
+  close(rw);
+  CASE("rename fifo", rename("fifo", "fifo2"));
+  CASE("unlink fifo", unlink("fifo2"));
+  CASE("mknod socket", mknod("sock", S_IFSOCK | 0600, 0));
+  show_stat("stat socket", "sock", 1);
+  CASE("open a socket node", open("sock", O_RDONLY));
+  CASE("mknod regular (type 0)", mknod("plainnode", 0644, 0));
+  show_stat("stat regular node", "plainnode", 1);
+  CASE("mknod a directory", mknod("dirnode", S_IFDIR | 0755, 0));
+  CASE("mknod bad type", mknod("badnode", 0170000 | 0644, 0));
+  CASE("mknod char device (root)", mknod("null_like", S_IFCHR | 0666, makedev(1, 3)));
+  struct stat st;
+  stat("null_like", &st);
+  SHOW("device number", "%u:%u", major(st.st_rdev), minor(st.st_rdev));
+  CASE("mknodat through a missing dir", mknodat(AT_FDCWD, "nodir/x", S_IFIFO | 0600, 0));
+  show_dir("list with special files", ".");
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0) _exit(1);
+    CASE("nobody: mknod char device", mknod("sticky/dev", S_IFCHR | 0600, makedev(1, 3)));
+    CASE("nobody: mkfifo in sticky dir", mkfifo("sticky/myfifo", 0600));
+    fflush(stdout);
+    _exit(0);
+  }
+  int status;
+  waitpid(pid, &status, 0);
+}
+
 static char base[4096];
 
 /* getcwd, with the mount's own path shown as BASE (it differs between the
@@ -1006,6 +1055,7 @@ int main(int argc, char** argv) {
   through_to_host();
   counts_and_clocks();
   magic_links();
+  special_files();
   working_directory();
   return 0;
 }

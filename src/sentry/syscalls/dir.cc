@@ -112,7 +112,15 @@ Answer Getdents(Kernel& kernel, Syscall& sc) {
     return true;
   };
   auto type_of = [](const tmpfs::Inode& i) -> unsigned char {
-    return i.is_dir() ? DT_DIR : i.is_symlink() ? DT_LNK : DT_REG;
+    switch (i.mode & S_IFMT) {
+      case S_IFDIR: return DT_DIR;
+      case S_IFLNK: return DT_LNK;
+      case S_IFIFO: return DT_FIFO;
+      case S_IFSOCK: return DT_SOCK;
+      case S_IFCHR: return DT_CHR;
+      case S_IFBLK: return DT_BLK;
+      default: return DT_REG;
+    }
   };
   bool full = false;
   if (pos == 0 && dir.nlink > 0) {
@@ -226,6 +234,56 @@ Answer Getcwd(Kernel& kernel, Syscall& sc) {
   if (size < path->size() + 1) return Answer::Error(ERANGE);
   if (!sc.memory.Write(sc.arg(0), path->c_str(), path->size() + 1)) return Answer::Error(EFAULT);
   return Answer::Return(static_cast<int64_t>(path->size() + 1));
+}
+
+}  // namespace ukcov::sentry::syscalls
+
+namespace ukcov::sentry::syscalls {
+
+// mknod(2), mknodat(2) (fs/namei.c do_mknodat, may_mknod, vfs_mknod).
+Answer Mknod(Kernel& kernel, Syscall& sc) {
+  Vfs& vfs = kernel.vfs();
+  if (vfs.empty()) return Answer::Continue();
+  const bool at = sc.nr() == SYS_mknodat;
+  const int dirfd = at ? sc.fd_arg(0) : AT_FDCWD;
+  mode_t mode = static_cast<mode_t>(sc.arg(at ? 2 : 1));
+  const dev_t dev = static_cast<dev_t>(static_cast<uint32_t>(sc.arg(at ? 3 : 2)));
+  Result<std::string> path = ReadPath(sc, sc.arg(at ? 1 : 0));
+  if (!path) return Answer::Error(path.error());
+  switch (mode & S_IFMT) {
+    case 0:
+      mode |= S_IFREG;  // a regular file, as Linux makes of type 0
+      break;
+    case S_IFREG:
+    case S_IFCHR:
+    case S_IFBLK:
+    case S_IFIFO:
+    case S_IFSOCK:
+      break;
+    case S_IFDIR:
+      return Answer::Error(EPERM);
+    default:
+      return Answer::Error(EINVAL);
+  }
+  std::lock_guard lock(vfs.mu);
+  auto creds = kernel.CredentialsOf(sc.task);
+  Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, dirfd, *path, 0);
+  if (!loc) return Answer::Error(loc.error());
+  if (loc->kind == Location::Kind::kHost)
+    return HostAnswer(*loc, *creds, [&](const char* p) { return mknod(p, mode & ~(creds->umask & 0777), dev); });
+  if (loc->last != Location::Last::kNormal || loc->inode) return Answer::Error(EEXIST);
+  if (loc->trailing_slash) return Answer::Error(ENOENT);
+  tmpfs::Inode& parent = *loc->parent;
+  if (parent.nlink == 0) return Answer::Error(ENOENT);
+  if (int e = Permission(parent, *creds, kMayWrite | kMayExec)) return Answer::Error(e);
+  if ((S_ISCHR(mode) || S_ISBLK(mode)) && !creds->Capable(CAP_MKNOD)) return Answer::Error(EPERM);
+  Result<tmpfs::InodeRef> made =
+      loc->mount->fs->NewInode((mode & S_IFMT) | (mode & 07777 & ~creds->umask), *creds, &parent);
+  if (!made) return Answer::Error(made.error());
+  if (S_ISCHR(mode) || S_ISBLK(mode)) (*made)->rdev = dev;
+  loc->mount->fs->Link(loc->parent, loc->name, *made);
+  TouchModified(parent);
+  return Answer::Return(0);
 }
 
 }  // namespace ukcov::sentry::syscalls

@@ -112,6 +112,14 @@ Answer OpenTmpfs(Location& loc, uint64_t flags, mode_t mode, const Credentials& 
     if (Result<void> r = fs.Truncate(*inode, 0); !r) return Answer::Error(r.error());
     TouchModified(*inode);
   }
+  if (inode->is_fifo()) {
+    Result<UniqueFd> fifo = fs.OpenFifo(*inode, static_cast<int>(flags));
+    if (!fifo) return Answer::Error(fifo.error());
+    return Answer::InstallFd(std::move(fifo.value()), flags & O_CLOEXEC);
+  }
+  // A socket cannot be opened (Linux: ENXIO); a device node would open the
+  // host's driver, which the sentry does not offer.
+  if (S_ISSOCK(inode->mode) || S_ISCHR(inode->mode) || S_ISBLK(inode->mode)) return Answer::Error(ENXIO);
   Result<UniqueFd> file = fs.OpenDescription(inode, static_cast<int>(flags));
   if (!file) return Answer::Error(file.error());
   return Answer::InstallFd(std::move(file.value()), flags & O_CLOEXEC);

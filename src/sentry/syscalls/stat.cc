@@ -49,6 +49,7 @@ void FillTmpfsStat(const Mount& mount, const tmpfs::Inode& inode, struct stat* s
   st->st_uid = inode.uid;
   st->st_gid = inode.gid;
   st->st_blksize = 4096;
+  st->st_rdev = inode.rdev;
   if (inode.is_dir()) {
     st->st_size = static_cast<off_t>(20 * (inode.entries.size() + 2));  // BOGO_DIRENT_SIZE each
   } else {
@@ -87,6 +88,8 @@ Answer WriteTmpfsStat(Syscall& sc, const Mount& mount, const tmpfs::Inode& inode
   stx.stx_btime = {inode.btime.tv_sec, static_cast<uint32_t>(inode.btime.tv_nsec), 0};
   stx.stx_ctime = {inode.ctime.tv_sec, static_cast<uint32_t>(inode.ctime.tv_nsec), 0};
   stx.stx_mtime = {inode.mtime.tv_sec, static_cast<uint32_t>(inode.mtime.tv_nsec), 0};
+  stx.stx_rdev_major = major(st.st_rdev);
+  stx.stx_rdev_minor = minor(st.st_rdev);
   stx.stx_dev_major = major(st.st_dev);
   stx.stx_dev_minor = minor(st.st_dev);
   if (!sc.memory.Write(address, stx)) return Answer::Error(EFAULT);

@@ -26,6 +26,7 @@ Answer Mkdir(Kernel& kernel, Syscall& sc);    // mkdir, mkdirat                 
 Answer Rmdir(Kernel& kernel, Syscall& sc);    //                                (dir.cc)
 Answer Getdents(Kernel& kernel, Syscall& sc); // getdents, getdents64           (dir.cc)
 Answer Chdir(Kernel& kernel, Syscall& sc);    // chdir, fchdir                  (dir.cc)
+Answer Mknod(Kernel& kernel, Syscall& sc);    // mknod, mknodat                 (dir.cc)
 Answer Getcwd(Kernel& kernel, Syscall& sc);   //                                (dir.cc)
 Answer Unlink(Kernel& kernel, Syscall& sc);   // unlink, unlinkat               (namei.cc)
 Answer Rename(Kernel& kernel, Syscall& sc);   // rename, renameat, renameat2    (namei.cc)

@@ -57,6 +57,9 @@ Answer Kernel::Dispatch(Syscall& sc) {
       return Chdir(*this, sc);
     case SYS_getcwd:
       return Getcwd(*this, sc);
+    case SYS_mknod:
+    case SYS_mknodat:
+      return Mknod(*this, sc);
     case SYS_getdents:
     case SYS_getdents64:
       return Getdents(*this, sc);

@@ -4,6 +4,7 @@
 #include <linux/falloc.h>
 #include <sys/inotify.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -103,7 +104,37 @@ Filesystem::Filesystem(const Options& options, dev_t dev)
   used_inodes_ = 1;
 }
 
-Filesystem::~Filesystem() = default;
+Filesystem::~Filesystem() {
+  if (fifo_dir_.empty()) return;
+  // The FIFOs still named: the whole private directory goes.
+  std::vector<const Inode*> stack{root_.get()};
+  while (!stack.empty()) {
+    const Inode* dir = stack.back();
+    stack.pop_back();
+    for (const auto& [cookie, entry] : dir->entries) {
+      if (entry.inode->is_dir()) stack.push_back(entry.inode.get());
+      if (entry.inode->is_fifo()) unlink(FifoPath(*entry.inode).c_str());
+    }
+  }
+  rmdir(fifo_dir_.c_str());
+}
+
+std::string Filesystem::FifoPath(const Inode& inode) const { return fifo_dir_ + "/" + std::to_string(inode.ino); }
+
+Result<UniqueFd> Filesystem::OpenFifo(Inode& inode, int flags) {
+  if (fifo_dir_.empty()) {
+    char dir[] = "/tmp/ukcov-fifo.XXXXXX";
+    if (mkdtemp(dir) == nullptr) return Errno{ENOMEM};
+    fifo_dir_ = dir;
+  }
+  const std::string path = FifoPath(inode);
+  if (mkfifo(path.c_str(), 0600) != 0 && errno != EEXIST) return Errno{ENOMEM};
+  const int access = flags & O_ACCMODE;
+  UniqueFd fd(open(path.c_str(), access | O_NONBLOCK | O_CLOEXEC));
+  if (!fd) return Errno{errno};
+  if (!(flags & O_NONBLOCK)) fcntl(fd.get(), F_SETFL, fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK);
+  return fd;
+}
 
 uint64_t Filesystem::BlocksOf(uint64_t bytes) const { return (bytes + kPage - 1) / kPage; }
 
@@ -204,6 +235,15 @@ void Filesystem::Rename(const InodeRef& old_dir_ref, const std::string& old_name
   InodeRef there = Lookup(new_dir, new_name);
   if (exchange) {
     auto nc = new_dir.cookies.find(new_name);
+    if (&old_dir == &new_dir) {
+      // In one directory the names trade places and each inode keeps its
+      // position in the listing, as Linux's offset directories do.
+      Inode::Entry& a = old_dir.entries.at(oc->second);
+      Inode::Entry& b = old_dir.entries.at(nc->second);
+      std::swap(a.name, b.name);
+      std::swap(oc->second, nc->second);
+      return;
+    }
     old_dir.entries.at(oc->second).inode = there;
     new_dir.entries.at(nc->second).inode = moving;
     if (moving->is_dir()) moving->parent = new_dir_ref;
@@ -405,6 +445,7 @@ void Filesystem::DrainReleases() {
 }
 
 void Filesystem::Forget(const InodeRef& inode) {
+  if (inode->is_fifo() && !fifo_dir_.empty()) unlink(FifoPath(*inode).c_str());
   if (inode->host_ino != 0) {
     by_host_ino_.erase(inode->host_ino);
     if (inode->watch >= 0) {

@@ -82,7 +82,10 @@ class Inode {
   std::unordered_map<std::string, uint64_t> cookies;
   uint64_t next_cookie = 3;  // 1 and 2 are "." and ".."
 
+  dev_t rdev = 0;  // a device node's device number
+
   bool is_dir() const { return S_ISDIR(mode); }
+  bool is_fifo() const { return S_ISFIFO(mode); }
   bool is_reg() const { return S_ISREG(mode); }
   bool is_symlink() const { return S_ISLNK(mode); }
 };
@@ -130,6 +133,13 @@ class Filesystem {
   // SEEK_DATA / SEEK_HOLE, from the memfd's pages.
   Result<uint64_t> SeekData(Inode& inode, uint64_t offset, int whence);
 
+  // A FIFO's open: a host FIFO private to the sentry stands for the inode's
+  // pipe (one per inode, made at its first open), so the data moves
+  // natively. Opened without blocking (the worker must not wait for a
+  // peer): ENXIO for a writer with no reader, as Linux's O_NONBLOCK gives;
+  // a blocking open's wait is not reproduced.
+  Result<UniqueFd> OpenFifo(Inode& inode, int flags);
+
   // A struct file on the inode for the guest (flags: access mode and the
   // status flags Linux keeps in f_flags), counted as an open description.
   // An O_PATH description is a token memfd of its own: the host will not
@@ -160,7 +170,10 @@ class Filesystem {
   uint64_t BlocksOf(uint64_t bytes) const;
   void AccountBlocks(const struct stat& before, const struct stat& after);
 
+  std::string FifoPath(const Inode& inode) const;
+
   Options options_;
+  std::string fifo_dir_;  // made at the first FIFO's open, removed with the filesystem
   dev_t dev_;
   uint64_t next_ino_ = 2;
   uint64_t used_inodes_ = 0;
