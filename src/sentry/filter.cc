@@ -22,7 +22,7 @@ const std::vector<int>& VfsSyscalls() {
       SYS_readlink, SYS_readlinkat, SYS_access, SYS_faccessat, SYS_faccessat2, SYS_chmod, SYS_fchmod,
       SYS_fchmodat, 452 /* fchmodat2 */, SYS_truncate, SYS_ftruncate, SYS_chown, SYS_fchown, SYS_lchown, SYS_fchownat,
       SYS_utimensat, SYS_futimesat, SYS_utimes, SYS_utime, SYS_statfs, SYS_fstatfs, SYS_fallocate, SYS_fcntl,
-      SYS_flock, SYS_copy_file_range, SYS_sendfile, SYS_splice, SYS_setxattr, SYS_lsetxattr, SYS_fsetxattr, SYS_getxattr, SYS_lgetxattr, SYS_fgetxattr,
+      SYS_flock, SYS_bind, SYS_connect, SYS_copy_file_range, SYS_sendfile, SYS_splice, SYS_setxattr, SYS_lsetxattr, SYS_fsetxattr, SYS_getxattr, SYS_lgetxattr, SYS_fgetxattr,
       SYS_listxattr, SYS_llistxattr, SYS_flistxattr, SYS_removexattr, SYS_lremovexattr, SYS_fremovexattr, SYS_setuid, SYS_setgid, SYS_setreuid, SYS_setregid,
       SYS_setresuid, SYS_setresgid, SYS_setfsuid, SYS_setfsgid, SYS_setgroups, SYS_capset, SYS_umask,
   };

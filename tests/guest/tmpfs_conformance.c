@@ -15,7 +15,9 @@
 #include <sys/mman.h>
 #include <linux/falloc.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/time.h>
@@ -31,7 +33,7 @@ static const char* errname(int e) {
   switch (e) {
 #define E(x) case x: return #x;
     E(EPERM) E(ENOENT) E(EBADF) E(EACCES) E(EFAULT) E(EBUSY) E(EEXIST) E(EXDEV) E(ENOTDIR) E(EISDIR) E(EINVAL)
-    E(EFBIG) E(ENOSPC) E(ESPIPE) E(EMLINK) E(ENAMETOOLONG) E(ENOTEMPTY) E(ELOOP) E(ENXIO) E(EOPNOTSUPP) E(ENODATA) E(ERANGE) E(EAGAIN) E(E2BIG)
+    E(EFBIG) E(ENOSPC) E(ESPIPE) E(EMLINK) E(ENAMETOOLONG) E(ENOTEMPTY) E(ELOOP) E(ENXIO) E(EOPNOTSUPP) E(ENODATA) E(ERANGE) E(EAGAIN) E(E2BIG) E(EADDRINUSE) E(ECONNREFUSED)
 #undef E
     default: return "E?";
   }
@@ -974,6 +976,39 @@ static void special_files(void) {
   stat("null_like", &st);
   SHOW("device number", "%u:%u", major(st.st_rdev), minor(st.st_rdev));
   CASE("mknodat through a missing dir", mknodat(AT_FDCWD, "nodir/x", S_IFIFO | 0600, 0));
+  /* AF_UNIX sockets bound and connected by a tmpfs path. */
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  strcpy(addr.sun_path, "usock");
+  int srv = socket(AF_UNIX, SOCK_STREAM, 0);
+  CASE("bind a unix socket in the tmpfs", bind(srv, (struct sockaddr*)&addr, sizeof addr));
+  show_stat("stat the bound socket", "usock", 1);
+  int other = socket(AF_UNIX, SOCK_STREAM, 0);
+  CASE("bind to the same path", bind(other, (struct sockaddr*)&addr, sizeof addr));
+  close(other);
+  CASE("listen", listen(srv, 4));
+  int cli = socket(AF_UNIX, SOCK_STREAM, 0);
+  CASE("connect by the tmpfs path", connect(cli, (struct sockaddr*)&addr, sizeof addr));
+  int acc = accept(srv, NULL, NULL);
+  CASE("accept", acc >= 0);
+  CASE("send through it", write(cli, "sock", 4));
+  char sbuf[8] = {0};
+  CASE("receive", read(acc, sbuf, sizeof sbuf - 1));
+  SHOW("socket data", "[%s]", sbuf);
+  close(acc);
+  close(cli);
+  close(srv);
+  struct sockaddr_un to_file = {.sun_family = AF_UNIX};
+  strcpy(to_file.sun_path, "plainnode");
+  int c2 = socket(AF_UNIX, SOCK_STREAM, 0);
+  CASE("connect to a regular file", connect(c2, (struct sockaddr*)&to_file, sizeof to_file));
+  strcpy(to_file.sun_path, "sock");
+  CASE("connect to a socket nobody listens on", connect(c2, (struct sockaddr*)&to_file, sizeof to_file));
+  strcpy(to_file.sun_path, "nosuch");
+  CASE("connect to a missing path", connect(c2, (struct sockaddr*)&to_file, sizeof to_file));
+  strcpy(to_file.sun_path, "nodir/s");
+  CASE("bind in a missing directory", bind(c2, (struct sockaddr*)&to_file, sizeof to_file));
+  close(c2);
+  CASE("unlink the socket", unlink("usock"));
   show_dir("list with special files", ".");
   fflush(stdout);
   pid_t pid = fork();

@@ -41,6 +41,8 @@ Answer Utimes(Kernel& kernel, Syscall& sc);   // utimensat, futimesat, utimes, u
 Answer Fcntl(Kernel& kernel, Syscall& sc);    //                                (fcntl.cc)
 Answer Flock(Kernel& kernel, Syscall& sc);    //                                (fcntl.cc)
 Answer Xattr(Kernel& kernel, Syscall& sc);    // [lf]{set,get,list,remove}xattr (xattr.cc)
+Answer Bind(Kernel& kernel, Syscall& sc);     // AF_UNIX paths in a mount       (socket.cc)
+Answer Connect(Kernel& kernel, Syscall& sc);  //                                (socket.cc)
 Answer Statfs(Kernel& kernel, Syscall& sc);   // statfs, fstatfs                (statfs.cc)
 Answer Fallocate(Kernel& kernel, Syscall& sc);  //                              (tmpfs_io.cc)
 Answer CopyRange(Kernel& kernel, Syscall& sc);  // copy_file_range, sendfile, splice (tmpfs_io.cc)

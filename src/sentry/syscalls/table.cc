@@ -112,6 +112,10 @@ Answer Kernel::Dispatch(Syscall& sc) {
       return CopyRange(*this, sc);
     case SYS_fcntl:
       return Fcntl(*this, sc);
+    case SYS_bind:
+      return Bind(*this, sc);
+    case SYS_connect:
+      return Connect(*this, sc);
     case SYS_setxattr:
     case SYS_lsetxattr:
     case SYS_fsetxattr:

@@ -113,7 +113,7 @@ Filesystem::~Filesystem() {
     stack.pop_back();
     for (const auto& [cookie, entry] : dir->entries) {
       if (entry.inode->is_dir()) stack.push_back(entry.inode.get());
-      if (entry.inode->is_fifo()) unlink(FifoPath(*entry.inode).c_str());
+      if (entry.inode->is_fifo() || S_ISSOCK(entry.inode->mode)) unlink(FifoPath(*entry.inode).c_str());
     }
   }
   rmdir(fifo_dir_.c_str());
@@ -121,12 +121,17 @@ Filesystem::~Filesystem() {
 
 std::string Filesystem::FifoPath(const Inode& inode) const { return fifo_dir_ + "/" + std::to_string(inode.ino); }
 
-Result<UniqueFd> Filesystem::OpenFifo(Inode& inode, int flags) {
+Result<std::string> Filesystem::SocketPath(const Inode& inode) {
   if (fifo_dir_.empty()) {
     char dir[] = "/tmp/ukcov-fifo.XXXXXX";
     if (mkdtemp(dir) == nullptr) return Errno{ENOMEM};
     fifo_dir_ = dir;
   }
+  return FifoPath(inode);
+}
+
+Result<UniqueFd> Filesystem::OpenFifo(Inode& inode, int flags) {
+  if (Result<std::string> dir = SocketPath(inode); !dir) return Errno{dir.error()};
   const std::string path = FifoPath(inode);
   if (mkfifo(path.c_str(), 0600) != 0 && errno != EEXIST) return Errno{ENOMEM};
   const int access = flags & O_ACCMODE;
@@ -445,7 +450,7 @@ void Filesystem::DrainReleases() {
 }
 
 void Filesystem::Forget(const InodeRef& inode) {
-  if (inode->is_fifo() && !fifo_dir_.empty()) unlink(FifoPath(*inode).c_str());
+  if ((inode->is_fifo() || S_ISSOCK(inode->mode)) && !fifo_dir_.empty()) unlink(FifoPath(*inode).c_str());
   if (inode->host_ino != 0) {
     by_host_ino_.erase(inode->host_ino);
     if (inode->watch >= 0) {

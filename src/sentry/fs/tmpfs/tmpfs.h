@@ -139,6 +139,10 @@ class Filesystem {
   // peer): ENXIO for a writer with no reader, as Linux's O_NONBLOCK gives;
   // a blocking open's wait is not reproduced.
   Result<UniqueFd> OpenFifo(Inode& inode, int flags);
+  // A socket inode's stand-in on the host: the private path a guest's
+  // AF_UNIX socket is bound to when it binds to the inode's name (so that
+  // connect by name reaches it).
+  Result<std::string> SocketPath(const Inode& inode);
 
   // A struct file on the inode for the guest (flags: access mode and the
   // status flags Linux keeps in f_flags), counted as an open description.
