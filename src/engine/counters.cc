@@ -114,7 +114,7 @@ void CollectCounters(Slot& s, bool synthetic) {
   for (int r = 0; r < count; r++) {
     Region& region = g_regions[r];
     if (region.offsets == nullptr || (synthetic && region.codes == nullptr)) {  // nothing to name the blocks by
-      ScanAndClear(region.counters, region.n, [](size_t) {});
+      ClearCounters(region.counters, region.n);
       continue;
     }
     if (synthetic) {
@@ -139,7 +139,7 @@ void CollectCounters(Slot& s, bool synthetic) {
 
 void DiscardCounters() {
   const int count = g_count.load(std::memory_order_acquire);
-  for (int r = 0; r < count; r++) ScanAndClear(g_regions[r].counters, g_regions[r].n, [](size_t) {});
+  for (int r = 0; r < count; r++) ClearCounters(g_regions[r].counters, g_regions[r].n);
   g_clean.store(true, std::memory_order_release);
 }
 

@@ -34,43 +34,6 @@ bool CountersClean();
 // untouched counters are two loads, an OR and a test.
 size_t NextTouchedChunk(const uint8_t* base, size_t at, size_t end);
 
-// The scan itself, exposed for the benchmarks: calls emit(index) for each
-// non-zero counter in [counters, counters + n) in order, and zeroes it.
-// Untouched memory is skipped 64 bytes (and, vectorised, 256) at a time;
-// only what was set is written.
-template <class Emit>
-inline uint64_t ScanAndClear(uint8_t* counters, size_t n, Emit&& emit) {
-  uint64_t found = 0;
-  size_t i = 0;
-  auto one = [&](size_t at) {
-    if (counters[at] != 0) {
-      counters[at] = 0;
-      emit(at);
-      found++;
-    }
-  };
-  // Head: bytes up to 64-byte alignment.
-  for (; i < n && (reinterpret_cast<uintptr_t>(counters + i) & 63) != 0; i++) one(i);
-  uint8_t* base = counters + i;
-  const size_t body = (n - i) / 64 * 64;
-  for (size_t at = NextTouchedChunk(base, 0, body); at < body; at = NextTouchedChunk(base, at + 64, body)) {
-    auto* w = reinterpret_cast<uint64_t*>(base + at);
-    for (size_t k = 0; k < 8; k++) {
-      uint64_t v = w[k];
-      if (v == 0) continue;
-      w[k] = 0;
-      while (v != 0) {
-        const unsigned byte = static_cast<unsigned>(__builtin_ctzll(v)) / 8;
-        emit(i + at + k * 8 + byte);
-        found++;
-        v &= ~(uint64_t{0xff} << (byte * 8));
-      }
-    }
-  }
-  for (i += body; i < n; i++) one(i);
-  return found;
-}
-
 // The collection proper: the PC value(i) of every set counter i appended to
 // out[pos + 1 ...] while pos + 1 < limit, the counters cleared. A set word's
 // eight bytes are expanded without branches (the slot is written whether or
@@ -110,6 +73,11 @@ inline uint64_t CollectWith(uint8_t* counters, size_t n, Value&& value, uint64_t
   }
   for (i += body; i < n; i++) one(i);
   return pos;
+}
+
+// Clears the counters that are set, recording nothing (a limit of 0).
+inline void ClearCounters(uint8_t* counters, size_t n) {
+  CollectWith(counters, n, [](size_t) { return uint64_t{0}; }, nullptr, 0, 0);
 }
 
 // With canonical (or raw) addresses: base + offsets[i].
