@@ -176,7 +176,7 @@ Answer Link(Kernel& kernel, Syscall& sc) {
   // may get its first name.
   if (inode->nlink == 0 && !inode->linkable) return Answer::Error(ENOENT);
   if (inode->nlink > 0)
-    if (Result<void> r = to->mount->fs->ReserveLink(); !r) return Answer::Error(r.error());
+    if (Result<void> r = to->mount->fs->ReserveInode(); !r) return Answer::Error(r.error());
   inode->linkable = false;
   to->mount->fs->Link(to->parent, to->name, inode);
   TouchModified(*to->parent);

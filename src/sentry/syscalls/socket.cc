@@ -69,7 +69,7 @@ Answer Bind(Kernel& kernel, Syscall& sc) {
   if (!socket) return Answer::Error(EBADF);
   Result<tmpfs::InodeRef> made = loc->mount->fs->NewInode(S_IFSOCK | (0777 & ~creds->umask), *creds, &parent);
   if (!made) return Answer::Error(made.error());
-  Result<std::string> host_path = loc->mount->fs->SocketPath(**made);
+  Result<std::string> host_path = loc->mount->fs->StandInPath(**made);
   if (!host_path) return Answer::Error(host_path.error());
   sockaddr_un addr = HostAddress(*host_path);
   if (bind(socket.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
@@ -97,7 +97,7 @@ Answer Connect(Kernel& kernel, Syscall& sc) {
   } else {
     if (!S_ISSOCK(loc->inode->mode)) return Answer::Error(ECONNREFUSED);
     if (int e = Permission(*loc->inode, *creds, kMayWrite)) return Answer::Error(e);
-    Result<std::string> p = loc->mount->fs->SocketPath(*loc->inode);
+    Result<std::string> p = loc->mount->fs->StandInPath(*loc->inode);
     if (!p) return Answer::Error(p.error());
     host_path = *p;
   }

@@ -6,10 +6,10 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <vector>
 
+#include "base/reopen.h"
 #include "sentry/kernel.h"
 
 namespace ukcov::sentry {
@@ -21,15 +21,14 @@ Result<UniqueFd> KcovDevice::Open(TaskState&, int flags) {
   if (!inotify_) return Errno{ENOMEM};
   auto instance = ukcov::Instance::Open(engine_);
   if (!instance) return Errno{instance.error()};
-  char self[64];
-  std::snprintf(self, sizeof self, "/proc/self/fd/%d", instance->area_fd());
   // The guest's own struct file: its flags are the guest's, its release is ours to see.
   int access = flags & O_ACCMODE;
-  UniqueFd guest_file(open(self, (access == O_ACCMODE ? O_RDWR : access) | O_CLOEXEC));
-  if (!guest_file) return Errno{errno == EMFILE || errno == ENFILE ? errno : ENOMEM};
+  Result<UniqueFd> reopened = Reopen(instance->area_fd(), access == O_ACCMODE ? O_RDWR : access);
+  if (!reopened) return Errno{reopened.error()};
+  UniqueFd guest_file = std::move(reopened.value());
   struct stat st;
   if (fstat(guest_file.get(), &st) != 0) return Errno{errno};
-  int watch = inotify_add_watch(inotify_.get(), self, IN_CLOSE_WRITE | IN_CLOSE_NOWRITE);
+  int watch = WatchReleases(inotify_.get(), instance->area_fd());
   if (watch < 0) return Errno{errno == ENOSPC ? EMFILE : errno};
   auto file = std::shared_ptr<KcovFile>(new KcovFile{std::move(instance.value()), access, st.st_ino, watch});
   std::lock_guard lock(mu_);

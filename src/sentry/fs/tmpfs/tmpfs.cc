@@ -1,5 +1,6 @@
 #include "sentry/fs/tmpfs/tmpfs.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <sys/inotify.h>
@@ -8,10 +9,10 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstdlib>
 #include <vector>
 
+#include "base/reopen.h"
 #include "sentry/credentials.h"
 
 namespace ukcov::sentry::tmpfs {
@@ -105,34 +106,33 @@ Filesystem::Filesystem(const Options& options, dev_t dev)
 }
 
 Filesystem::~Filesystem() {
-  if (fifo_dir_.empty()) return;
-  // The FIFOs still named: the whole private directory goes.
-  std::vector<const Inode*> stack{root_.get()};
-  while (!stack.empty()) {
-    const Inode* dir = stack.back();
-    stack.pop_back();
-    for (const auto& [cookie, entry] : dir->entries) {
-      if (entry.inode->is_dir()) stack.push_back(entry.inode.get());
-      if (entry.inode->is_fifo() || S_ISSOCK(entry.inode->mode)) unlink(FifoPath(*entry.inode).c_str());
-    }
+  if (stand_in_dir_.empty()) return;
+  // Every stand-in left (named, or unlinked but still open), then the directory.
+  if (DIR* d = opendir(stand_in_dir_.c_str())) {
+    while (dirent* e = readdir(d))
+      if (e->d_name[0] != '.') unlinkat(dirfd(d), e->d_name, 0);
+    closedir(d);
   }
-  rmdir(fifo_dir_.c_str());
+  rmdir(stand_in_dir_.c_str());
 }
 
-std::string Filesystem::FifoPath(const Inode& inode) const { return fifo_dir_ + "/" + std::to_string(inode.ino); }
+std::string Filesystem::StandInPathOf(const Inode& inode) const {
+  return stand_in_dir_ + "/" + std::to_string(inode.ino);
+}
 
-Result<std::string> Filesystem::SocketPath(const Inode& inode) {
-  if (fifo_dir_.empty()) {
+Result<std::string> Filesystem::StandInPath(const Inode& inode) {
+  if (stand_in_dir_.empty()) {
     char dir[] = "/tmp/ukcov-fifo.XXXXXX";
     if (mkdtemp(dir) == nullptr) return Errno{ENOMEM};
-    fifo_dir_ = dir;
+    stand_in_dir_ = dir;
   }
-  return FifoPath(inode);
+  return StandInPathOf(inode);
 }
 
 Result<UniqueFd> Filesystem::OpenFifo(Inode& inode, int flags) {
-  if (Result<std::string> dir = SocketPath(inode); !dir) return Errno{dir.error()};
-  const std::string path = FifoPath(inode);
+  Result<std::string> stand_in = StandInPath(inode);
+  if (!stand_in) return Errno{stand_in.error()};
+  const std::string& path = *stand_in;
   if (mkfifo(path.c_str(), 0600) != 0 && errno != EEXIST) return Errno{ENOMEM};
   const int access = flags & O_ACCMODE;
   UniqueFd fd(open(path.c_str(), access | O_NONBLOCK | O_CLOEXEC));
@@ -164,8 +164,7 @@ void Filesystem::SyncSize(Inode& inode) {
 }
 
 Result<InodeRef> Filesystem::NewInode(mode_t mode, const Credentials& creds, const Inode* dir) {
-  if (used_inodes_ >= max_inodes_) DrainReleases();  // released files may make room
-  if (used_inodes_ >= max_inodes_) return Errno{ENOSPC};
+  if (Result<void> room = ReserveInode(); !room) return Errno{room.error()};
   auto inode = std::make_shared<Inode>();
   inode->ino = next_ino_++;
   inode->mode = mode;
@@ -178,9 +177,11 @@ Result<InodeRef> Filesystem::NewInode(mode_t mode, const Credentials& creds, con
   }
   inode->atime = inode->mtime = inode->ctime = inode->btime = Now();
   if (S_ISREG(mode)) {
-    if (Result<void> r = EnsureMemfd(*inode); !r) return Errno{r.error()};
+    if (Result<void> r = EnsureMemfd(*inode); !r) {
+      used_inodes_--;
+      return Errno{r.error()};
+    }
   }
-  used_inodes_++;
   return inode;
 }
 
@@ -207,8 +208,8 @@ void Filesystem::Link(const InodeRef& dir, const std::string& name, const InodeR
   }
 }
 
-Result<void> Filesystem::ReserveLink() {
-  if (used_inodes_ >= max_inodes_) DrainReleases();
+Result<void> Filesystem::ReserveInode() {
+  if (used_inodes_ >= max_inodes_) DrainReleases();  // released files may make room
   if (used_inodes_ >= max_inodes_) return Errno{ENOSPC};
   used_inodes_++;
   return {};
@@ -253,7 +254,7 @@ void Filesystem::Rename(const InodeRef& old_dir_ref, const std::string& old_name
     new_dir.entries.at(nc->second).inode = moving;
     if (moving->is_dir()) moving->parent = new_dir_ref;
     if (there->is_dir()) there->parent = old_dir_ref;
-    if (&old_dir != &new_dir && moving->is_dir() != there->is_dir()) {
+    if (moving->is_dir() != there->is_dir()) {
       // ".." links move with the directories.
       if (moving->is_dir()) {
         old_dir.nlink--;
@@ -291,16 +292,12 @@ Result<size_t> Filesystem::Read(Inode& inode, uint64_t offset, void* buf, size_t
 Result<size_t> Filesystem::Write(Inode& inode, uint64_t offset, const void* buf, size_t n) {
   if (offset >= kMaxFileSize) return Errno{EFBIG};
   if (n > kMaxFileSize - offset) n = kMaxFileSize - offset;
-  if (max_blocks_ == 0) {  // no size limit: no block accounting to keep
-    ssize_t r = pwrite(inode.memfd.get(), buf, n, static_cast<off_t>(offset));
-    if (r < 0) return Errno{errno == ENOSPC || errno == ENOMEM ? ENOSPC : EIO};
-    if (offset + static_cast<uint64_t>(r) > inode.size) inode.size = offset + static_cast<uint64_t>(r);
-    return static_cast<size_t>(r);
-  }
-  struct stat before;
-  fstat(inode.memfd.get(), &before);
+  // Blocks are only counted against a size limit (no limit, no fstat).
+  const bool limited = max_blocks_ != 0;
+  struct stat before {};
+  if (limited) fstat(inode.memfd.get(), &before);
   size_t done = 0;
-  if (max_blocks_ == 0 || used_blocks_ + BlocksOf(offset % kPage + n) <= max_blocks_) {
+  if (!limited || used_blocks_ + BlocksOf(offset % kPage + n) <= max_blocks_) {
     ssize_t r = pwrite(inode.memfd.get(), buf, n, static_cast<off_t>(offset));
     if (r < 0) return Errno{errno == ENOSPC || errno == ENOMEM ? ENOSPC : EIO};
     done = static_cast<size_t>(r);
@@ -321,9 +318,11 @@ Result<size_t> Filesystem::Write(Inode& inode, uint64_t offset, const void* buf,
     }
     if (done == 0) return Errno{ENOSPC};
   }
-  struct stat after;
-  fstat(inode.memfd.get(), &after);
-  AccountBlocks(before, after);
+  if (limited) {
+    struct stat after;
+    fstat(inode.memfd.get(), &after);
+    AccountBlocks(before, after);
+  }
   if (offset + done > inode.size) inode.size = offset + done;
   return done;
 }
@@ -372,30 +371,25 @@ Result<UniqueFd> Filesystem::OpenDescription(const InodeRef& inode, int flags) {
     if (!token) return Errno{errno == EMFILE || errno == ENFILE ? errno : ENOMEM};
     struct stat st;
     fstat(token.get(), &st);
-    char self[64];
-    std::snprintf(self, sizeof self, "/proc/self/fd/%d", token.get());
-    UniqueFd file(open(self, O_RDONLY | O_CLOEXEC));
-    if (!file) return Errno{errno == EMFILE || errno == ENFILE ? errno : ENOMEM};
-    int watch = inotify_add_watch(inotify_.get(), self, IN_CLOSE_WRITE | IN_CLOSE_NOWRITE);
+    Result<UniqueFd> file = Reopen(token.get(), O_RDONLY);
+    if (!file) return Errno{file.error()};
+    int watch = WatchReleases(inotify_.get(), token.get());
     if (watch >= 0) by_watch_[watch] = st.st_ino;
     path_tokens_[st.st_ino] = {inode, std::move(token), watch};
     inode->opens++;
     return file;
   }
   if (Result<void> r = EnsureMemfd(*inode); !r) return Errno{r.error()};
-  char self[64];
-  std::snprintf(self, sizeof self, "/proc/self/fd/%d", inode->memfd.get());
   // What the host keeps of the guest's flags: access mode, O_APPEND,
-  // O_NONBLOCK, O_NOATIME, O_SYNC/O_DSYNC, O_PATH. Directories and symlinks
-  // are read-only tokens.
+  // O_NONBLOCK, O_SYNC/O_DSYNC. Directories and symlinks are read-only
+  // tokens.
   int access = flags & O_ACCMODE;
-  int host_flags = (flags & O_PATH) ? O_PATH : (access == O_ACCMODE ? O_RDWR : access);
-  if (!inode->is_reg() && !(flags & O_PATH)) host_flags = O_RDONLY;
+  int host_flags = inode->is_reg() ? (access == O_ACCMODE ? O_RDWR : access) : O_RDONLY;
   host_flags |= flags & (O_APPEND | O_NONBLOCK | O_SYNC | O_DSYNC);
-  UniqueFd file(open(self, host_flags | O_CLOEXEC));
-  if (!file) return Errno{errno == EMFILE || errno == ENFILE ? errno : ENOMEM};
+  Result<UniqueFd> file = Reopen(inode->memfd.get(), host_flags);
+  if (!file) return Errno{file.error()};
   if (!by_host_ino_.count(inode->host_ino)) {
-    int watch = inotify_add_watch(inotify_.get(), self, IN_CLOSE_WRITE | IN_CLOSE_NOWRITE);
+    int watch = WatchReleases(inotify_.get(), inode->memfd.get());
     if (watch >= 0) by_watch_[watch] = inode->host_ino;
     inode->watch = watch;
     by_host_ino_[inode->host_ino] = inode;
@@ -450,7 +444,7 @@ void Filesystem::DrainReleases() {
 }
 
 void Filesystem::Forget(const InodeRef& inode) {
-  if ((inode->is_fifo() || S_ISSOCK(inode->mode)) && !fifo_dir_.empty()) unlink(FifoPath(*inode).c_str());
+  if ((inode->is_fifo() || S_ISSOCK(inode->mode)) && !stand_in_dir_.empty()) unlink(StandInPathOf(*inode).c_str());
   if (inode->host_ino != 0) {
     by_host_ino_.erase(inode->host_ino);
     if (inode->watch >= 0) {

@@ -113,9 +113,10 @@ class Filesystem {
   Result<InodeRef> NewInode(mode_t mode, const Credentials& creds, const Inode* dir);
   // dir/name → inode. The caller checked that name is free.
   void Link(const InodeRef& dir, const std::string& name, const InodeRef& inode);
-  // Room for one more name of an existing file: like Linux's tmpfs, an extra
-  // hard link counts against nr_inodes. ENOSPC when there is none.
-  Result<void> ReserveLink();
+  // Room for one more inode, or one more name of an existing file (like
+  // Linux's tmpfs, an extra hard link counts against nr_inodes). ENOSPC
+  // when there is none.
+  Result<void> ReserveInode();
   // Removes dir/name; the inode goes when no name and no open description
   // refers to it.
   void Unlink(Inode& dir, const std::string& name);
@@ -139,10 +140,10 @@ class Filesystem {
   // peer): ENXIO for a writer with no reader, as Linux's O_NONBLOCK gives;
   // a blocking open's wait is not reproduced.
   Result<UniqueFd> OpenFifo(Inode& inode, int flags);
-  // A socket inode's stand-in on the host: the private path a guest's
-  // AF_UNIX socket is bound to when it binds to the inode's name (so that
-  // connect by name reaches it).
-  Result<std::string> SocketPath(const Inode& inode);
+  // A FIFO's or socket's stand-in on the host: a path in a directory private
+  // to the sentry (made when first needed). A socket bound by the inode's
+  // name is bound there, so that connect by the name reaches it.
+  Result<std::string> StandInPath(const Inode& inode);
 
   // A struct file on the inode for the guest (flags: access mode and the
   // status flags Linux keeps in f_flags), counted as an open description.
@@ -174,10 +175,10 @@ class Filesystem {
   uint64_t BlocksOf(uint64_t bytes) const;
   void AccountBlocks(const struct stat& before, const struct stat& after);
 
-  std::string FifoPath(const Inode& inode) const;
+  std::string StandInPathOf(const Inode& inode) const;
 
   Options options_;
-  std::string fifo_dir_;  // made at the first FIFO's open, removed with the filesystem
+  std::string stand_in_dir_;  // made at the first stand-in, removed with the filesystem
   dev_t dev_;
   uint64_t next_ino_ = 2;
   uint64_t used_inodes_ = 0;
