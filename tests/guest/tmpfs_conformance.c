@@ -748,6 +748,15 @@ static void openat2_cases(void) {
   CASE("openat2 IN_ROOT absolute symlink", openat2_call(root, "root_link", O_RDONLY, 0, RESOLVE_IN_ROOT));
   CASE("openat2 IN_ROOT symlink to missing", openat2_call(root, "abs_link", O_RDONLY, 0, RESOLVE_IN_ROOT));
   CASE("openat2 NO_SYMLINKS", openat2_call(root, "ok_link", O_RDONLY, 0, RESOLVE_NO_SYMLINKS));
+  symlink("/", "o2/slash_link");
+  struct open_how in_root = {.flags = O_RDONLY | O_DIRECTORY, .resolve = RESOLVE_IN_ROOT};
+  long at_slash = syscall(SYS_openat2, root, "slash_link", &in_root, sizeof in_root);
+  struct stat at_slash_st, root_st;
+  fstat((int)at_slash, &at_slash_st);
+  fstat(root, &root_st);
+  SHOW("openat2 IN_ROOT link to / is the start", "%d",
+       at_slash >= 0 && at_slash_st.st_ino == root_st.st_ino && at_slash_st.st_dev == root_st.st_dev);
+  if (at_slash >= 0) close((int)at_slash);
   CASE("openat2 BENEATH|IN_ROOT", openat2_call(root, "in/f", O_RDONLY, 0, RESOLVE_BENEATH | RESOLVE_IN_ROOT));
   CASE("openat2 unknown resolve bit", openat2_call(root, "in/f", O_RDONLY, 0, 0x1000));
   CASE("openat2 unknown flag bit", openat2_call(root, "in/f", 1ull << 40, 0, 0));

@@ -158,16 +158,12 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
   }
   // The host's cwd may itself lie under a mount point (a guest cannot chdir
   // into a tmpfs on the host, but the mount point directory is real).
+  // Only the mount point itself can be: below it the host directory is
+  // hidden by the mount and holds nothing of ours.
   if (mount == nullptr) {
-    for (auto& m : mounts_) {
-      if (host == m->path || host.compare(0, m->path.size() + 1, m->path + "/") == 0) {
-        // Only the mount point itself can be the host's cwd: below it the
-        // host directory is hidden by the mount and holds nothing of ours.
-        if (host == m->path) {
-          mount = m.get();
-          dir = m->fs->root();
-        }
-      }
+    if (Mount* m = MountAt(host)) {
+      mount = m;
+      dir = m->fs->root();
     }
   }
 
@@ -225,6 +221,22 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
     mount = nullptr;
     dir.reset();
   };
+  // A symlink the walk follows (the host's or the tmpfs's): its target goes
+  // in front of what is left of the path. 0, or the walk's errno.
+  auto follow_link = [&](const std::string& target) -> int {
+    if (flags & kNoSymlinks) return ELOOP;
+    if (++symlinks > kMaxSymlinks) return ELOOP;
+    if (!target.empty() && target[0] == '/') {
+      if (flags & kBeneath) return EXDEV;
+      if (!(flags & kInRoot) && mount != nullptr && (flags & kNoXdev)) return EXDEV;  // out of the mount
+      restart_at_root();
+    }
+    std::deque<std::string> spliced;
+    bool t;
+    Split(target, &spliced, &t);
+    parts.insert(parts.begin(), spliced.begin(), spliced.end());
+    return 0;
+  };
 
   // The last component of the walk, if the path has none (e.g. "/").
   if (parts.empty()) {
@@ -278,19 +290,9 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
         return loc;
       }
       if (S_ISLNK(st.st_mode) && follow) {
-        if (flags & kNoSymlinks) return Errno{ELOOP};
-        if (++symlinks > kMaxSymlinks) return Errno{ELOOP};
         Result<std::string> target = ReadHostLink(next);
         if (!target) return Errno{target.error()};
-        std::deque<std::string> spliced;
-        bool t;
-        Split(*target, &spliced, &t);
-        if (!target->empty() && (*target)[0] == '/') {
-          if (flags & kBeneath) return Errno{EXDEV};
-          if (!(flags & kInRoot) && mount != nullptr && (flags & kNoXdev)) return Errno{EXDEV};
-          restart_at_root();
-        }
-        parts.insert(parts.begin(), spliced.begin(), spliced.end());
+        if (int e = follow_link(*target)) return Errno{e};
         continue;
       }
       host = next;
@@ -348,24 +350,8 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
     tmpfs::InodeRef child = mount->fs->Lookup(*dir, part);
     const bool follow = !last || (flags & kFollowLast) || trailing;
     if (child && child->is_symlink() && follow) {
-      if (flags & kNoSymlinks) return Errno{ELOOP};
-      if (++symlinks > kMaxSymlinks) return Errno{ELOOP};
-      child->atime = tmpfs::Filesystem::Now();
-      const std::string& target = child->target;
-      std::deque<std::string> spliced;
-      bool t;
-      Split(target, &spliced, &t);
-      if (target[0] == '/') {
-        if (flags & kBeneath) return Errno{EXDEV};
-        if (!(flags & kInRoot) && (flags & kNoXdev)) return Errno{EXDEV};
-        restart_at_root();
-      }
-      parts.insert(parts.begin(), spliced.begin(), spliced.end());
-      if (parts.empty()) {  // a link to "/" and nothing after
-        loc.host_path = "/";
-        loc.rerouted = true;
-        return loc;
-      }
+      if (int e = follow_link(child->target)) return Errno{e};
+      child->atime = tmpfs::Filesystem::Now();  // touched once followed, as Linux's pick_link
       continue;
     }
     if (last) {
