@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <string>
 
 #include "sentry/fd_table.h"
@@ -19,28 +18,27 @@
 namespace ukcov::sentry::syscalls {
 namespace {
 
-// The effective uid, which Linux checks against the device's 0600 root mode.
+// Whether the task may open the device (0600 root, in debugfs's 0700 root
+// directory): Linux checks the fsuid. Read afresh: without a tmpfs mounted
+// the set*id calls are not trapped, so a cached view could be stale.
 bool IsRoot(const TaskState& task) {
-  std::ifstream status("/proc/" + std::to_string(task.tid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    unsigned real, effective;
-    if (std::sscanf(line.c_str(), "Uid: %u %u", &real, &effective) == 2) return effective == 0;
-  }
-  return false;
+  Result<Credentials> creds = Credentials::Read(task.tid);
+  return creds && creds->fsuid == 0;
+}
+
+// A new file for the guest: its fd, or the error that stopped it.
+Answer Installed(Result<UniqueFd> file, uint64_t flags) {
+  if (!file) return Answer::Error(file.error());
+  return Answer::InstallFd(std::move(file.value()), flags & O_CLOEXEC);
 }
 
 Answer OpenKcov(Kernel& kernel, Syscall& sc, uint64_t flags, bool trailing_slash) {
   if (trailing_slash || (flags & O_DIRECTORY)) return Answer::Error(ENOTDIR);
   if ((flags & O_CREAT) && (flags & O_EXCL)) return Answer::Error(EEXIST);
   if (!IsRoot(sc.task)) return Answer::Error(EACCES);
-  Result<UniqueFd> file = kernel.kcov().Open(sc.task, static_cast<int>(flags));
-  if (!file) return Answer::Error(file.error());
-  return Answer::InstallFd(std::move(file.value()), flags & O_CLOEXEC);
+  return Installed(kernel.kcov().Open(sc.task, static_cast<int>(flags)), flags);
 }
 
-// Linux's do_open on a tmpfs location (fs/namei.c open_last_lookups,
-// may_open, handle_truncate).
 constexpr uint64_t kValidOpenFlags = O_RDONLY | O_WRONLY | O_RDWR | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC |
                                      O_APPEND | O_NONBLOCK | O_DSYNC | FASYNC | O_DIRECT | O_LARGEFILE | O_DIRECTORY |
                                      O_NOFOLLOW | O_NOATIME | O_CLOEXEC | O_PATH | O_TMPFILE | O_SYNC |
@@ -49,6 +47,8 @@ constexpr uint64_t kValidResolveFlags = RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS 
                                         RESOLVE_BENEATH | RESOLVE_IN_ROOT | RESOLVE_CACHED;
 constexpr uint64_t kPathFlags = O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC;
 
+// Linux's do_open on a tmpfs location (fs/namei.c open_last_lookups,
+// may_open, handle_truncate).
 Answer OpenTmpfs(Location& loc, uint64_t flags, mode_t mode, const Credentials& creds) {
   tmpfs::Filesystem& fs = *loc.mount->fs;
   tmpfs::InodeRef inode = loc.inode;
@@ -62,9 +62,7 @@ Answer OpenTmpfs(Location& loc, uint64_t flags, mode_t mode, const Credentials& 
     Result<tmpfs::InodeRef> created = fs.NewInode(S_IFREG | (mode & 07777 & ~creds.umask), creds, inode.get());
     if (!created) return Answer::Error(created.error());
     (*created)->linkable = !(flags & O_EXCL);
-    Result<UniqueFd> file = fs.OpenDescription(*created, static_cast<int>(flags & ~O_TMPFILE));
-    if (!file) return Answer::Error(file.error());
-    return Answer::InstallFd(std::move(file.value()), flags & O_CLOEXEC);
+    return Installed(fs.OpenDescription(*created, static_cast<int>(flags & ~O_TMPFILE)), flags);
   }
   bool created = false;
   if (flags & O_CREAT && !path_only) {
@@ -92,9 +90,7 @@ Answer OpenTmpfs(Location& loc, uint64_t flags, mode_t mode, const Credentials& 
   if (inode->is_symlink() && !path_only) return Answer::Error(ELOOP);  // O_NOFOLLOW met a link
   if (!inode->is_dir() && (loc.trailing_slash || (flags & O_DIRECTORY))) return Answer::Error(ENOTDIR);
   if (path_only) {
-    Result<UniqueFd> file = fs.OpenDescription(inode, O_PATH);
-    if (!file) return Answer::Error(file.error());
-    return Answer::InstallFd(std::move(file.value()), flags & O_CLOEXEC);
+    return Installed(fs.OpenDescription(inode, O_PATH), flags);
   }
   if (inode->is_dir() && (access != O_RDONLY || (flags & O_TRUNC) || (flags & O_CREAT))) return Answer::Error(EISDIR);
   if (!created) {
@@ -113,16 +109,12 @@ Answer OpenTmpfs(Location& loc, uint64_t flags, mode_t mode, const Credentials& 
     TouchModified(*inode);
   }
   if (inode->is_fifo()) {
-    Result<UniqueFd> fifo = fs.OpenFifo(*inode, static_cast<int>(flags));
-    if (!fifo) return Answer::Error(fifo.error());
-    return Answer::InstallFd(std::move(fifo.value()), flags & O_CLOEXEC);
+    return Installed(fs.OpenFifo(*inode, static_cast<int>(flags)), flags);
   }
   // A socket cannot be opened (Linux: ENXIO); a device node would open the
   // host's driver, which the sentry does not offer.
   if (S_ISSOCK(inode->mode) || S_ISCHR(inode->mode) || S_ISBLK(inode->mode)) return Answer::Error(ENXIO);
-  Result<UniqueFd> file = fs.OpenDescription(inode, static_cast<int>(flags));
-  if (!file) return Answer::Error(file.error());
-  return Answer::InstallFd(std::move(file.value()), flags & O_CLOEXEC);
+  return Installed(fs.OpenDescription(inode, static_cast<int>(flags)), flags);
 }
 
 // Is `path` a magic link to one of the calling process's own fds
