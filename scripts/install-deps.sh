@@ -14,6 +14,9 @@ packages=(
   libseccomp-dev                        # the sentry's filter
   valgrind                              # callgrind instruction counts in bench/
   gnuplot-nox                           # plots in bench/
+  # The Linux kcov oracle (tests/oracle/): a real kernel to diff against
+  linux-source-6.1 flex bison bc xz-utils libelf-dev  # its source and build
+  qemu-system-x86 busybox-static cpio                 # booting it with an initramfs
 )
 
 missing=()

@@ -4,6 +4,10 @@
 #   build-gcc   gcc 12: the project must build and pass with it too
 #   build-asan  clang + AddressSanitizer + UndefinedBehaviorSanitizer
 #   build-tsan  clang + ThreadSanitizer
+#   build-counters  clang, the counters coverage backend
+# First it builds the Linux kcov oracle's kernel (tests/oracle/, cached
+# outside the clone: minutes the first time on a machine, then a moment),
+# which every configuration's kcov suites are compared against.
 # Ends with one line "test: N passed, M failed" over all of them.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +30,13 @@ export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 
 passed=0
 failed=0
+echo "=== the oracle kernel (tests/oracle/build-kernel.sh)"
+if ! kernel=$(tests/oracle/build-kernel.sh); then
+  echo "=== the oracle kernel did not build: every kcov suite will fail"
+  failed=$((failed + 1))
+else
+  echo "=== the oracle kernel: $kernel"
+fi
 for entry in "${configs[@]}"; do
   dir=${entry%%|*}
   read -r -a flags <<<"${entry#*|}"

@@ -5,61 +5,53 @@
  *   scm_rights  an fd passed over a unix socket is the same instance
  *   exec_from_thread  a non-leader thread enables and execs: it becomes the
  *               leader and keeps its coverage; the old leader's is released
- * Prints "kcov_sharing: N passed, M failed"; 77: no kcov here. */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
+ * One line per check (kcov_guest.h); run on the oracle kernel and under
+ * `ukcov run`, the outputs must be identical. */
+#include "kcov_guest.h"
+
 #include <pthread.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
-#define KCOV_INIT_TRACE _IOR('c', 1, unsigned long)
-#define KCOV_ENABLE _IO('c', 100)
-#define KCOV_DISABLE _IO('c', 101)
 #define WORDS (64 << 10)
 
-static int passed, failed;
-#define CHECK(c) ((c) ? passed++ : (failed++, printf("FAIL line %d: %s\n", __LINE__, #c)))
-
-static int kcovtrace(const char* self) {
-  int fd = open("/sys/kernel/debug/kcov", O_RDWR);
-  if (fd < 0 || ioctl(fd, KCOV_INIT_TRACE, WORDS)) return 0;
+static void kcovtrace(const char* self) {
+  kcov_section = "kcovtrace";
+  int fd = kcov_open();
+  EXPECT_CALL("INIT_TRACE in the parent", ioctl(fd, KCOV_INIT_TRACE, WORDS), "0");
   uint64_t* cover = mmap(NULL, WORDS * 8, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  if (cover == MAP_FAILED) return 0;
+  EXPECT_YES("mmap in the parent", cover != MAP_FAILED);
+  if (cover == MAP_FAILED) return;
+  fflush(stdout);
   pid_t pid = fork();
   if (pid == 0) {
     if (ioctl(fd, KCOV_ENABLE, 0)) _exit(10);
-    __atomic_store_n(&cover[0], 0, __ATOMIC_RELAXED);
-    /* The exec'd program's syscalls (its loader opens libraries, reads
-     * files) are traced into the same area. */
+    kcov_reset(cover);
+    /* The exec'd program's syscalls (and on Linux the exec itself) are
+     * traced into the same area. */
     execl(self, self, "exec-target", (char*)NULL);
     _exit(11);
   }
   int status;
-  CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
-  uint64_t n = __atomic_load_n(&cover[0], __ATOMIC_RELAXED);
-  CHECK(n > 0);
+  EXPECT_YES("the child ENABLEd, exec'd and exited 0",
+             waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_YES("the parent reads the exec'd program's trace", kcov_count(cover) > 0);
+  struct kcov_pcs s = kcov_pcs_of(cover, WORDS);
+  EXPECT_YES("every PC is in the kernel text range", kcov_pcs_all_in_text(&s));
+  kcov_pcs_free(&s);
   /* The child is gone: its instance is free for the parent. */
-  CHECK(ioctl(fd, KCOV_ENABLE, 0) == 0);
-  CHECK(ioctl(fd, KCOV_DISABLE, 0) == 0);
+  EXPECT_CALL("ENABLE in the parent after waitpid", ioctl(fd, KCOV_ENABLE, 0), "0");
+  EXPECT_CALL("DISABLE", ioctl(fd, KCOV_DISABLE, 0), "0");
   munmap(cover, WORDS * 8);
   close(fd);
-  return 1;
 }
 
 /* A thread other than the leader enables kcov and execs: it becomes the
  * process's leader (taking its tid) and keeps its coverage; the old leader,
  * killed by the exec, releases its own instance. */
 static int readied(void) {
-  int fd = open("/sys/kernel/debug/kcov", O_RDWR);
+  int fd = kcov_open();
   return fd >= 0 && ioctl(fd, KCOV_INIT_TRACE, WORDS) == 0 ? fd : -1;
 }
 
@@ -90,6 +82,8 @@ static int exec_thread_target(int fd, int leader_fd) {
 }
 
 static void exec_from_thread(const char* self) {
+  kcov_section = "exec_from_thread";
+  fflush(stdout);
   pid_t pid = fork();
   if (pid == 0) {
     exec_self = self;
@@ -101,9 +95,12 @@ static void exec_from_thread(const char* self) {
     for (;;) pause();  /* the exec kills this thread */
   }
   int status;
-  CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status));
-  if (WIFEXITED(status) && WEXITSTATUS(status) != 0) printf("exec_from_thread: step %d failed\n", WEXITSTATUS(status));
-  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_YES("the process exited", waitpid(pid, &status, 0) == pid && WIFEXITED(status));
+  char step[32];
+  snprintf(step, sizeof step, "exit %d", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  /* 0: the exec'ing thread kept its coverage, became the leader, could
+   * DISABLE, and the old leader's instance was free. */
+  kcov_line("every step after the exec passed", step, "exit 0");
 }
 
 static int send_fd(int sock, int fd) {
@@ -132,29 +129,34 @@ static int recv_fd(int sock) {
 }
 
 static void scm_rights(void) {
+  kcov_section = "scm_rights";
   int sv[2];
-  CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+  EXPECT_CALL("socketpair", socketpair(AF_UNIX, SOCK_STREAM, 0, sv), "0");
+  fflush(stdout);
   pid_t pid = fork();
   if (pid == 0) {
     /* The child opens and INITs, maps, passes the fd and exits. */
-    int fd = open("/sys/kernel/debug/kcov", O_RDWR);
+    int fd = kcov_open();
     int ok = fd >= 0 && ioctl(fd, KCOV_INIT_TRACE, WORDS) == 0 && send_fd(sv[1], fd);
     _exit(ok ? 0 : 1);
   }
   int fd = recv_fd(sv[0]);
   int status;
-  CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
-  CHECK(fd >= 0);
+  EXPECT_YES("the child opened, INITed and sent the fd",
+             waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_YES("received an fd", fd >= 0);
   /* Already INITed by the sender: the same instance. */
-  CHECK(ioctl(fd, KCOV_INIT_TRACE, WORDS) == -1 && errno == EBUSY);
+  EXPECT_CALL("INIT_TRACE on the received fd", ioctl(fd, KCOV_INIT_TRACE, WORDS), "-1 EBUSY");
   uint64_t* cover = mmap(NULL, WORDS * 8, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  CHECK(cover != MAP_FAILED);
-  CHECK(ioctl(fd, KCOV_ENABLE, 0) == 0);
-  cover[0] = 0;
-  (void)read(-1, NULL, 0);
-  CHECK(cover[0] > 0);
-  CHECK(ioctl(fd, KCOV_DISABLE, 0) == 0);
-  munmap(cover, WORDS * 8);
+  EXPECT_YES("mmap of the received fd", cover != MAP_FAILED);
+  EXPECT_CALL("ENABLE", ioctl(fd, KCOV_ENABLE, 0), "0");
+  if (cover != MAP_FAILED) {
+    kcov_reset(cover);
+    (void)read(-1, NULL, 0);
+    EXPECT_YES("read(-1) is recorded", kcov_count(cover) > 0);
+    munmap(cover, WORDS * 8);
+  }
+  EXPECT_CALL("DISABLE", ioctl(fd, KCOV_DISABLE, 0), "0");
   close(fd);
   close(sv[0]);
   close(sv[1]);
@@ -163,17 +165,13 @@ static void scm_rights(void) {
 int main(int argc, char** argv) {
   if (argc == 2 && strcmp(argv[1], "exec-target") == 0) {
     /* Some traced work after exec: opens and a failing read. */
-    int fd = open("/sys/kernel/debug/kcov", O_RDONLY);
+    int fd = open(KCOV_PATH, O_RDONLY);
     close(fd);
     return read(-1, NULL, 0) == -1 ? 0 : 1;
   }
   if (argc == 4 && strcmp(argv[1], "exec-thread-target") == 0) return exec_thread_target(atoi(argv[2]), atoi(argv[3]));
-  int probe = open("/sys/kernel/debug/kcov", O_RDWR);
-  if (probe < 0 && errno == ENOENT) return fprintf(stderr, "kcov_sharing: no kcov here (ENOENT)\n"), 77;
-  close(probe);
-  CHECK(kcovtrace(argv[0]));
+  kcovtrace(argv[0]);
   scm_rights();
   exec_from_thread(argv[0]);
-  printf("kcov_sharing: %d passed, %d failed\n", passed, failed);
-  return failed == 0 ? 0 : 1;
+  return kcov_summary("kcov_sharing");
 }

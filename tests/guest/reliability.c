@@ -1,7 +1,8 @@
 /* Stress for the sentry, one scenario per argument. Exit 0 when the sentry
  * kept serving correctly throughout (checked with a kcov round at the end);
  * the runner adds UKCOV_CHECK_LEAKS=1, so anything the sentry kept of the
- * guest after it is gone fails the test too. 77: no kcov here.
+ * guest after it is gone fails the test too. Run on the oracle kernel too,
+ * where the same line must come out.
  *   fork_storm  1,000 processes, each making trapped syscalls, half of them
  *               enabling kcov and exiting without any cleanup
  *   many_fds    10,000 kcov fds open at once, then closed
@@ -67,8 +68,12 @@ static int many_fds(void) {
   getrlimit(RLIMIT_NOFILE, &rl);
   int want = 10000;
   if (rl.rlim_cur < (rlim_t)want + 64) {
-    rl.rlim_cur = rl.rlim_max < (rlim_t)want + 64 ? rl.rlim_max : (rlim_t)want + 64;
-    setrlimit(RLIMIT_NOFILE, &rl);
+    /* Root may raise the hard limit too. */
+    struct rlimit raised = {(rlim_t)want + 64, rl.rlim_max > (rlim_t)want + 64 ? rl.rlim_max : (rlim_t)want + 64};
+    if (setrlimit(RLIMIT_NOFILE, &raised) != 0) {
+      rl.rlim_cur = rl.rlim_max < (rlim_t)want + 64 ? rl.rlim_max : (rlim_t)want + 64;
+      setrlimit(RLIMIT_NOFILE, &rl);
+    }
   }
   int* fds = calloc(want, sizeof(int));
   int opened = 0;
@@ -115,12 +120,6 @@ static int killed(void) {
 }
 
 int main(int argc, char** argv) {
-  int probe = open("/sys/kernel/debug/kcov", O_RDWR);
-  if (probe < 0 && errno == ENOENT) {
-    fprintf(stderr, "reliability: no kcov here (ENOENT)\n");
-    return 77;
-  }
-  close(probe);
   if (argc != 2) return 2;
   int ok;
   if (strcmp(argv[1], "fork_storm") == 0) ok = fork_storm();

@@ -1,91 +1,47 @@
-/* kcov of the sentry's tmpfs: a thread's area shows the filesystem code that
- * served its calls, and the PCs differ by path taken. A successful mkdir and
- * an EEXIST mkdir record different sets of PCs; the same call on the same
- * state (a directory made, removed and made again; an EEXIST repeated)
- * records the same set. Usage: tmpfs_kcov DIR (a tmpfs mount).
- * 77 when the kernel has no kcov (natively). */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
+/* kcov of a tmpfs: a thread's area shows the filesystem code that served its
+ * calls, and the PCs differ by the path taken. A successful mkdir, an EEXIST
+ * mkdir and an ENOENT mkdir record different sets of PCs; the same call on
+ * the same state (a directory made, removed and made again; an EEXIST
+ * repeated) records the same set. Usage: tmpfs_kcov DIR (a tmpfs: the
+ * sentry's under `ukcov run --tmpfs`, Linux's on the oracle kernel). One
+ * line per check (kcov_guest.h). */
+#include "kcov_guest.h"
 
-#define KCOV_INIT_TRACE _IOR('c', 1, unsigned long)
-#define KCOV_ENABLE _IO('c', 100)
-#define KCOV_DISABLE _IO('c', 101)
+#include <sys/stat.h>
+
 #define WORDS (256 << 10)
 
-static uint64_t* area;
-static int failed;
-
-static int cmp_u64(const void* a, const void* b) {
-  uint64_t x = *(const uint64_t*)a, y = *(const uint64_t*)b;
-  return x < y ? -1 : x > y;
-}
-
-/* The sorted, de-duplicated PCs of one call. */
-struct pcs {
-  uint64_t n, v[8192];
-};
-static void collect(struct pcs* out) {
-  uint64_t n = __atomic_load_n(&area[0], __ATOMIC_RELAXED);
-  if (n > 8192) n = 8192;
-  memcpy(out->v, &area[1], n * 8);
-  qsort(out->v, n, 8, cmp_u64);
-  uint64_t k = 0;
-  for (uint64_t i = 0; i < n; i++)
-    if (k == 0 || out->v[k - 1] != out->v[i]) out->v[k++] = out->v[i];
-  out->n = k;
-}
-static int same(const struct pcs* a, const struct pcs* b) {
-  return a->n == b->n && memcmp(a->v, b->v, a->n * 8) == 0;
-}
-#define CHECK(c) \
-  do { if (!(c)) { failed++; printf("FAIL line %d: %s\n", __LINE__, #c); } } while (0)
-
-static struct pcs ok1, ok2, exists1, exists2, missing;
+static void mkdir_a(void) { (void)mkdir("a", 0755); }
+static void rmdir_a(void) { (void)rmdir("a"); }
+static void mkdir_missing(void) { (void)mkdir("none/c", 0755); }
 
 int main(int argc, char** argv) {
-  int fd = open("/sys/kernel/debug/kcov", O_RDWR);
-  if (fd < 0 && errno == ENOENT) return fprintf(stderr, "tmpfs_kcov: no kcov here\n"), 77;
   if (argc != 2 || chdir(argv[1]) != 0) return 2;
+  kcov_section = "tmpfs_kcov";
   /* A tmpfs symlink to the device leads to it, as a path walk does. */
-  CHECK(symlink("/sys/kernel/debug/kcov", "kcov_link") == 0);
+  EXPECT_CALL("symlink to the kcov device", symlink(KCOV_PATH, "kcov_link"), "0");
   int via_link = open("kcov_link", O_RDWR);
-  CHECK(via_link >= 0 && ioctl(via_link, KCOV_INIT_TRACE, 64) == 0);
+  EXPECT_CALL("INIT_TRACE through the symlink", ioctl(via_link, KCOV_INIT_TRACE, 64), "0");
   close(via_link);
   unlink("kcov_link");
-  CHECK(ioctl(fd, KCOV_INIT_TRACE, WORDS) == 0);
-  area = mmap(NULL, WORDS * 8, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  CHECK(area != MAP_FAILED);
-  CHECK(ioctl(fd, KCOV_ENABLE, 0) == 0);
-#define TRACE(into, call)                                   \
-  do {                                                      \
-    __atomic_store_n(&area[0], 0, __ATOMIC_RELAXED);        \
-    (void)(call);                                           \
-    collect(into);                                          \
-  } while (0)
-  mkdir("warm", 0755);  /* the directory's tables have room from here on */
-  TRACE(&ok1, mkdir("a", 0755));
-  rmdir("a");
-  TRACE(&ok2, mkdir("a", 0755));
-  TRACE(&exists1, mkdir("a", 0755));
-  TRACE(&exists2, mkdir("a", 0755));
-  TRACE(&missing, mkdir("none/c", 0755));
-  CHECK(ioctl(fd, KCOV_DISABLE, 0) == 0);
-  printf("mkdir: %llu PCs new, %llu PCs EEXIST, %llu PCs ENOENT\n", (unsigned long long)ok1.n,
-         (unsigned long long)exists1.n, (unsigned long long)missing.n);
-  CHECK(ok1.n > 0 && exists1.n > 0 && missing.n > 0);
-  CHECK(same(&ok1, &ok2));          /* the same call on the same state */
-  CHECK(same(&exists1, &exists2));
-  CHECK(!same(&ok1, &exists1));     /* different paths, different PCs */
-  CHECK(!same(&exists1, &missing));
-  printf("tmpfs_kcov: %s\n", failed ? "FAILED" : "passed");
-  return failed ? 1 : 0;
+  uint64_t* area;
+  int fd = kcov_ready(WORDS, &area);
+  EXPECT_YES("open, INIT_TRACE, mmap", fd >= 0);
+  if (fd < 0) return kcov_summary("tmpfs_kcov");
+  EXPECT_CALL("ENABLE", ioctl(fd, KCOV_ENABLE, KCOV_TRACE_PC), "0");
+  struct kcov_pcs created = kcov_stable_trace_undo(area, WORDS, mkdir_a, rmdir_a);
+  EXPECT_YES("mkdir of a new name: the same PCs each time", created.n > 0);
+  mkdir_a();
+  struct kcov_pcs exists = kcov_stable_trace(area, WORDS, mkdir_a);
+  EXPECT_YES("mkdir of an existing name (EEXIST): the same PCs each time", exists.n > 0);
+  struct kcov_pcs missing = kcov_stable_trace(area, WORDS, mkdir_missing);
+  EXPECT_YES("mkdir under a missing directory (ENOENT): the same PCs each time", missing.n > 0);
+  EXPECT_CALL("DISABLE", ioctl(fd, KCOV_DISABLE, 0), "0");
+  EXPECT_YES("new and EEXIST differ", !kcov_pcs_equal(&created, &exists));
+  EXPECT_YES("EEXIST and ENOENT differ", !kcov_pcs_equal(&exists, &missing));
+  EXPECT_YES("new and ENOENT differ", !kcov_pcs_equal(&created, &missing));
+  EXPECT_YES("every PC is in the kernel text range",
+             kcov_pcs_all_in_text(&created) && kcov_pcs_all_in_text(&exists) && kcov_pcs_all_in_text(&missing));
+  rmdir_a();
+  return kcov_summary("tmpfs_kcov");
 }

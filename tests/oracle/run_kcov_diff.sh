@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# A kcov guest suite's differential test: its output on the oracle kernel
+# (written by run-oracle.sh into ORACLE_DIR/NAME.{out,rc}) against its output
+# under `ukcov run`, line for line, with the listed exceptions
+# (tests/oracle/exceptions) applied. Both sides must also exit 0.
+# Usage: run_kcov_diff.sh UKCOV ORACLE_DIR NAME [--tmpfs] PROGRAM [ARGS...]
+#   --tmpfs: PROGRAM's first argument is a directory: an emulated tmpfs is
+#   mounted there under the sentry (on the oracle it was the guest's tmpfs).
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+ukcov=$1; oracle=$2; name=$3; shift 3
+tmpfs=0
+[ "${1:-}" = --tmpfs ] && { tmpfs=1; shift; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+[ -f "$oracle/$name.rc" ] || { echo "FAIL: no oracle result for $name in $oracle (did the oracle_boot test run?)"; exit 1; }
+oracle_rc=$(cat "$oracle/$name.rc")
+cp "$oracle/$name.out" "$work/oracle"
+
+if [ $tmpfs -eq 1 ]; then
+  mount_dir=$(mktemp -d /dev/shm/ukcov-mount.XXXXXX)
+  trap 'rm -rf "$work" "$mount_dir"' EXIT
+  timeout 250 "$ukcov" run --tmpfs "$mount_dir" -- "$1" "$mount_dir" "${@:2}" >"$work/sentry" 2>&1
+  sentry_rc=$?
+  [ -z "$(ls -A "$mount_dir")" ] || { echo "FAIL: the emulated tmpfs wrote to the host directory under it"; exit 1; }
+else
+  timeout 250 "$ukcov" run -- "$@" >"$work/sentry" 2>&1
+  sentry_rc=$?
+fi
+
+# Lines that are only a PC (kcov.rst's example prints its buffer) compare as
+# "a PC in the kernel text range", consecutive ones as one.
+normalize() {
+  awk '/^0x[0-9a-f]+$/ {
+         pc = (length($0) == 18 && $0 >= "0xffffffff80000000" && $0 < "0xffffffffff000000") ? "<PC in the kernel text range>" : "<PC outside the kernel text range: " $0 ">"
+         if (pc != last) print pc; last = pc; next }
+       { last = ""; print }' "$1"
+}
+normalize "$work/oracle" >"$work/oracle.n"
+normalize "$work/sentry" >"$work/sentry.n"
+
+# The exceptions: where the side named prints "SECTION: not in this kernel",
+# SECTION's lines on both sides reduce to that one line.
+while read -r suite section side reason; do
+  [ "$suite" = "$name" ] || continue
+  case $side in oracle) lacking=oracle.n ;; sentry) lacking=sentry.n ;; *) continue ;; esac
+  grep -qxF "$section: not in this kernel" "$work/$lacking" || continue
+  echo "exception: $section is not in the $side's kernel ($reason): checked on the other side only"
+  for f in oracle.n sentry.n; do
+    awk -v s="$section: " -v absent="$section: not in this kernel" \
+      'index($0, s) == 1 { if (!done) print absent; done = 1; next } { print }' "$work/$f" >"$work/x" && mv "$work/x" "$work/$f"
+  done
+done < <(grep -v '^\s*#' "$here/exceptions" | grep -v '^\s*$')
+
+echo "oracle: exit $oracle_rc ($(wc -l <"$work/oracle") lines); sentry: exit $sentry_rc ($(wc -l <"$work/sentry") lines)"
+status=0
+if ! diff -u --label oracle --label sentry "$work/oracle.n" "$work/sentry.n" >"$work/diff"; then
+  echo "FAIL: $name differs (- oracle kernel, + ukcov run):"
+  cat "$work/diff"
+  status=1
+fi
+if [ "$oracle_rc" != 0 ] || [ "$sentry_rc" != 0 ]; then
+  echo "FAIL: both sides must exit 0"
+  [ "$oracle_rc" != 0 ] && { echo "--- oracle output:"; cat "$work/oracle"; }
+  [ "$sentry_rc" != 0 ] && { echo "--- sentry output:"; cat "$work/sentry"; }
+  status=1
+fi
+[ $status -eq 0 ] && echo "$name: $(wc -l <"$work/oracle.n") lines, identical on Linux $(cat "$oracle/kernel" 2>/dev/null) and under ukcov run"
+exit $status
