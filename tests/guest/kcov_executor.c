@@ -10,6 +10,7 @@
  * `ukcov run`, the outputs must be identical. */
 #include "kcov_guest.h"
 
+#include <linux/futex.h>
 #include <linux/vhost.h>
 #include <pthread.h>
 #include <sched.h>
@@ -153,19 +154,26 @@ static void enable_after_waitpid(void) {
 
 struct worker {
   pthread_t tid;
+  pid_t os_tid;
   int index, mode;
   int enable_result;
-  int go, done;  /* futex-free handshake: spin on atomics with sched_yield */
+  int go, done;
   int own, rewound, pcs_in_range;
 };
 
+/* The executor's event_wait: a futex the main thread wakes. */
 static void wait_flag(int* flag) {
-  while (!__atomic_load_n(flag, __ATOMIC_ACQUIRE)) sched_yield();
+  while (!__atomic_load_n(flag, __ATOMIC_ACQUIRE)) syscall(SYS_futex, flag, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+}
+static void set_flag(int* flag) {
+  __atomic_store_n(flag, 1, __ATOMIC_RELEASE);
+  syscall(SYS_futex, flag, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 
 static void* worker_thread(void* p) {
   struct worker* w = p;
   struct cover* cov = &covers[w->index];
+  w->os_tid = (pid_t)syscall(SYS_gettid);
   w->enable_result = ioctl(cov->fd, KCOV_ENABLE, w->mode);
   __atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
   /* The main thread resets this area (cover_reset(&th->cov)) while we wait. */
@@ -221,8 +229,10 @@ static void readonly_area(void) {
     (void)read(-1, NULL, 0);
     uint64_t after = kcov_count(cov.data);
     EXPECT_YES("the kernel writes the read-only area", after > before);
-    EXPECT_CALL("RESET_TRACE", ioctl(cov.fd, KCOV_RESET_TRACE, 0), "0");
-    EXPECT_YES("rewound, then the ioctl's own return path", kcov_count(cov.data) > 0 && kcov_count(cov.data) < after);
+    int reset = ioctl(cov.fd, KCOV_RESET_TRACE, 0);
+    uint64_t rewound = kcov_count(cov.data); /* before printing: a traced write */
+    EXPECT_CALL("RESET_TRACE", reset, "0");
+    EXPECT_YES("rewound, then the ioctl's own return path", rewound > 0 && rewound < after);
     EXPECT_CALL("DISABLE", ioctl(cov.fd, KCOV_DISABLE, 0), "0");
     EXPECT_CALL("pkey_mprotect back", syscall(SYS_pkey_mprotect, cov.data, cov.size, PROT_READ | PROT_WRITE, key), "0");
     if (key >= 0) syscall(SYS_pkey_free, key);
@@ -257,12 +267,16 @@ static int run_program(int round) {
     enabled &= workers[i].enable_result == 0;
   }
   EXPECT_YES("each ENABLEd its inherited fd (PC and CMP alternating)", enabled);
-  /* Another thread's area, reset from here; then each worker's syscalls. */
+  /* Another thread's area, reset from here while that thread sleeps;
+   * then each worker's syscalls. */
+  int asleep = 1;
   for (int i = 0; i < kMaxThreads; i++) {
-    kcov_reset(covers[i].data);
+    asleep &= kcov_wait_blocked(getpid(), workers[i].os_tid, SYS_futex);
     covers[i].data[1] = SENTINEL;
-    __atomic_store_n(&workers[i].go, 1, __ATOMIC_RELEASE);
+    kcov_reset(covers[i].data);
+    set_flag(&workers[i].go);
   }
+  EXPECT_YES("each worker sleeps in its futex wait", asleep);
   int own = 1, rewound = 1, in_range = 1;
   for (int i = 0; i < kMaxThreads; i++) {
     while (__atomic_load_n(&workers[i].done, __ATOMIC_ACQUIRE) < 2) sched_yield();
@@ -276,7 +290,10 @@ static int run_program(int round) {
   /* This thread is not enabled: its syscalls go to no area. */
   int isolated = 1;
   for (int i = 0; i < kMaxThreads; i++)
-    if (workers[i].mode == KCOV_TRACE_PC) kcov_reset(covers[i].data);
+    if (workers[i].mode == KCOV_TRACE_PC) {
+      isolated &= kcov_wait_blocked(getpid(), workers[i].os_tid, SYS_pause);
+      kcov_reset(covers[i].data);
+    }
   (void)read(-1, NULL, 0);
   for (int i = 0; i < kMaxThreads; i++) {
     if (workers[i].mode != KCOV_TRACE_PC) continue;

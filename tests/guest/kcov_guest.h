@@ -71,6 +71,28 @@ static inline int kcov_ready(size_t words, uint64_t** area) {
   return fd;
 }
 
+/* Waits until thread `tid` of process `pid` is blocked in syscall `nr`
+ * (/proc/PID/task/TID/syscall names it only while the thread sleeps).
+ * Another thread's area may be reset only then: Linux's recording is not
+ * atomic against a concurrent reset (it reads the count, then writes
+ * count + 1), so a reset while the owner runs can be lost. Returns 0 after
+ * about 10 s without seeing it. */
+static inline int kcov_wait_blocked(pid_t pid, pid_t tid, long nr) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", (int)pid, (int)tid);
+  for (int i = 0; i < 1000000; i++) {
+    FILE* f = fopen(path, "r");
+    long now = -1;
+    if (f) {
+      if (fscanf(f, "%ld", &now) != 1) now = -1; /* "running" */
+      fclose(f);
+    }
+    if (now == nr) return 1;
+    usleep(10);
+  }
+  return 0;
+}
+
 /* ---- the line format ---- */
 
 static const char* kcov_section = "";
