@@ -1,10 +1,12 @@
 #include "sentry/fd_table.h"
 
+#include <linux/kcmp.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <string>
 
 #include "base/unique_fd.h"
 #include "sentry/fs/kcov/kcov_device.h"
@@ -13,23 +15,73 @@
 
 namespace ukcov::sentry {
 
+Result<UniqueFd> BorrowFd(TaskState& task, int fd) {
+  auto getfd = [fd](int pidfd) -> Result<UniqueFd> {
+    UniqueFd borrowed(static_cast<int>(syscall(SYS_pidfd_getfd, pidfd, fd, 0)));
+    if (!borrowed) return Errno{errno};
+    return borrowed;
+  };
+  // A thread pidfd (Linux 6.9+) names the thread's own table, also after
+  // its leader exited.
+  if (task.pidfd) return getfd(task.pidfd.get());
+  // Without: a process pidfd names the leader's table, which is this
+  // thread's only if kcmp says so (CLONE_FILES, as threads are made) and the
+  // leader has not exited (its table is gone then).
+  Process& process = *task.process;
+  if (task.tid != process.tgid &&
+      syscall(SYS_kcmp, process.tgid, task.tid, KCMP_FILES, 0, 0) != 0)
+    return Errno{EOPNOTSUPP};
+  return getfd(process.pidfd.get());
+}
+
+namespace {
+
+// Whose a host file is, by its inode: the kcov device's, a mount's, or the
+// host's.
+FileRef Identify(Kernel& kernel, const struct stat& st, bool* tmpfs) {
+  *tmpfs = false;
+  if (st.st_dev != kernel.memfd_dev()) return {FileRef::Kind::kHost};
+  if (auto file = kernel.kcov().Find(st.st_dev, st.st_ino)) return {FileRef::Kind::kKcov, 0, std::move(file)};
+  *tmpfs = true;
+  return {FileRef::Kind::kTmpfs};
+}
+
+}  // namespace
+
 FileRef LookupFd(Kernel& kernel, TaskState& task, int fd) {
   if (fd < 0) return {FileRef::Kind::kBad};
   // With no file of the sentry's open anywhere, every valid fd is the host's.
   if (!kernel.kcov().AnyOpen() && kernel.vfs().empty()) return {FileRef::Kind::kHost};
   // The guest's fd, borrowed: the same open file description, so its inode
   // says whose it is however the guest got the fd (dup, fork, SCM_RIGHTS).
-  UniqueFd borrowed(static_cast<int>(syscall(SYS_pidfd_getfd, task.process->pidfd.get(), fd, 0)));
-  if (!borrowed) return {errno == EBADF ? FileRef::Kind::kBad : FileRef::Kind::kHost};
+  Result<UniqueFd> borrowed = BorrowFd(task, fd);
   struct stat st;
-  if (fstat(borrowed.get(), &st) != 0 || st.st_dev != kernel.memfd_dev()) return {FileRef::Kind::kHost};
-  if (auto file = kernel.kcov().Find(st.st_dev, st.st_ino)) return {FileRef::Kind::kKcov, std::move(file)};
-  FileRef ref{FileRef::Kind::kTmpfs};
+  if (!borrowed) {
+    if (borrowed.error() == EBADF) return {FileRef::Kind::kBad};
+    // The table is out of pidfd_getfd's reach (see BorrowFd; or the guest
+    // may not be ptraced by the sentry, a set-user-ID program): the inode
+    // says whose the file is through /proc, the thread's own table; the
+    // description itself stays out of reach.
+    const std::string link = "/proc/" + std::to_string(task.tid) + "/fd/" + std::to_string(fd);
+    if (stat(link.c_str(), &st) != 0) return {FileRef::Kind::kBad, errno == ENOENT ? EBADF : errno};
+    bool tmpfs;
+    FileRef ref = Identify(kernel, st, &tmpfs);
+    if (!tmpfs) return ref;
+    std::lock_guard lock(kernel.vfs().mu);
+    tmpfs::InodeRef inode;
+    bool path_only;
+    if (kernel.vfs().FindByHostIno(st.st_ino, &inode, &path_only) == nullptr) return {FileRef::Kind::kHost};
+    return {FileRef::Kind::kBad, EOPNOTSUPP};
+  }
+  if (fstat(borrowed->get(), &st) != 0) return {FileRef::Kind::kBad, errno};
+  bool tmpfs;
+  FileRef ref = Identify(kernel, st, &tmpfs);
+  if (!tmpfs) return ref;
   std::lock_guard lock(kernel.vfs().mu);
   ref.mount = kernel.vfs().FindByHostIno(st.st_ino, &ref.inode, &ref.path_only);
   if (ref.mount == nullptr) return {FileRef::Kind::kHost};
   ref.mount->fs->SyncSize(*ref.inode);
-  ref.description = std::move(borrowed);
+  ref.description = std::move(borrowed.value());
   return ref;
 }
 

@@ -8,21 +8,18 @@
 #include <vector>
 
 #include "base/unique_fd.h"
+#include "sentry/host_features.h"
 #include "ukcov/result.hpp"
 
 namespace ukcov::sentry {
-
-// The syscalls the sentry serves (see docs/sentry.md for why each).
-const std::vector<int>& TrappedSyscalls();
-// Trapped as well when a tmpfs is mounted.
-const std::vector<int>& VfsSyscalls();
 
 // A compiled BPF program, built in the supervisor before fork so that the
 // child only has to load it.
 class Filter {
  public:
-  // EINVAL (with `error` set) if libseccomp cannot build it.
-  static Result<Filter> Build(bool with_vfs, std::string* error);
+  // Traps the syscall table's calls (syscalls/table.cc). EINVAL (with
+  // `error` set) if libseccomp cannot build it.
+  static Result<Filter> Build(const HostFeatures& features, std::string* error);
   // In the child: no_new_privs, then load with a listener. Returns the
   // listener fd (close-on-exec). Async-signal-safe: no allocation.
   int LoadWithListener() const;

@@ -27,7 +27,9 @@ struct TaskState;
 // A guest process (thread group).
 struct Process {
   pid_t tgid = 0;
-  UniqueFd pidfd;  // for pidfd_getfd: the guest's fds by number
+  // For pidfd_getfd of the leader's table; without PIDFD_THREAD also the
+  // reaper's sign that every thread has exited.
+  UniqueFd pidfd;
   // The thread of this process that last called clone/fork: the creator of
   // the next new task seen here or in a new child process.
   std::atomic<pid_t> last_cloner{0};
@@ -44,9 +46,10 @@ struct Process {
   // trapped while a tmpfs is mounted and make it stale).
   std::string host_cwd;
   bool host_cwd_valid = false;
-  // A non-leader thread that called execve, and the address space it had
-  // then: if that is gone when the thread's tid disappears, the exec
-  // succeeded and the thread lives on with the leader's tid.
+  // A thread that called execve, and the address space it had then: if
+  // that is gone when the thread's tid disappears (a non-leader) or makes
+  // its next syscall (the leader), the exec succeeded: a non-leader lives on
+  // with the leader's tid, and every other thread is gone.
   std::atomic<pid_t> exec_tid{0};
   std::mutex exec_mu;
   UniqueFd exec_mm;  // guarded by exec_mu: /proc/TID/mem
@@ -62,7 +65,10 @@ struct TaskState {
   // The engine's view of it. Shared: a non-leader thread that execs lives
   // on under a new TaskState with the leader's tid and the same task.
   std::shared_ptr<ukcov::Task> task;
-  UniqueFd pidfd;                     // readable once the thread has exited
+  // Readable once the thread has exited (PIDFD_THREAD, Linux 6.9+); without
+  // it, none: the thread's exit(2) is trapped and its process's pidfd
+  // watched.
+  UniqueFd pidfd;
   // Filesystem credentials, read when first needed and again after the
   // task changed them (a trapped set*id, capset or umask).
   std::mutex creds_mu;
@@ -83,7 +89,7 @@ struct Syscall {
 
 // A handler's answer.
 struct Answer {
-  enum class Kind { kContinue, kReturn, kInstallFd };
+  enum class Kind { kContinue, kReturn, kInstallFd, kThreadExit };
   Kind kind = Kind::kContinue;
   int64_t value = 0;  // kReturn: the result, or -errno
   std::shared_ptr<UniqueFd> fd;  // kInstallFd: the file to install in the guest
@@ -95,6 +101,9 @@ struct Answer {
   static Answer InstallFd(UniqueFd fd, bool cloexec) {
     return {Kind::kInstallFd, 0, std::make_shared<UniqueFd>(std::move(fd)), cloexec};
   }
+  // The thread is leaving (exit(2)): its exit is processed now, then the
+  // host continues the call.
+  static Answer ThreadExit() { return {Kind::kThreadExit}; }
 };
 
 class Kernel {

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "sentry/filter.h"
+#include "sentry/host_features.h"
 #include "sentry/fs/kcov/kcov_device.h"
 #include "sentry/launcher.h"
 #include "sentry/vfs/vfs.h"
@@ -28,8 +29,11 @@
 namespace ukcov::sentry {
 namespace {
 
+// Reaper event tags: the stop event, kcov releases, and pidfds as
+// (fd << 32 | id), with kProcessBit for a process's (its tgid).
 constexpr uint64_t kStopTag = ~0ull;
 constexpr uint64_t kKcovTag = ~0ull - 1;
+constexpr uint64_t kProcessBit = 1ull << 62;
 
 // Tgid and PPid of a thread, from /proc; 0 when it is gone.
 void ReadIds(pid_t tid, pid_t* tgid, pid_t* ppid) {
@@ -44,8 +48,6 @@ void ReadIds(pid_t tid, pid_t* tgid, pid_t* ppid) {
 
 int PidfdOpen(pid_t pid, unsigned flags) { return static_cast<int>(syscall(SYS_pidfd_open, pid, flags)); }
 
-void Wake(int) {}
-
 // A served syscall occupies a guest thread and a worker on one CPU (the
 // wake-ups hand the CPU over), so half the CPUs' worth of workers keeps every
 // CPU busy; on 2 CPUs one worker measured faster than two, with the same
@@ -53,12 +55,12 @@ void Wake(int) {}
 int DefaultWorkers() {
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   return cpus > 1 ? static_cast<int>((cpus + 1) / 2) : 1;
-}  // SIGUSR2 interrupts a worker blocked in NOTIF_RECV
+}
 
 }  // namespace
 
-Supervisor::Supervisor(Kernel& kernel, Listener& listener)
-    : kernel_(kernel), listener_(listener), epoll_(epoll_create1(EPOLL_CLOEXEC)),
+Supervisor::Supervisor(Kernel& kernel, Listener& listener, const HostFeatures& features)
+    : kernel_(kernel), listener_(listener), features_(features), epoll_(epoll_create1(EPOLL_CLOEXEC)),
       stop_event_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   epoll_event ev{EPOLLIN, {.u64 = kStopTag}};
   epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, stop_event_.get(), &ev);
@@ -69,24 +71,20 @@ Supervisor::Supervisor(Kernel& kernel, Listener& listener)
 
 Supervisor::~Supervisor() { Stop(); }
 
-void Supervisor::Start(int workers) {
-  struct sigaction sa {};
-  sa.sa_handler = Wake;  // no SA_RESTART: the blocked ioctl returns EINTR
-  sigaction(SIGUSR2, &sa, nullptr);
-  // The guest blocks as soon as it has woken a worker, and the worker as soon
+void Supervisor::Start(int workers) {  // The guest blocks as soon as it has woken a worker, and the worker as soon
   // as it has answered: handing the CPU over directly is 15x faster than a
   // wake-up on another CPU here (docs/performance.md). A hint only: it is
   // correct with any number of workers.
-  listener_.EnableSyncWakeUp();
+  if (features_.sync_wake_up) listener_.EnableSyncWakeUp();
   for (int i = 0; i < workers; i++) workers_.emplace_back([this] { Work(); });
   reaper_ = std::thread([this] { Reap(); });
 }
 
 void Supervisor::Stop() {
   if (stopping_.exchange(true)) return;
+  // The event stays readable: every worker and the reaper see it.
   uint64_t one = 1;
   (void)!write(stop_event_.get(), &one, sizeof one);
-  for (auto& w : workers_) pthread_kill(w.native_handle(), SIGUSR2);
   for (auto& w : workers_) w.join();
   if (reaper_.joinable()) reaper_.join();
   std::unordered_map<pid_t, std::shared_ptr<TaskState>> left;
@@ -111,10 +109,25 @@ size_t Supervisor::live_tasks() {
 
 void Supervisor::Work() {
   seccomp_notif notif;
-  while (!stopping_.load()) {
-    Result<void> r = listener_.Receive(&notif);
-    if (!r) {
-      if (r.error() == EINTR || r.error() == ENOENT) continue;
+  for (;;) {
+    Result<void> received;
+    {
+      // One worker at a time waits on the listener and the stop event, so
+      // that a notification poll() announced is there for NOTIF_RECV (which
+      // blocks, and no signal is needed to end a wait: stop is an event).
+      std::lock_guard lock(receive_mu_);
+      pollfd fds[2] = {{listener_.fd(), POLLIN, 0}, {stop_event_.get(), POLLIN, 0}};
+      if (poll(fds, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        return;
+      }
+      if (fds[1].revents & POLLIN) return;
+      // POLLHUP: no guest is left under the filter; nothing more will come.
+      if (!(fds[0].revents & POLLIN)) return;
+      received = listener_.Receive(&notif);
+    }
+    if (!received) {
+      if (received.error() == EINTR || received.error() == ENOENT) continue;  // withdrawn: killed, interrupted
       return;
     }
     Serve(notif);
@@ -124,21 +137,41 @@ void Supervisor::Work() {
 void Supervisor::Serve(const seccomp_notif& notif) {
   if (notif.data.nr == SYS_ioctl && KcovDevice::DependsOnExits(static_cast<unsigned int>(notif.data.args[1])))
     SettleExits();
-  std::shared_ptr<TaskState> task = TaskFor(static_cast<pid_t>(notif.pid));
+  int error = 0;
+  std::shared_ptr<TaskState> task = TaskFor(static_cast<pid_t>(notif.pid), &error);
   if (task) {
     Process& process = *task->process;
     const pid_t exec_tid = process.exec_tid.load(std::memory_order_acquire);
     if (exec_tid == task->tid) {
-      ForgetExec(process);  // still here: its exec failed
+      // Back from its execve. A non-leader's failed; the leader's replaced
+      // the image if the old address space is gone, and ended every other
+      // thread.
+      if (task->tid == process.tgid && ExecReplacedImage(process)) {
+        std::vector<std::shared_ptr<TaskState>> ended;
+        {
+          std::lock_guard reap_lock(reap_mu_);
+          {
+            std::lock_guard lock(mu_);
+            ended = TakeTasksOf(process, task->tid);
+          }
+          for (auto& t : ended) FinishExit(std::move(t));
+        }
+      }
+      ForgetExec(process);
     } else if (exec_tid != 0 && task->tid == process.tgid) {
       // The leader's tid may now be the exec'ing thread's: its old tid is
       // gone before the new program runs. Settle that first.
       SettleExec(exec_tid);
-      task = TaskFor(static_cast<pid_t>(notif.pid));
+      task = TaskFor(static_cast<pid_t>(notif.pid), &error);
     }
   }
-  if (!task) {  // gone already, or invisible: let the host answer
-    listener_.Continue(notif.id);
+  if (!task) {
+    // Gone already (the notification is stale: any answer will do), or not
+    // to be served: never passed to the host unseen.
+    if (error == ESRCH)
+      listener_.Continue(notif.id);
+    else
+      listener_.Fail(notif.id, error);
     return;
   }
   Answer answer;
@@ -164,10 +197,16 @@ void Supervisor::Serve(const seccomp_notif& notif) {
       if (fd < 0 && fd != -ENOENT) listener_.Fail(notif.id, static_cast<int>(-fd));
       break;  // our copy of the file closes here: the guest's are its own
     }
+    case Answer::Kind::kThreadExit:
+      // Linux releases the thread's kcov in do_exit, before anyone can see
+      // it gone: processed before the host lets it go.
+      ThreadExiting(std::move(task));
+      listener_.Continue(notif.id);
+      break;
   }
 }
 
-std::shared_ptr<TaskState> Supervisor::TaskFor(pid_t tid) {
+std::shared_ptr<TaskState> Supervisor::TaskFor(pid_t tid, int* error) {
   {
     std::lock_guard lock(mu_);
     auto it = tasks_.find(tid);
@@ -175,27 +214,50 @@ std::shared_ptr<TaskState> Supervisor::TaskFor(pid_t tid) {
   }
   pid_t tgid, ppid;
   ReadIds(tid, &tgid, &ppid);
-  if (tgid == 0) return nullptr;
-  // A thread pidfd is readable when the thread exits (6.9+); before that,
-  // only a thread-group leader can be watched.
-  UniqueFd pidfd(PidfdOpen(tid, PIDFD_THREAD));
-  if (!pidfd && tid == tgid) pidfd.reset(PidfdOpen(tid, 0));
-  if (!pidfd) return nullptr;
+  if (tgid == 0) return *error = ESRCH, nullptr;
+  {
+    // A process of this tgid that has ended (its pidfd readable) but whose
+    // end the reaper has not processed yet is not this thread's: a reused
+    // pid. Settle it first.
+    std::unique_lock lock(mu_);
+    auto known = processes_.find(tgid);
+    if (known != processes_.end()) {
+      pollfd p{known->second->pidfd.get(), POLLIN, 0};
+      if (poll(&p, 1, 0) == 1 && (p.revents & POLLIN)) {
+        lock.unlock();
+        SettleExits();
+      }
+    }
+  }
+  // A thread pidfd is readable when the thread exits (6.9+).
+  UniqueFd pidfd;
+  if (features_.pidfd_thread) {
+    pidfd.reset(PidfdOpen(tid, PIDFD_THREAD));
+    if (!pidfd) return *error = errno, nullptr;
+  }
 
   std::lock_guard lock(mu_);
   auto it = tasks_.find(tid);  // another worker may have raced us
   if (it != tasks_.end()) return it->second;
-  auto state = std::make_shared<TaskState>();
-  state->tid = tid;
   auto& process = processes_[tgid];
   const bool new_process = process == nullptr;
   if (new_process) {
+    UniqueFd process_pidfd(PidfdOpen(tgid, 0));
+    if (!process_pidfd) {
+      processes_.erase(tgid);
+      return *error = errno, nullptr;
+    }
     process = std::make_shared<Process>();
     process->tgid = tgid;
-    process->pidfd.reset(PidfdOpen(tgid, 0));
+    process->pidfd = std::move(process_pidfd);
+    // The process lives until its pidfd says every thread of it is gone:
+    // not when the threads the sentry has seen have exited (a thread may
+    // not have made a trapped call yet), nor when its leader has.
+    Watch(process->pidfd.get(), tgid, /*process=*/true);
   }
+  auto state = std::make_shared<TaskState>();
+  state->tid = tid;
   state->process = process;
-  process->live_threads.fetch_add(1, std::memory_order_acq_rel);
   if (new_process) {
     // A new process starts in its parent's working directory.
     auto parent = processes_.find(ppid);
@@ -218,13 +280,63 @@ std::shared_ptr<TaskState> Supervisor::TaskFor(pid_t tid) {
     if (c != tasks_.end()) creator = c->second;
   }
   auto task = creator ? creator->task->Fork() : ukcov::Task::Create(kernel_.engine());
-  if (!task) return nullptr;
+  if (!task) {
+    if (new_process) processes_.erase(tgid);
+    return *error = task.error(), nullptr;
+  }
+  process->live_threads.fetch_add(1, std::memory_order_acq_rel);
   state->task = std::make_shared<ukcov::Task>(std::move(task.value()));
   state->pidfd = std::move(pidfd);
-  epoll_event ev{EPOLLIN, {.u64 = (static_cast<uint64_t>(state->pidfd.get()) << 32) | static_cast<uint32_t>(tid)}};
-  epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, state->pidfd.get(), &ev);
+  if (state->pidfd) Watch(state->pidfd.get(), tid, /*process=*/false);
   tasks_[tid] = state;
   return state;
+}
+
+void Supervisor::Watch(int pidfd, pid_t id, bool process) {
+  epoll_event ev{EPOLLIN, {.u64 = (process ? kProcessBit : 0) | (static_cast<uint64_t>(pidfd) << 32) |
+                                  static_cast<uint32_t>(id)}};
+  epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, pidfd, &ev);
+}
+
+std::vector<std::shared_ptr<TaskState>> Supervisor::TakeTasksOf(const Process& process, pid_t keep) {
+  std::vector<std::shared_ptr<TaskState>> taken;
+  for (auto it = tasks_.begin(); it != tasks_.end();) {
+    if (it->second->process.get() == &process && it->first != keep) {
+      if (it->second->pidfd) epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, it->second->pidfd.get(), nullptr);
+      taken.push_back(std::move(it->second));
+      it = tasks_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return taken;
+}
+
+void Supervisor::ProcessExited(pid_t tgid, int pidfd) {
+  std::vector<std::shared_ptr<TaskState>> exited;
+  {
+    std::lock_guard lock(mu_);
+    auto it = processes_.find(tgid);
+    if (it == processes_.end() || it->second->pidfd.get() != pidfd) return;
+    epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, pidfd, nullptr);
+    // Threads whose own exit was not seen (without thread pidfds, every
+    // thread that did not call exit(2)) end with it.
+    exited = TakeTasksOf(*it->second, 0);
+    ForgetExec(*it->second);
+    processes_.erase(it);
+  }
+  for (auto& task : exited) FinishExit(std::move(task));
+}
+
+void Supervisor::ThreadExiting(std::shared_ptr<TaskState> task) {
+  std::lock_guard reap_lock(reap_mu_);
+  {
+    std::lock_guard lock(mu_);
+    auto it = tasks_.find(task->tid);
+    if (it == tasks_.end() || it->second != task) return;  // already ended
+    tasks_.erase(it);
+  }
+  FinishExit(std::move(task));
 }
 
 void Supervisor::Reap() {
@@ -247,6 +359,10 @@ bool Supervisor::ProcessEvents(const epoll_event* events, int n) {
     }
     if (tag == kKcovTag) {
       kernel_.kcov().ReleaseClosed();
+      continue;
+    }
+    if (tag & kProcessBit) {
+      ProcessExited(static_cast<pid_t>(tag & 0xffffffff), static_cast<int>((tag & ~kProcessBit) >> 32));
       continue;
     }
 
@@ -284,8 +400,7 @@ void Supervisor::TaskExited(pid_t tid, int pidfd) {
         process.exec_undecided = true;
         return;
       }
-      exited.push_back(TakeOverLeader(std::move(it->second)));
-      tasks_.erase(tid);
+      exited = TakeOverLeader(std::move(it->second));
     } else {
       exited.push_back(std::move(it->second));
       tasks_.erase(it);
@@ -305,67 +420,59 @@ void Supervisor::TaskExited(pid_t tid, int pidfd) {
 
 void Supervisor::FinishExit(std::shared_ptr<TaskState> task) {
   if (!task) return;
-  std::shared_ptr<Process> process = task->process;
-  bool last;
-  {
-    Kernel::Running running(kernel_);
-    last = kernel_.ExitTask(std::move(task));
-  }
-  if (last) {
-    std::lock_guard lock(mu_);
-    auto it = processes_.find(process->tgid);
-    if (it != processes_.end() && it->second == process) processes_.erase(it);
-  }
+  Kernel::Running running(kernel_);
+  kernel_.ExitTask(std::move(task));
 }
 
-std::shared_ptr<TaskState> Supervisor::TakeOverLeader(std::shared_ptr<TaskState> exec_task) {
+std::vector<std::shared_ptr<TaskState>> Supervisor::TakeOverLeader(std::shared_ptr<TaskState> exec_task) {
   // The thread lives on as the leader, with its task (coverage continues
   // across execve); what exited is the old leader, killed by the exec.
   Process& process = *exec_task->process;
+  tasks_.erase(exec_task->tid);
   auto state = std::make_shared<TaskState>();
   state->tid = process.tgid;
   state->process = exec_task->process;
   state->task = exec_task->task;
-  state->pidfd.reset(PidfdOpen(process.tgid, PIDFD_THREAD));
-  std::shared_ptr<TaskState> old_leader;
-  auto leader = tasks_.find(process.tgid);
-  if (leader != tasks_.end()) {
-    old_leader = std::move(leader->second);
-    epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, old_leader->pidfd.get(), nullptr);
-  }
-  epoll_event ev{EPOLLIN, {.u64 = (static_cast<uint64_t>(state->pidfd.get()) << 32) | static_cast<uint32_t>(state->tid)}};
-  epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, state->pidfd.get(), &ev);
+  if (features_.pidfd_thread) state->pidfd.reset(PidfdOpen(process.tgid, PIDFD_THREAD));
+  // The old leader, and every other thread, were ended by the exec.
+  std::vector<std::shared_ptr<TaskState>> ended = TakeTasksOf(process, 0);
+  if (state->pidfd) Watch(state->pidfd.get(), state->tid, /*process=*/false);
   tasks_[process.tgid] = std::move(state);
   ForgetExec(process);
-  return old_leader;  // null when the sentry never saw the old leader
+  return ended;
 }
 
 void Supervisor::SettleExec(pid_t exec_tid) {
   std::lock_guard reap_lock(reap_mu_);
-  std::shared_ptr<TaskState> exited;
+  std::vector<std::shared_ptr<TaskState>> exited;
   {
     std::lock_guard lock(mu_);
     auto it = tasks_.find(exec_tid);
     if (it == tasks_.end()) return;  // already settled
     Process& process = *it->second->process;
     if (!process.exec_undecided) {
-      // poll() asks the pidfd itself: the exec's release of the old leader
-      // need not have reached the reaper yet.
-      pollfd p{it->second->pidfd.get(), POLLIN, 0};
-      if (poll(&p, 1, 0) != 1 || !(p.revents & POLLIN)) return;  // still running its exec
-      epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, it->second->pidfd.get(), nullptr);
+      // Is the thread's old tid gone? Asked of the pidfd itself (the exec's
+      // release of the old leader need not have reached the reaper yet), or
+      // without thread pidfds of the host's thread table.
+      if (it->second->pidfd) {
+        pollfd p{it->second->pidfd.get(), POLLIN, 0};
+        if (poll(&p, 1, 0) != 1 || !(p.revents & POLLIN)) return;  // still running its exec
+        epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, it->second->pidfd.get(), nullptr);
+      } else if (syscall(SYS_tgkill, process.tgid, exec_tid, 0) == 0 || errno != ESRCH) {
+        return;
+      }
     }
     // The leader's tid is making a syscall in a program that runs: an exec
     // that succeeded has replaced the old image by now.
     if (ExecReplacedImage(process)) {
       exited = TakeOverLeader(std::move(it->second));
     } else {
-      exited = std::move(it->second);  // its exec failed; it exited later
+      exited.push_back(std::move(it->second));  // its exec failed; it exited later
+      tasks_.erase(exec_tid);
       ForgetExec(process);
     }
-    tasks_.erase(exec_tid);
   }
-  FinishExit(std::move(exited));
+  for (auto& task : exited) FinishExit(std::move(task));
 }
 
 bool Supervisor::ExecReplacedImage(Process& process) {
@@ -443,7 +550,18 @@ int Run(const RunOptions& options) {
     return path.error() == ENOENT ? 127 : 126;
   }
   std::string error;
-  Result<Filter> filter = Filter::Build(!options.tmpfs.empty(), &error);
+  Result<HostFeatures> features = HostFeatures::Probe(&error);
+  if (!features) {
+    std::fprintf(stderr, "ukcov run: %s\n", error.c_str());
+    return 125;
+  }
+  for (const std::string& name : options.without) {
+    if (!features->Disable(name)) {
+      std::fprintf(stderr, "ukcov run: --without %s: not a host feature (%s)\n", name.c_str(), HostFeatures::kNames);
+      return 2;
+    }
+  }
+  Result<Filter> filter = Filter::Build(*features, &error);
   if (!filter) {
     std::fprintf(stderr, "ukcov run: %s\n", error.c_str());
     return 125;
@@ -491,7 +609,7 @@ int Run(const RunOptions& options) {
   signal(SIGHUP, Forward);
 
   Listener listener(std::move(launch->listener));
-  Supervisor supervisor(kernel, listener);
+  Supervisor supervisor(kernel, listener, *features);
   supervisor.Start(options.workers > 0 ? options.workers : DefaultWorkers());
 
   int exec_error[2] = {0, 0};

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/unique_fd.h"
+#include "sentry/host_features.h"
 #include "sentry/kernel.h"
 #include "sentry/listener.h"
 
@@ -22,7 +23,7 @@ namespace ukcov::sentry {
 
 class Supervisor {
  public:
-  Supervisor(Kernel& kernel, Listener& listener);
+  Supervisor(Kernel& kernel, Listener& listener, const HostFeatures& features);
   ~Supervisor();
 
   void Start(int workers);
@@ -43,16 +44,29 @@ class Supervisor {
   bool ProcessEvents(const epoll_event* events, int n);
   // Processes, before returning, every exit and release already reported.
   void SettleExits();
-  std::shared_ptr<TaskState> TaskFor(pid_t tid);
+  // The task of thread `tid`, made when first seen; null with *error set
+  // when it cannot be (ESRCH: the thread is gone).
+  std::shared_ptr<TaskState> TaskFor(pid_t tid, int* error);
+  // Registers a pidfd with the reaper: a thread's, or (without PIDFD_THREAD)
+  // a process's, readable when every thread of it has exited.
+  void Watch(int pidfd, pid_t id, bool process);
   // The reaper saw thread `tid`'s pidfd readable. Caller holds reap_mu_.
   void TaskExited(pid_t tid, int pidfd);
+  // The reaper saw process `tgid`'s pidfd readable: all its threads are
+  // gone. Caller holds reap_mu_.
+  void ProcessExited(pid_t tgid, int pidfd);
+  // A thread calls exit(2) (trapped without PIDFD_THREAD).
+  void ThreadExiting(std::shared_ptr<TaskState> task);
+  // Removes and returns every task of `process` but `keep`. Caller holds mu_.
+  std::vector<std::shared_ptr<TaskState>> TakeTasksOf(const Process& process, pid_t keep);
   // Runs a task's exit in the kernel; drops a process that has none left.
   void FinishExit(std::shared_ptr<TaskState> task);
 
   // A non-leader thread's execve (see docs/sentry.md). The host gives the
-  // exec'ing thread the leader's tid: its task moves there, and the old
-  // leader's is returned to be exited. Caller holds mu_.
-  std::shared_ptr<TaskState> TakeOverLeader(std::shared_ptr<TaskState> exec_task);
+  // exec'ing thread the leader's tid: its task moves there, and the tasks of
+  // the old leader and every other thread are returned to be exited. Caller
+  // holds mu_.
+  std::vector<std::shared_ptr<TaskState>> TakeOverLeader(std::shared_ptr<TaskState> exec_task);
   // Before serving the leader's tid while `exec_tid` has an exec pending:
   // decides that exec if the thread's old tid is gone.
   void SettleExec(pid_t exec_tid);
@@ -61,12 +75,14 @@ class Supervisor {
 
   Kernel& kernel_;
   Listener& listener_;
+  const HostFeatures features_;
   std::atomic<bool> stopping_{false};
   UniqueFd epoll_;       // the reaper's: thread pidfds, kcov releases, stop
   UniqueFd stop_event_;  // eventfd
   std::vector<std::thread> workers_;
   std::thread reaper_;
 
+  std::mutex receive_mu_;  // one worker at a time waits on the listener
   std::mutex reap_mu_;  // one thread at a time processes exits and releases
   std::mutex mu_;
   std::unordered_map<pid_t, std::shared_ptr<TaskState>> tasks_;    // guarded by mu_
@@ -79,6 +95,7 @@ struct RunOptions {
   int workers = 0;  // 0: one per two CPUs
   std::vector<std::string> tmpfs;  // --tmpfs PATH[:OPTIONS], each a mount
   bool gvisor_pcs = false;         // counters backend: gVisor's synthetic PCs
+  std::vector<std::string> without;  // host features to do without (HostFeatures::Disable)
 };
 int Run(const RunOptions& options);
 

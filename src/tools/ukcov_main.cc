@@ -119,6 +119,11 @@ int main(int argc, char** argv) {
   run->add_flag("--gvisor-pcs", run_options.gvisor_pcs,
                 "Counters build: write gVisor's synthetic PCs (~(block | function << 8 | package << 20)) "
                 "instead of canonical addresses; `ukcov symbolize --gvisor` reads them");
+  run->add_option("--without", run_options.without,
+                  "Do without a host kernel feature, as on a kernel that lacks it, to test the fallback: "
+                  "pidfd-thread (Linux 6.9), sync-wake-up (6.6)")
+      ->type_name("FEATURE")
+      ->allow_extra_args(false);
   run->add_option("command", run_options.argv, "-- PROG [ARGS...]")->required();
   run->footer("The exit status is PROG's, or 128+N if signal N killed it.");
 

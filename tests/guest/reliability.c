@@ -6,7 +6,9 @@
  *   fork_storm  1,000 processes, each making trapped syscalls, half of them
  *               enabling kcov and exiting without any cleanup
  *   many_fds    10,000 kcov fds open at once, then closed
- *   killed      processes SIGKILLed while their threads are in trapped calls */
+ *   killed      processes SIGKILLed while their threads are in trapped calls
+ *   spin        four threads in trapped calls until killed (for
+ *               tests/tools/shutdown_test.sh) */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -121,6 +123,13 @@ static int killed(void) {
 
 int main(int argc, char** argv) {
   if (argc != 2) return 2;
+  if (strcmp(argv[1], "spin") == 0) {
+    static int fd;
+    fd = open("/sys/kernel/debug/kcov", O_RDWR);
+    pthread_t t[3];
+    for (int i = 0; i < 3; i++) pthread_create(&t[i], NULL, hammer, &fd);
+    hammer(&fd);
+  }
   int ok;
   if (strcmp(argv[1], "fork_storm") == 0) ok = fork_storm();
   else if (strcmp(argv[1], "many_fds") == 0) ok = many_fds();

@@ -4,6 +4,7 @@
 # root, else a fresh directory of /dev/shm), then under `ukcov run --tmpfs
 # DIR:OPTIONS` mounted at another fresh directory.
 # Usage: run_conformance.sh UKCOV GUEST [OPTIONS]
+# UKCOV_RUN_OPTIONS: more options for `ukcov run` (e.g. --without F).
 set -uo pipefail
 ukcov=$1; guest=$2; options=${3:-}
 name=$(basename "$guest")
@@ -29,7 +30,7 @@ fi
 
 "$guest" "$native_dir" >"$out/native" 2>&1
 echo "native: exit $? ($(wc -l <"$out/native") lines)"
-timeout 120 "$ukcov" run --tmpfs "$mount_dir${options:+:$options}" -- "$guest" "$mount_dir" >"$out/sentry" 2>&1
+timeout 120 "$ukcov" run ${UKCOV_RUN_OPTIONS:-} --tmpfs "$mount_dir${options:+:$options}" -- "$guest" "$mount_dir" >"$out/sentry" 2>&1
 echo "sentry: exit $? ($(wc -l <"$out/sentry") lines)"
 if [ -n "$(ls -A "$mount_dir")" ]; then
   echo "FAIL: the sentry's tmpfs wrote to the host directory under it"; exit 1

@@ -3,14 +3,29 @@
 # (written by run-oracle.sh into ORACLE_DIR/NAME.{out,rc}) against its output
 # under `ukcov run`, line for line, with the listed exceptions
 # (tests/oracle/exceptions) applied. Both sides must also exit 0.
-# Usage: run_kcov_diff.sh UKCOV ORACLE_DIR NAME [--tmpfs] PROGRAM [ARGS...]
-#   --tmpfs: PROGRAM's first argument is a directory: an emulated tmpfs is
-#   mounted there under the sentry (on the oracle it was the guest's tmpfs).
+# Usage: run_kcov_diff.sh UKCOV ORACLE_DIR NAME [OPTIONS] PROGRAM [ARGS...]
+#   --tmpfs          PROGRAM's first argument is a directory: an emulated
+#                    tmpfs is mounted there under the sentry (on the oracle it
+#                    was a fresh directory of the guest's tmpfs)
+#   --without F      run the sentry as on a kernel without host feature F
+#                    (`ukcov run --without`); the sentry's side is then named
+#                    sentry-no-F in tests/oracle/exceptions
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 ukcov=$1; oracle=$2; name=$3; shift 3
 tmpfs=0
-[ "${1:-}" = --tmpfs ] && { tmpfs=1; shift; }
+side=sentry
+run_options=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --tmpfs) tmpfs=1; shift ;;
+    --without)  # only a missing feature that changes answers names the side
+      run_options+=(--without "$2")
+      [ "$2" = sync-wake-up ] || side=sentry-no-$2
+      shift 2 ;;
+    *) break ;;
+  esac
+done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -21,11 +36,11 @@ cp "$oracle/$name.out" "$work/oracle"
 if [ $tmpfs -eq 1 ]; then
   mount_dir=$(mktemp -d /dev/shm/ukcov-mount.XXXXXX)
   trap 'rm -rf "$work" "$mount_dir"' EXIT
-  timeout 250 "$ukcov" run --tmpfs "$mount_dir" -- "$1" "$mount_dir" "${@:2}" >"$work/sentry" 2>&1
+  timeout 250 "$ukcov" run "${run_options[@]}" --tmpfs "$mount_dir" -- "$1" "$mount_dir" "${@:2}" >"$work/sentry" 2>&1
   sentry_rc=$?
   [ -z "$(ls -A "$mount_dir")" ] || { echo "FAIL: the emulated tmpfs wrote to the host directory under it"; exit 1; }
 else
-  timeout 250 "$ukcov" run -- "$@" >"$work/sentry" 2>&1
+  timeout 250 "$ukcov" run "${run_options[@]}" -- "$@" >"$work/sentry" 2>&1
   sentry_rc=$?
 fi
 
@@ -42,21 +57,25 @@ normalize "$work/sentry" >"$work/sentry.n"
 
 # The exceptions: where the side named prints "SECTION: not in this kernel",
 # SECTION's lines on both sides reduce to that one line.
-while read -r suite section side reason; do
+while read -r suite section entry_side reason; do
   [ "$suite" = "$name" ] || continue
-  case $side in oracle) lacking=oracle.n ;; sentry) lacking=sentry.n ;; *) continue ;; esac
+  case $entry_side in  # "sentry" entries hold for every sentry side
+    oracle) lacking=oracle.n ;;
+    sentry | "$side") lacking=sentry.n ;;
+    *) continue ;;
+  esac
   grep -qxF "$section: not in this kernel" "$work/$lacking" || continue
-  echo "exception: $section is not in the $side's kernel ($reason): checked on the other side only"
+  echo "exception: $section is not in the $entry_side's kernel ($reason): checked on the other side only"
   for f in oracle.n sentry.n; do
     awk -v s="$section: " -v absent="$section: not in this kernel" \
       'index($0, s) == 1 { if (!done) print absent; done = 1; next } { print }' "$work/$f" >"$work/x" && mv "$work/x" "$work/$f"
   done
 done < <(grep -v '^\s*#' "$here/exceptions" | grep -v '^\s*$')
 
-echo "oracle: exit $oracle_rc ($(wc -l <"$work/oracle") lines); sentry: exit $sentry_rc ($(wc -l <"$work/sentry") lines)"
+echo "oracle: exit $oracle_rc ($(wc -l <"$work/oracle") lines); $side: exit $sentry_rc ($(wc -l <"$work/sentry") lines)"
 status=0
 if ! diff -u --label oracle --label sentry "$work/oracle.n" "$work/sentry.n" >"$work/diff"; then
-  echo "FAIL: $name differs (- oracle kernel, + ukcov run):"
+  echo "FAIL: $name differs (- oracle kernel, + ukcov run${run_options[*]:+ ${run_options[*]}}):"
   cat "$work/diff"
   status=1
 fi
@@ -66,5 +85,5 @@ if [ "$oracle_rc" != 0 ] || [ "$sentry_rc" != 0 ]; then
   [ "$sentry_rc" != 0 ] && { echo "--- sentry output:"; cat "$work/sentry"; }
   status=1
 fi
-[ $status -eq 0 ] && echo "$name: $(wc -l <"$work/oracle.n") lines, identical on Linux $(cat "$oracle/kernel" 2>/dev/null) and under ukcov run"
+[ $status -eq 0 ] && echo "$name: $(wc -l <"$work/oracle.n") lines, identical on Linux $(cat "$oracle/kernel" 2>/dev/null) and under ukcov run${run_options[*]:+ ${run_options[*]}}"
 exit $status

@@ -77,7 +77,7 @@ Answer RemoveDirectory(Location& loc, const Credentials& creds) {
 
 Answer Getdents(Kernel& kernel, Syscall& sc) {
   FileRef file = LookupFd(kernel, sc.task, sc.fd_arg(0));
-  if (file.kind == FileRef::Kind::kBad) return Answer::Error(EBADF);
+  if (file.kind == FileRef::Kind::kBad) return Answer::Error(file.error);
   if (file.kind == FileRef::Kind::kHost) return Answer::Continue();
   if (file.kind == FileRef::Kind::kKcov) return Answer::Error(ENOTDIR);
   std::lock_guard lock(kernel.vfs().mu);
@@ -187,7 +187,7 @@ Answer Chdir(Kernel& kernel, Syscall& sc) {
   Process& process = *sc.task.process;
   if (sc.nr() == SYS_fchdir) {
     FileRef file = LookupFd(kernel, sc.task, sc.fd_arg(0));
-    if (file.kind == FileRef::Kind::kBad) return Answer::Error(EBADF);
+    if (file.kind == FileRef::Kind::kBad) return Answer::Error(file.error);
     std::lock_guard lock(vfs.mu);
     if (file.kind == FileRef::Kind::kKcov) return Answer::Error(ENOTDIR);
     if (file.kind == FileRef::Kind::kHost) {

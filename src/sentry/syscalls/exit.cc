@@ -5,6 +5,7 @@
 
 #include "sentry/fs/kcov/kcov_device.h"
 #include "sentry/kernel.h"
+#include "sentry/syscalls/syscalls.h"
 
 namespace ukcov::sentry {
 
@@ -25,4 +26,11 @@ bool Kernel::ExitTask(std::shared_ptr<TaskState> task) {
   return true;
 }
 
+namespace syscalls {
+
+// exit(2), trapped where the host has no PIDFD_THREAD: the only sign of a
+// thread's end (a whole process's end shows on its pidfd).
+Answer ExitThread(Kernel&, Syscall&) { return Answer::ThreadExit(); }
+
+}  // namespace syscalls
 }  // namespace ukcov::sentry

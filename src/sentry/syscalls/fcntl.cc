@@ -33,6 +33,7 @@ Answer Fcntl(Kernel& kernel, Syscall& sc) {
                                             cmd == F_SETPIPE_SZ || cmd == F_GETPIPE_SZ))
     return Answer::Continue();  // fd flags and duplication: the host's
   FileRef file = LookupFd(kernel, sc.task, sc.fd_arg(0));
+  if (file.kind == FileRef::Kind::kBad) return Answer::Error(file.error);
   if (file.kind != FileRef::Kind::kTmpfs) return Answer::Continue();
   std::lock_guard lock(kernel.vfs().mu);
   if (file.path_only) {
@@ -50,6 +51,7 @@ Answer Fcntl(Kernel& kernel, Syscall& sc) {
 
 Answer Flock(Kernel& kernel, Syscall& sc) {
   FileRef file = LookupFd(kernel, sc.task, sc.fd_arg(0));
+  if (file.kind == FileRef::Kind::kBad) return Answer::Error(file.error);
   if (file.kind == FileRef::Kind::kTmpfs && file.path_only) return Answer::Error(EBADF);
   return Answer::Continue();  // locks on the memfd's inode: Linux's own
 }

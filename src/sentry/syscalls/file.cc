@@ -210,7 +210,7 @@ Answer Open(Kernel& kernel, Syscall& sc) {
     int fd;
     if (OwnFdLink(sc.task, lexical.path, &fd)) {
       FileRef file = LookupFd(kernel, sc.task, fd);
-      if (file.kind == FileRef::Kind::kBad) return Answer::Error(ENOENT);
+      if (file.kind == FileRef::Kind::kBad) return Answer::Error(file.error == EBADF ? ENOENT : file.error);
       if (file.kind == FileRef::Kind::kKcov) return OpenKcov(kernel, sc, flags, lexical.trailing_slash);
       if (file.kind == FileRef::Kind::kTmpfs) {
         std::lock_guard lock(kernel.vfs().mu);

@@ -21,7 +21,7 @@ bool IsGenericFileIoctl(unsigned int cmd) {
 
 Answer Ioctl(Kernel& kernel, Syscall& sc) {
   FileRef file = LookupFd(kernel, sc.task, sc.fd_arg(0));
-  if (file.kind == FileRef::Kind::kBad) return Answer::Error(EBADF);
+  if (file.kind == FileRef::Kind::kBad) return Answer::Error(file.error);
   if (file.kind == FileRef::Kind::kHost) return Answer::Continue();
   const auto cmd = static_cast<unsigned int>(sc.arg(1));
   if (file.kind == FileRef::Kind::kTmpfs) {

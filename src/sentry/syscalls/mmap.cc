@@ -16,7 +16,7 @@ Answer Mmap(Kernel& kernel, Syscall& sc) {
   const uint64_t length = sc.arg(1), prot = sc.arg(2), flags = sc.arg(3), offset = sc.arg(5);
   if (offset & 4095) return Answer::Error(EINVAL);  // before the fd, as Linux
   FileRef file = LookupFd(kernel, sc.task, sc.fd_arg(4));
-  if (file.kind == FileRef::Kind::kBad) return Answer::Error(EBADF);
+  if (file.kind == FileRef::Kind::kBad) return Answer::Error(file.error);
   if (file.kind == FileRef::Kind::kHost) return Answer::Continue();
   if (file.kind == FileRef::Kind::kTmpfs) {
     if (file.path_only) return Answer::Error(EBADF);

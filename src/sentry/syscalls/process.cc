@@ -1,6 +1,6 @@
 // clone(2) and friends: remember who creates tasks, so a new task inherits
 // its creator's common remote handle (Linux kcov_task_init). execve(2): note
-// a non-leader thread's exec, which the host completes by giving that thread
+// the exec, which ends every other thread, and gives a non-leader thread
 // the leader's tid.
 #include <fcntl.h>
 
@@ -17,7 +17,6 @@ Answer Clone(Kernel&, Syscall& sc) {
 
 Answer Execve(Kernel&, Syscall& sc) {
   Process& process = *sc.task.process;
-  if (sc.task.tid == process.tgid) return Answer::Continue();
   // The process's address space, held open: it dies with a successful exec
   // (reads then return 0), and lives on after a failed one.
   UniqueFd mm(open(("/proc/" + std::to_string(sc.task.tid) + "/mem").c_str(), O_RDONLY | O_CLOEXEC));

@@ -26,7 +26,7 @@ Answer ReadWrite(Kernel& kernel, Syscall& sc) {
   FileRef file = LookupFd(kernel, sc.task, sc.fd_arg(0));
   switch (file.kind) {
     case FileRef::Kind::kBad:
-      return Answer::Error(EBADF);
+      return Answer::Error(file.error);
     case FileRef::Kind::kHost:
       return Answer::Continue();
     case FileRef::Kind::kKcov:
@@ -46,7 +46,7 @@ Answer ReadWrite(Kernel& kernel, Syscall& sc) {
 
 Answer Lseek(Kernel& kernel, Syscall& sc) {
   FileRef file = LookupFd(kernel, sc.task, sc.fd_arg(0));
-  if (file.kind == FileRef::Kind::kBad) return Answer::Error(EBADF);
+  if (file.kind == FileRef::Kind::kBad) return Answer::Error(file.error);
   if (file.kind == FileRef::Kind::kHost) return Answer::Continue();
   if (file.kind == FileRef::Kind::kTmpfs) return TmpfsLseek(kernel, sc, file);
   return Answer::Error(ESPIPE);
@@ -54,7 +54,7 @@ Answer Lseek(Kernel& kernel, Syscall& sc) {
 
 Answer Fsync(Kernel& kernel, Syscall& sc) {
   FileRef file = LookupFd(kernel, sc.task, sc.fd_arg(0));
-  if (file.kind == FileRef::Kind::kBad) return Answer::Error(EBADF);
+  if (file.kind == FileRef::Kind::kBad) return Answer::Error(file.error);
   if (file.kind == FileRef::Kind::kHost) return Answer::Continue();
   if (file.kind == FileRef::Kind::kTmpfs) return TmpfsFsync(kernel, file);
   return Answer::Error(EINVAL);  // no fsync operation

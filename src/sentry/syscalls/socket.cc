@@ -31,10 +31,9 @@ bool UnixPath(Syscall& sc, std::string* path) {
   return true;
 }
 
-// The guest's socket, borrowed (the same open file description).
-UniqueFd Borrow(Syscall& sc) {
-  return UniqueFd(static_cast<int>(syscall(SYS_pidfd_getfd, sc.task.process->pidfd.get(), sc.fd_arg(0), 0)));
-}
+// The guest's socket, borrowed from the thread's table (the same open file
+// description).
+Result<UniqueFd> Borrow(Syscall& sc) { return BorrowFd(sc.task, sc.fd_arg(0)); }
 
 sockaddr_un HostAddress(const std::string& path) {
   sockaddr_un addr{};
@@ -55,24 +54,24 @@ Answer Bind(Kernel& kernel, Syscall& sc) {
   if (!loc) return Answer::Error(loc.error());
   if (loc->kind == Location::Kind::kHost) {
     if (!loc->rerouted) return Answer::Continue();
-    UniqueFd socket = Borrow(sc);
-    if (!socket) return Answer::Error(EBADF);
+    Result<UniqueFd> socket = Borrow(sc);
+    if (!socket) return Answer::Error(socket.error());
     sockaddr_un addr = HostAddress(loc->host_path);
     AsGuest as_guest(*creds);
-    return bind(socket.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 ? Answer::Return(0)
+    return bind(socket->get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 ? Answer::Return(0)
                                                                                      : Answer::Error(errno);
   }
   if (loc->last != Location::Last::kNormal || loc->inode) return Answer::Error(EADDRINUSE);
   tmpfs::Inode& parent = *loc->parent;
   if (int e = Permission(parent, *creds, kMayWrite | kMayExec)) return Answer::Error(e);
-  UniqueFd socket = Borrow(sc);
-  if (!socket) return Answer::Error(EBADF);
+  Result<UniqueFd> socket = Borrow(sc);
+  if (!socket) return Answer::Error(socket.error());
   Result<tmpfs::InodeRef> made = loc->mount->fs->NewInode(S_IFSOCK | (0777 & ~creds->umask), *creds, &parent);
   if (!made) return Answer::Error(made.error());
   Result<std::string> host_path = loc->mount->fs->StandInPath(**made);
   if (!host_path) return Answer::Error(host_path.error());
   sockaddr_un addr = HostAddress(*host_path);
-  if (bind(socket.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+  if (bind(socket->get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     int error = errno == ENOTSOCK ? ENOTSOCK : errno;
     unlink(host_path->c_str());
     return Answer::Error(error == EADDRINUSE ? EINVAL : error);  // bound already: Linux says EINVAL
@@ -101,12 +100,12 @@ Answer Connect(Kernel& kernel, Syscall& sc) {
     if (!p) return Answer::Error(p.error());
     host_path = *p;
   }
-  UniqueFd socket = Borrow(sc);
-  if (!socket) return Answer::Error(EBADF);
+  Result<UniqueFd> socket = Borrow(sc);
+  if (!socket) return Answer::Error(socket.error());
   sockaddr_un addr = HostAddress(host_path);
   AsGuest as_guest(*creds);
   // A socket made by mknod has no listener behind it: ECONNREFUSED.
-  return connect(socket.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 ? Answer::Return(0)
+  return connect(socket->get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 ? Answer::Return(0)
                                                                                       : Answer::Error(errno == ENOENT ? ECONNREFUSED : errno);
 }
 

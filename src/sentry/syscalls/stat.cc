@@ -168,7 +168,7 @@ Answer Stat(Kernel& kernel, Syscall& sc) {
     if (fd == AT_FDCWD) return Answer::Continue();
   }
   FileRef file = LookupFd(kernel, sc.task, fd);
-  if (file.kind == FileRef::Kind::kBad) return Answer::Error(EBADF);
+  if (file.kind == FileRef::Kind::kBad) return Answer::Error(file.error);
   if (file.kind == FileRef::Kind::kHost) return Answer::Continue();
   if (file.kind == FileRef::Kind::kTmpfs) {
     std::lock_guard lock(kernel.vfs().mu);

@@ -2,6 +2,8 @@
 // coverage is what a guest's kcov shows.
 #pragma once
 
+#include <span>
+
 #include "sentry/kernel.h"
 
 namespace ukcov::sentry {
@@ -12,6 +14,21 @@ namespace ukcov::sentry::syscalls {
 
 // Newer than Debian 12's headers (Linux 6.6).
 inline constexpr int kSysFchmodat2 = 452;
+
+using Handler = Answer (*)(Kernel& kernel, Syscall& sc);
+// Which of a syscall's calls the filter traps.
+enum class Trap {
+  kAll,
+  kFileMappings,  // mmap: only with an fd (anonymous mmap, every malloc, never leaves the guest)
+  kWithoutThreadPidfd,  // only where the host has no PIDFD_THREAD (HostFeatures)
+};
+struct SyscallEntry {
+  int nr;
+  Handler handler;
+  Trap trap = Trap::kAll;
+};
+// The table (table.cc): the filter's list and the dispatch's.
+std::span<const SyscallEntry> Table();
 
 Answer Open(Kernel& kernel, Syscall& sc);     // open, openat, openat2, creat   (file.cc)
 Answer ReadWrite(Kernel& kernel, Syscall& sc);  // read, write, p*, *v, *v2      (read_write.cc)
@@ -47,6 +64,7 @@ Answer Statfs(Kernel& kernel, Syscall& sc);   // statfs, fstatfs                
 Answer Fallocate(Kernel& kernel, Syscall& sc);  //                              (tmpfs_io.cc)
 Answer CopyRange(Kernel& kernel, Syscall& sc);  // copy_file_range, sendfile, splice (tmpfs_io.cc)
 Answer CredentialsChange(Kernel& kernel, Syscall& sc);  // set*id, capset, umask (attr.cc)
+Answer ExitThread(Kernel& kernel, Syscall& sc);  // exit, without PIDFD_THREAD     (exit.cc)
 
 // rmdir's checks and removal, shared with unlinkat(AT_REMOVEDIR)   (dir.cc)
 Answer RemoveDirectory(Location& loc, const Credentials& creds);

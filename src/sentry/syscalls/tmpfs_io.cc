@@ -166,7 +166,7 @@ namespace ukcov::sentry::syscalls {
 // fallocate(2) (fs/open.c vfs_fallocate, mm/shmem.c shmem_fallocate).
 Answer Fallocate(Kernel& kernel, Syscall& sc) {
   FileRef file = LookupFd(kernel, sc.task, sc.fd_arg(0));
-  if (file.kind == FileRef::Kind::kBad) return Answer::Error(EBADF);
+  if (file.kind == FileRef::Kind::kBad) return Answer::Error(file.error);
   if (file.kind == FileRef::Kind::kHost) return Answer::Continue();
   const int mode = static_cast<int>(sc.arg(1));
   const int64_t offset = static_cast<int64_t>(sc.arg(2)), length = static_cast<int64_t>(sc.arg(3));
@@ -213,6 +213,7 @@ Answer CopyRange(Kernel& kernel, Syscall& sc) {
   }
   for (int fd : {in_fd, out_fd}) {
     FileRef file = LookupFd(kernel, sc.task, fd);
+    if (file.kind == FileRef::Kind::kBad) return Answer::Error(file.error);
     if (file.kind != FileRef::Kind::kTmpfs) continue;
     if (file.path_only) return Answer::Error(EBADF);
     std::lock_guard lock(kernel.vfs().mu);

@@ -42,7 +42,7 @@ Answer HostAnswer(const Location& loc, const Credentials& creds, Call call) {
 inline bool TmpfsFd(Kernel& kernel, Syscall& sc, int fd, FileRef* file, Answer* other, bool allow_path = false) {
   *file = LookupFd(kernel, sc.task, fd);
   if (file->kind == FileRef::Kind::kBad || (file->path_only && !allow_path)) {
-    *other = Answer::Error(EBADF);
+    *other = Answer::Error(file->kind == FileRef::Kind::kBad ? file->error : EBADF);
     return false;
   }
   if (file->kind != FileRef::Kind::kTmpfs) {

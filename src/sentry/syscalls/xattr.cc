@@ -53,7 +53,7 @@ struct Target {
 int Find(Kernel& kernel, Syscall& sc, bool by_fd, bool follow, Target* target, const Credentials& creds) {
   if (by_fd) {
     FileRef file = LookupFd(kernel, sc.task, sc.fd_arg(0));
-    if (file.kind == FileRef::Kind::kBad) return -EBADF;
+    if (file.kind == FileRef::Kind::kBad) return -file.error;
     if (file.kind != FileRef::Kind::kTmpfs) return 1;
     if (file.path_only) return -EBADF;
     target->mount = file.mount;

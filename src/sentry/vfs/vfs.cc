@@ -131,7 +131,7 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
       host = process.host_cwd;
     } else {
       FileRef file = LookupFd(kernel, task, dirfd);
-      if (file.kind == FileRef::Kind::kBad) return Errno{EBADF};
+      if (file.kind == FileRef::Kind::kBad) return Errno{file.error};
       if (file.kind == FileRef::Kind::kKcov) return Errno{ENOTDIR};
       if (file.kind == FileRef::Kind::kTmpfs) {
         mount = file.mount;
