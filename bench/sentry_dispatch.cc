@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
     sentry::Answer answer;
     {
       Serving serving(*task.task);  // as Supervisor::Serve does
-      sentry::Syscall sc{notif, task, sentry::GuestMemory(task.tid)};
+      sentry::Syscall sc{notif, task, sentry::GuestMemory(task.tid, -1, 0)};
       answer = kernel.Dispatch(sc);
     }
     failures += answer.kind != sentry::Answer::Kind::kReturn || answer.value != -EBADF;

@@ -39,7 +39,7 @@ struct Driver {
     notif.data.args[3] = a3;
     notif.data.args[4] = a4;
     Serving serving(*task.task);
-    sentry::Syscall sc{notif, task, sentry::GuestMemory(task.tid)};
+    sentry::Syscall sc{notif, task, sentry::GuestMemory(task.tid, -1, 0)};
     return kernel.Dispatch(sc);
   }
   static uint64_t P(const void* p) { return reinterpret_cast<uint64_t>(p); }

@@ -1,5 +1,7 @@
 #include "sentry/guest_memory.h"
 
+#include <linux/seccomp.h>
+#include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -9,6 +11,12 @@
 
 namespace ukcov::sentry {
 
+bool GuestMemory::StillPending() const {
+  if (listener_ < 0) return true;
+  uint64_t id = id_;
+  return ioctl(listener_, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+}
+
 Result<void> GuestMemory::Read(uint64_t address, void* dst, size_t length) const {
   if (length == 0) return {};
   if (address + length < address) return Errno{EFAULT};
@@ -16,12 +24,14 @@ Result<void> GuestMemory::Read(uint64_t address, void* dst, size_t length) const
   iovec remote{reinterpret_cast<void*>(address), length};
   ssize_t n = process_vm_readv(tid_, &local, 1, &remote, 1, 0);
   if (n != static_cast<ssize_t>(length)) return Errno{EFAULT};
+  if (!StillPending()) return Errno{EFAULT};  // read from whoever has the tid now
   return {};
 }
 
 Result<void> GuestMemory::Write(uint64_t address, const void* src, size_t length) const {
   if (length == 0) return {};
   if (address + length < address) return Errno{EFAULT};
+  if (!StillPending()) return Errno{EFAULT};
   iovec local{const_cast<void*>(src), length};
   iovec remote{reinterpret_cast<void*>(address), length};
   ssize_t n = process_vm_writev(tid_, &local, 1, &remote, 1, 0);

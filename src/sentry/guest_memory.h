@@ -1,5 +1,12 @@
 // A guest process's memory, through process_vm_readv/writev: any bad pointer
 // is EFAULT, never a fault in the sentry. Plumbing: not instrumented.
+//
+// The thread is named by its tid, which the kernel may give to another
+// process once the guest thread is killed and reaped. So, as seccomp_unotify(2)
+// requires of a supervisor, the notification is checked to be still pending
+// (SECCOMP_IOCTL_NOTIF_ID_VALID) after each read, before what was read is
+// acted on, and before each write: a stale notification reads as EFAULT and
+// nothing is written.
 #pragma once
 
 #include <sys/types.h>
@@ -15,7 +22,9 @@ namespace ukcov::sentry {
 
 class GuestMemory {
  public:
-  explicit GuestMemory(pid_t tid) : tid_(tid) {}
+  // `listener` and `id`: the notification being served (-1: none, for tests
+  // that read their own memory).
+  GuestMemory(pid_t tid, int listener, uint64_t id) : tid_(tid), listener_(listener), id_(id) {}
 
   Result<void> Read(uint64_t address, void* dst, size_t length) const;
   Result<void> Write(uint64_t address, const void* src, size_t length) const;
@@ -32,7 +41,11 @@ class GuestMemory {
   ukcov_user_memory ForEngine() const;
 
  private:
+  bool StillPending() const;
+
   pid_t tid_;
+  int listener_;
+  uint64_t id_;
 };
 
 }  // namespace ukcov::sentry

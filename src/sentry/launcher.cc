@@ -1,7 +1,9 @@
 #include "sentry/launcher.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -89,7 +91,7 @@ Result<std::string> ResolveProgram(const std::string& program) {
 }
 
 Result<Launch> Spawn(const std::string& path, const std::vector<std::string>& argv, const Filter& filter,
-                     const rlimit& fd_limit, std::string* error) {
+                     const rlimit& fd_limit, const std::vector<std::string>& hidden, std::string* error) {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return *error = "socketpair", Errno{errno};
   UniqueFd parent_sock(sv[0]), child_sock(sv[1]);
@@ -109,6 +111,12 @@ Result<Launch> Spawn(const std::string& path, const std::vector<std::string>& ar
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != supervisor) _exit(127);
     setrlimit(RLIMIT_NOFILE, &fd_limit);
+    // Best effort: without the privilege (an unprivileged user) the
+    // directories stay as they are (docs/sentry.md, "Security model").
+    if (!hidden.empty() && unshare(CLONE_NEWNS) == 0 && mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0) {
+      for (const std::string& dir : hidden)
+        mount("ukcov-hidden", dir.c_str(), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0555");
+    }
     int listener = filter.LoadWithListener();
     if (listener < 0) {
       ChildFailure f{1, -listener};

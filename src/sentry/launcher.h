@@ -26,8 +26,13 @@ Result<std::string> ResolveProgram(const std::string& program);
 
 // Forks the guest under `filter`. On failure `error` says what went wrong
 // in one line.
-// The guest starts with `fd_limit` as its RLIMIT_NOFILE.
+// The guest starts with `fd_limit` as its RLIMIT_NOFILE. With CAP_SYS_ADMIN,
+// it gets a mount namespace of its own in which each of `hidden` (the
+// sentry's mount points) is covered by an empty read-only tmpfs: a call the
+// sentry lets the host run (and that a racing guest thread redirected
+// between the sentry's read of its path and the host's) never reaches the
+// host directory under a mount.
 Result<Launch> Spawn(const std::string& path, const std::vector<std::string>& argv, const Filter& filter,
-                     const rlimit& fd_limit, std::string* error);
+                     const rlimit& fd_limit, const std::vector<std::string>& hidden, std::string* error);
 
 }  // namespace ukcov::sentry

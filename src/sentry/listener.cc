@@ -18,10 +18,6 @@ Result<void> Listener::Receive(seccomp_notif* out) {
   return Errno{errno};
 }
 
-bool Listener::Valid(uint64_t id) const {
-  return ioctl(fd_.get(), SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
-}
-
 bool Listener::Send(seccomp_notif_resp& resp) {
   // ENOENT: the guest was killed or its syscall interrupted by a signal; it
   // will restart or never look. Nothing to do either way.

@@ -21,9 +21,6 @@ class Listener {
   // Blocks for the next notification. ENOENT: the guest went away before it
   // could be received (retry); other errors are the listener's end.
   Result<void> Receive(seccomp_notif* out);
-  // Is the notification still pending (the guest not killed, the syscall not
-  // interrupted)? Check after reading guest memory that decides the answer.
-  bool Valid(uint64_t id) const;
 
   // The answers. A false return means the guest is gone (ENOENT), which is
   // never an error for the sentry.

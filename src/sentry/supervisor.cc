@@ -179,7 +179,7 @@ void Supervisor::Serve(const seccomp_notif& notif) {
     Kernel::Running running(kernel_);
     // The task's coverage is written before the syscall returns to it.
     ukcov::Serving serving(*task->task);
-    Syscall sc{notif, *task, GuestMemory(task->tid)};
+    Syscall sc{notif, *task, GuestMemory(task->tid, listener_.fd(), notif.id)};
     answer = kernel_.Dispatch(sc);
   }
   switch (answer.kind) {
@@ -593,7 +593,9 @@ int Run(const RunOptions& options) {
       return 125;
     }
   }
-  Result<Launch> launch = Spawn(*path, options.argv, *filter, guest_fd_limit, &error);
+  std::vector<std::string> mount_points;
+  for (const auto& mount : kernel.vfs().mounts()) mount_points.push_back(mount->path);
+  Result<Launch> launch = Spawn(*path, options.argv, *filter, guest_fd_limit, mount_points, &error);
   if (!launch) {
     std::fprintf(stderr, "ukcov run: %s\n", error.c_str());
     return 125;

@@ -5,9 +5,13 @@
 #
 # Usage: run-oracle.sh OUTDIR JOB...
 #   JOB is NAME=PROGRAM [ARG...] (one shell word per job, split on spaces).
-#   PROGRAM is a host path; it is packed into the initramfs at the same path,
-#   with the shared libraries it needs. In ARGs, @TMPDIR@ is a fresh empty
-#   directory of the guest's tmpfs.
+#   PROGRAM, and every ARG that is an absolute path to a host file, is packed
+#   into the initramfs at the same path, with the shared libraries it needs.
+#   In ARGs, @TMPDIR@ is a fresh empty directory of the guest's tmpfs.
+#   A job whose NAME ends in ".sentry" runs where debugfs is not mounted (a
+#   mount namespace of its own): the sentry (`ukcov run`) serves kcov there,
+#   and a call it passed to the kernel would find no kcov rather than the
+#   real one.
 # Writes OUTDIR/NAME.out (stdout and stderr) and OUTDIR/NAME.rc (exit status,
 # or "timeout"), and OUTDIR/console.log (the kernel's console). Exits 0 when
 # every job ran to an exit status, 1 with a one-line reason otherwise.
@@ -55,6 +59,9 @@ for job in "$@"; do
   [[ $name =~ ^[A-Za-z0-9_.-]+$ ]] && [ "$name" != "$job" ] || die "bad job '$job' (want NAME=PROGRAM [ARGS])"
   read -r -a words <<<"$cmd"
   pack "${words[0]}"
+  for word in "${words[@]:1}"; do
+    [[ $word == /* ]] && [ -f "$word" ] && pack "$word"
+  done
   names+=("$name")
   printf '%s\n' "$cmd" >"$root/jobs/$name"
 done
@@ -75,7 +82,10 @@ for name in ${names[*]}; do
   dir=\$(mktemp -d /scratch/job.XXXXXX)
   cmd=\$(sed "s|@TMPDIR@|\$dir|g" /jobs/\$name)
   echo "@@oracle begin \$name" >&3
-  (cd "\$dir" && timeout $job_timeout \$cmd) >&3 2>&1
+  case \$name in
+    *.sentry) (cd "\$dir" && timeout $job_timeout unshare -m sh -c 'umount /sys/kernel/debug && exec "\$@"' sh \$cmd) >&3 2>&1 ;;
+    *) (cd "\$dir" && timeout $job_timeout \$cmd) >&3 2>&1 ;;
+  esac
   echo "@@oracle end \$name \$?" >&3
 done
 echo "@@oracle done" >&3

@@ -10,15 +10,21 @@
 #   --without F      run the sentry as on a kernel without host feature F
 #                    (`ukcov run --without`); the sentry's side is then named
 #                    sentry-no-F in tests/oracle/exceptions
+#   --on-oracle      do not run anything here: the sentry's side is the
+#                    suite's run under `ukcov run` inside the oracle kernel
+#                    (ORACLE_DIR/NAME.sentry.{out,rc}; Linux 6.1 has no
+#                    PIDFD_THREAD: side sentry-no-pidfd-thread)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 ukcov=$1; oracle=$2; name=$3; shift 3
 tmpfs=0
 side=sentry
 run_options=()
+on_oracle=0
 while [ $# -gt 0 ]; do
   case $1 in
     --tmpfs) tmpfs=1; shift ;;
+    --on-oracle) on_oracle=1; side=sentry-no-pidfd-thread; shift ;;
     --without)  # only a missing feature that changes answers names the side
       run_options+=(--without "$2")
       [ "$2" = sync-wake-up ] || side=sentry-no-$2
@@ -33,7 +39,11 @@ trap 'rm -rf "$work"' EXIT
 oracle_rc=$(cat "$oracle/$name.rc")
 cp "$oracle/$name.out" "$work/oracle"
 
-if [ $tmpfs -eq 1 ]; then
+if [ $on_oracle -eq 1 ]; then
+  [ -f "$oracle/$name.sentry.rc" ] || { echo "FAIL: no run of $name under the sentry in $oracle"; exit 1; }
+  cp "$oracle/$name.sentry.out" "$work/sentry"
+  sentry_rc=$(cat "$oracle/$name.sentry.rc")
+elif [ $tmpfs -eq 1 ]; then
   mount_dir=$(mktemp -d /dev/shm/ukcov-mount.XXXXXX)
   trap 'rm -rf "$work" "$mount_dir"' EXIT
   timeout 250 "$ukcov" run "${run_options[@]}" --tmpfs "$mount_dir" -- "$1" "$mount_dir" "${@:2}" >"$work/sentry" 2>&1
@@ -85,5 +95,7 @@ if [ "$oracle_rc" != 0 ] || [ "$sentry_rc" != 0 ]; then
   [ "$sentry_rc" != 0 ] && { echo "--- sentry output:"; cat "$work/sentry"; }
   status=1
 fi
-[ $status -eq 0 ] && echo "$name: $(wc -l <"$work/oracle.n") lines, identical on Linux $(cat "$oracle/kernel" 2>/dev/null) and under ukcov run${run_options[*]:+ ${run_options[*]}}"
+where="ukcov run${run_options[*]:+ ${run_options[*]}}"
+[ $on_oracle -eq 1 ] && where="ukcov run on that kernel"
+[ $status -eq 0 ] && echo "$name: $(wc -l <"$work/oracle.n") lines, identical on Linux $(cat "$oracle/kernel" 2>/dev/null) and under $where"
 exit $status
