@@ -9,7 +9,9 @@
 #include <string>
 
 #include "base/unique_fd.h"
+#include "sentry/fs/host/host_file.h"
 #include "sentry/fs/kcov/kcov_device.h"
+#include "sentry/fs/tmpfs/tmpfs_file.h"
 #include "sentry/kernel.h"
 #include "sentry/vfs/vfs.h"
 
@@ -38,10 +40,12 @@ namespace {
 
 // Whose a host file is, by its inode: the kcov device's, a mount's, or the
 // host's.
+FileRef Host() { return {FileRef::Kind::kHost, 0, HostFile::Get()}; }
+
 FileRef Identify(Kernel& kernel, const struct stat& st, bool* tmpfs) {
   *tmpfs = false;
-  if (st.st_dev != kernel.memfd_dev()) return {FileRef::Kind::kHost};
-  if (auto file = kernel.kcov().Find(st.st_dev, st.st_ino)) return {FileRef::Kind::kKcov, 0, std::move(file)};
+  if (st.st_dev != kernel.memfd_dev()) return Host();
+  if (auto file = kernel.kcov().Find(st.st_dev, st.st_ino)) return {FileRef::Kind::kKcov, 0, file, file};
   *tmpfs = true;
   return {FileRef::Kind::kTmpfs};
 }
@@ -51,7 +55,7 @@ FileRef Identify(Kernel& kernel, const struct stat& st, bool* tmpfs) {
 FileRef LookupFd(Kernel& kernel, TaskState& task, int fd) {
   if (fd < 0) return {FileRef::Kind::kBad};
   // With no file of the sentry's open anywhere, every valid fd is the host's.
-  if (!kernel.kcov().AnyOpen() && kernel.vfs().empty()) return {FileRef::Kind::kHost};
+  if (!kernel.kcov().AnyOpen() && kernel.vfs().empty()) return Host();
   // The guest's fd, borrowed: the same open file description, so its inode
   // says whose it is however the guest got the fd (dup, fork, SCM_RIGHTS).
   Result<UniqueFd> borrowed = BorrowFd(task, fd);
@@ -70,7 +74,7 @@ FileRef LookupFd(Kernel& kernel, TaskState& task, int fd) {
     std::lock_guard lock(kernel.vfs().mu);
     tmpfs::InodeRef inode;
     bool path_only;
-    if (kernel.vfs().FindByHostIno(st.st_ino, &inode, &path_only) == nullptr) return {FileRef::Kind::kHost};
+    if (kernel.vfs().FindByHostIno(st.st_ino, &inode, &path_only) == nullptr) return Host();
     return {FileRef::Kind::kBad, EOPNOTSUPP};
   }
   if (fstat(borrowed->get(), &st) != 0) return {FileRef::Kind::kBad, errno};
@@ -79,9 +83,10 @@ FileRef LookupFd(Kernel& kernel, TaskState& task, int fd) {
   if (!tmpfs) return ref;
   std::lock_guard lock(kernel.vfs().mu);
   ref.mount = kernel.vfs().FindByHostIno(st.st_ino, &ref.inode, &ref.path_only);
-  if (ref.mount == nullptr) return {FileRef::Kind::kHost};
+  if (ref.mount == nullptr) return Host();
   ref.mount->fs->SyncSize(*ref.inode);
-  ref.description = std::move(borrowed.value());
+  ref.description = borrowed->get();
+  ref.file = std::make_shared<TmpfsFile>(ref.mount, ref.inode, std::move(borrowed.value()), ref.path_only);
   return ref;
 }
 

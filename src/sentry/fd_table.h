@@ -11,20 +11,26 @@
 namespace ukcov::sentry {
 
 class Kernel;
+class File;
+class KcovFile;
 struct TaskState;
-struct KcovFile;
 struct Mount;
 
 struct FileRef {
   enum class Kind { kBad, kHost, kKcov, kTmpfs };
   Kind kind = Kind::kHost;
   int error = EBADF;  // kBad: the guest's answer
+  // Every kind but kBad: the file, whose operations answer the fd calls
+  // (syscalls/ calls these and nothing else for them).
+  std::shared_ptr<File> file;
+  // For the path-taking handlers, until the filesystems own those too:
   std::shared_ptr<KcovFile> kcov;
   // kTmpfs: the inode, and the guest's open file description itself
-  // (borrowed: its offset and status flags are the description's).
+  // (borrowed, owned by `file`: its offset and status flags are the
+  // description's).
   Mount* mount = nullptr;
   tmpfs::InodeRef inode;
-  UniqueFd description;
+  int description = -1;
   bool path_only = false;  // an O_PATH description: no I/O, no attribute changes
 };
 

@@ -93,7 +93,7 @@ Answer Truncate(Kernel& kernel, Syscall& sc) {
     Answer other;
     if (!TmpfsFd(kernel, sc, sc.fd_arg(0), &file, &other)) return other;
     std::lock_guard lock(vfs.mu);
-    const int fl = fcntl(file.description.get(), F_GETFL);
+    const int fl = fcntl(file.description, F_GETFL);
     if (length < 0) return Answer::Error(EINVAL);
     if (!file.inode->is_reg() || (fl & O_ACCMODE) == O_RDONLY) return Answer::Error(EINVAL);
     if (fl & O_APPEND) return Answer::Error(EPERM);

@@ -12,12 +12,9 @@
 
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/syscalls/vfs_common.h"
+#include "sentry/vfs/file.h"
 
 namespace ukcov::sentry::syscalls {
-namespace {
-// The offset of a directory read to its end: no cookie is above it.
-constexpr int64_t kEndOfDirectory = INT32_MAX;
-}  // namespace
 
 Answer Mkdir(Kernel& kernel, Syscall& sc) {
   Vfs& vfs = kernel.vfs();
@@ -77,84 +74,9 @@ Answer RemoveDirectory(Location& loc, const Credentials& creds) {
 
 Answer Getdents(Kernel& kernel, Syscall& sc) {
   FileRef file = LookupFd(kernel, sc.task, sc.fd_arg(0));
-  if (file.kind == FileRef::Kind::kBad) return Answer::Error(file.error);
-  if (file.kind == FileRef::Kind::kHost) return Answer::Continue();
-  if (file.kind == FileRef::Kind::kKcov) return Answer::Error(ENOTDIR);
-  std::lock_guard lock(kernel.vfs().mu);
-  if (file.path_only) return Answer::Error(EBADF);
-  tmpfs::Inode& dir = *file.inode;
-  if (!dir.is_dir()) return Answer::Error(ENOTDIR);
-  const uint64_t buffer = sc.arg(1);
-  const uint64_t count = static_cast<uint32_t>(sc.arg(2));
-  const bool legacy = sc.nr() == SYS_getdents;
-  int64_t pos = lseek(file.description.get(), 0, SEEK_CUR);
-  std::vector<char> out;
-  auto emit = [&](uint64_t ino, int64_t next, unsigned char type, const std::string& name) {
-    // linux_dirent64: ino, off, reclen, type, name; linux_dirent: ino, off,
-    // reclen, name, then a pad byte and the type in the record's last byte.
-    size_t header = legacy ? 18 : 19;
-    size_t reclen = (header + name.size() + 1 + (legacy ? 1 : 0) + 7) & ~size_t{7};
-    if (out.size() + reclen > count) return false;
-    size_t at = out.size();
-    out.resize(at + reclen, 0);
-    uint64_t off = static_cast<uint64_t>(next);
-    std::memcpy(&out[at], &ino, 8);
-    std::memcpy(&out[at + 8], &off, 8);
-    uint16_t r = static_cast<uint16_t>(reclen);
-    std::memcpy(&out[at + 16], &r, 2);
-    if (legacy) {
-      std::memcpy(&out[at + 18], name.c_str(), name.size() + 1);
-      out[at + reclen - 1] = static_cast<char>(type);
-    } else {
-      out[at + 18] = static_cast<char>(type);
-      std::memcpy(&out[at + 19], name.c_str(), name.size() + 1);
-    }
-    return true;
-  };
-  auto type_of = [](const tmpfs::Inode& i) -> unsigned char {
-    switch (i.mode & S_IFMT) {
-      case S_IFDIR: return DT_DIR;
-      case S_IFLNK: return DT_LNK;
-      case S_IFIFO: return DT_FIFO;
-      case S_IFSOCK: return DT_SOCK;
-      case S_IFCHR: return DT_CHR;
-      case S_IFBLK: return DT_BLK;
-      default: return DT_REG;
-    }
-  };
-  bool full = false;
-  if (pos == 0 && dir.nlink > 0) {
-    if (emit(dir.ino, 1, DT_DIR, ".")) pos = 1; else full = true;
-  }
-  // Past "..", the offset is the first cookie not to return: entries made
-  // from then on wait for a rewind, as Linux's tmpfs does.
-  if (!full && pos == 1 && dir.nlink > 0) {
-    tmpfs::InodeRef parent = dir.parent.lock();
-    const int64_t cap = static_cast<int64_t>(dir.next_cookie);
-    if (emit(parent ? parent->ino : dir.ino, cap, DT_DIR, "..")) pos = cap; else full = true;
-  }
-  if (pos == 2) pos = static_cast<int64_t>(dir.next_cookie);
-  // Newest first, as Linux's tmpfs lists (its dentries' child list); an
-  // offset past ".." is the cookie of the last entry returned, and the walk
-  // goes on with older ones: entries made since are not returned, removed
-  // ones are skipped, the rest come once.
-  if (!full && pos >= 2 && pos < kEndOfDirectory && dir.nlink > 0) {
-    auto it = dir.entries.lower_bound(static_cast<uint64_t>(pos));
-    while (it != dir.entries.begin()) {
-      --it;
-      if (!emit(it->second.inode->ino, static_cast<int64_t>(it->first), type_of(*it->second.inode), it->second.name)) {
-        full = true;
-        break;
-      }
-      pos = static_cast<int64_t>(it->first);
-    }
-    if (!full) pos = kEndOfDirectory;
-  }
-  if (out.empty() && full) return Answer::Error(EINVAL);  // not even one entry fits
-  if (!out.empty() && !sc.memory.Write(buffer, out.data(), out.size())) return Answer::Error(EFAULT);
-  lseek(file.description.get(), pos, SEEK_SET);
-  dir.atime = tmpfs::Filesystem::Now();
-  return Answer::Return(static_cast<int64_t>(out.size()));
+  if (!file.file) return Answer::Error(file.error);
+  if (file.file->PathOnly()) return Answer::Error(EBADF);
+  return file.file->Getdents(kernel, sc, sc.arg(1), static_cast<uint32_t>(sc.arg(2)), sc.nr() == SYS_getdents);
 }
 
 }  // namespace ukcov::sentry::syscalls

@@ -61,8 +61,8 @@ Answer Xattr(Kernel& kernel, Syscall& sc);    // [lf]{set,get,list,remove}xattr 
 Answer Bind(Kernel& kernel, Syscall& sc);     // AF_UNIX paths in a mount       (socket.cc)
 Answer Connect(Kernel& kernel, Syscall& sc);  //                                (socket.cc)
 Answer Statfs(Kernel& kernel, Syscall& sc);   // statfs, fstatfs                (statfs.cc)
-Answer Fallocate(Kernel& kernel, Syscall& sc);  //                              (tmpfs_io.cc)
-Answer CopyRange(Kernel& kernel, Syscall& sc);  // copy_file_range, sendfile, splice (tmpfs_io.cc)
+Answer Fallocate(Kernel& kernel, Syscall& sc);  //                              (fallocate.cc)
+Answer CopyRange(Kernel& kernel, Syscall& sc);  // copy_file_range, sendfile, splice (splice.cc)
 Answer CredentialsChange(Kernel& kernel, Syscall& sc);  // set*id, capset, umask (attr.cc)
 Answer ExitThread(Kernel& kernel, Syscall& sc);  // exit, without PIDFD_THREAD     (exit.cc)
 

@@ -52,8 +52,7 @@ inline bool TmpfsFd(Kernel& kernel, Syscall& sc, int fd, FileRef* file, Answer* 
   return true;
 }
 
-// Time stamps, as Linux sets them.
-inline void TouchModified(tmpfs::Inode& inode) { inode.mtime = inode.ctime = tmpfs::Filesystem::Now(); }
-inline void TouchChanged(tmpfs::Inode& inode) { inode.ctime = tmpfs::Filesystem::Now(); }
+using tmpfs::TouchChanged;
+using tmpfs::TouchModified;
 
 }  // namespace ukcov::sentry::syscalls

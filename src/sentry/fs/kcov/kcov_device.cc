@@ -30,7 +30,7 @@ Result<UniqueFd> KcovDevice::Open(TaskState&, int flags) {
   if (fstat(guest_file.get(), &st) != 0) return Errno{errno};
   int watch = WatchReleases(inotify_.get(), instance->area_fd());
   if (watch < 0) return Errno{errno == ENOSPC ? EMFILE : errno};
-  auto file = std::shared_ptr<KcovFile>(new KcovFile{std::move(instance.value()), access, st.st_ino, watch});
+  auto file = std::make_shared<KcovFile>(std::move(instance.value()), access, st.st_ino, watch);
   std::lock_guard lock(mu_);
   memfd_dev_ = st.st_dev;
   by_ino_[st.st_ino] = std::move(file);

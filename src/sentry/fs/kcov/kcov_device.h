@@ -18,6 +18,7 @@
 #include <unordered_map>
 
 #include "base/unique_fd.h"
+#include "sentry/fs/kcov/kcov_file.h"
 #include "ukcov/kcov.h"
 #include "ukcov/result.hpp"
 #include "ukcov/ukcov.hpp"
@@ -25,15 +26,6 @@
 namespace ukcov::sentry {
 
 struct TaskState;
-class GuestMemory;
-
-// One open file description of the kcov file.
-struct KcovFile {
-  ukcov::Instance instance;
-  int access_mode;  // O_RDONLY / O_WRONLY / O_RDWR, as opened
-  ino_t ino;
-  int watch;
-};
 
 class KcovDevice {
  public:

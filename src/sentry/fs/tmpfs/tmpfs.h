@@ -197,4 +197,9 @@ class Filesystem {
   std::unordered_map<int, ino_t> by_watch_;
 };
 
+// Time stamps, as Linux sets them: a change of the contents moves mtime and
+// ctime; of the attributes, ctime.
+inline void TouchModified(Inode& inode) { inode.mtime = inode.ctime = Filesystem::Now(); }
+inline void TouchChanged(Inode& inode) { inode.ctime = Filesystem::Now(); }
+
 }  // namespace ukcov::sentry::tmpfs
