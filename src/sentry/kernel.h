@@ -7,6 +7,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <string>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -74,6 +76,10 @@ struct TaskState {
   std::mutex creds_mu;
   std::shared_ptr<const Credentials> creds;  // guarded by creds_mu; null: to be read
   uint64_t creds_generation = 0;             // guarded by creds_mu
+  // A host call made for the task that waits for someone else (a FIFO's
+  // open), and how to end the wait once the task is gone.
+  std::mutex blocking_mu;
+  std::function<void()> cancel_blocking;  // guarded by blocking_mu
 };
 
 // One trapped syscall, as the handlers see it.
@@ -89,7 +95,7 @@ struct Syscall {
 
 // A handler's answer.
 struct Answer {
-  enum class Kind { kContinue, kReturn, kInstallFd, kThreadExit };
+  enum class Kind { kContinue, kReturn, kInstallFd, kThreadExit, kDeferred };
   Kind kind = Kind::kContinue;
   int64_t value = 0;  // kReturn: the result, or -errno
   std::shared_ptr<UniqueFd> fd;  // kInstallFd: the file to install in the guest
@@ -104,6 +110,20 @@ struct Answer {
   // The thread is leaving (exit(2)): its exit is processed now, then the
   // host continues the call.
   static Answer ThreadExit() { return {Kind::kThreadExit}; }
+  // The call is answered later, by a host call the handler handed to
+  // BlockingCalls.
+  static Answer Deferred() { return {Kind::kDeferred}; }
+};
+
+// Host calls made for a guest that can wait indefinitely for another party
+// (the guest's own peer): made on a thread of their own, with no lock held
+// and no worker waiting, and answered from there; ended when the task is
+// gone. Plumbing (the supervisor's).
+class BlockingCalls {
+ public:
+  virtual ~BlockingCalls() = default;
+  // open(2) of a host FIFO with `creds`, the fd installed in the guest.
+  virtual void OpenFifo(Syscall& sc, std::string path, int flags, mode_t mode, const Credentials& creds) = 0;
 };
 
 class Kernel {
@@ -112,6 +132,8 @@ class Kernel {
   ~Kernel();
 
   ukcov::Engine& engine() { return engine_; }
+  BlockingCalls& blocking() { return *blocking_; }
+  void set_blocking(BlockingCalls* blocking) { blocking_ = blocking; }
   KcovDevice& kcov() { return *kcov_; }
   Vfs& vfs() { return *vfs_; }
   dev_t memfd_dev() const { return memfd_dev_; }
@@ -141,6 +163,7 @@ class Kernel {
 
  private:
   ukcov::Engine& engine_;
+  BlockingCalls* blocking_ = nullptr;
   std::unique_ptr<KcovDevice> kcov_;
   std::unique_ptr<Vfs> vfs_;
   dev_t memfd_dev_ = 0;  // the device of every memfd: the sentry's files

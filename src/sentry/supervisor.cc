@@ -1,10 +1,12 @@
 #include "sentry/supervisor.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -19,6 +21,7 @@
 #include <fstream>
 #include <string>
 
+#include "sentry/credentials.h"
 #include "sentry/filter.h"
 #include "sentry/host_features.h"
 #include "sentry/fs/kcov/kcov_device.h"
@@ -57,6 +60,8 @@ int DefaultWorkers() {
   return cpus > 1 ? static_cast<int>((cpus + 1) / 2) : 1;
 }
 
+void Interrupt(int) {}  // a blocking call's wait ends with EINTR
+
 }  // namespace
 
 Supervisor::Supervisor(Kernel& kernel, Listener& listener, const HostFeatures& features)
@@ -66,12 +71,16 @@ Supervisor::Supervisor(Kernel& kernel, Listener& listener, const HostFeatures& f
   epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, stop_event_.get(), &ev);
   ev.data.u64 = kKcovTag;
   epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, kernel_.kcov().inotify_fd(), &ev);
+  kernel_.set_blocking(this);
 
 }
 
 Supervisor::~Supervisor() { Stop(); }
 
-void Supervisor::Start(int workers) {  // The guest blocks as soon as it has woken a worker, and the worker as soon
+void Supervisor::Start(int workers) {
+  struct sigaction sa {};
+  sa.sa_handler = Interrupt;  // no SA_RESTART: the interrupted call returns EINTR
+  sigaction(SIGUSR2, &sa, nullptr);  // The guest blocks as soon as it has woken a worker, and the worker as soon
   // as it has answered: handing the CPU over directly is 15x faster than a
   // wake-up on another CPU here (docs/performance.md). A hint only: it is
   // correct with any number of workers.
@@ -86,6 +95,14 @@ void Supervisor::Stop() {
   uint64_t one = 1;
   (void)!write(stop_event_.get(), &one, sizeof one);
   for (auto& w : workers_) w.join();
+  {
+    std::lock_guard lock(blocking_mu_);
+    for (auto& call : blocking_) {
+      call->Cancel();
+      call->thread.join();
+    }
+    blocking_.clear();
+  }
   if (reaper_.joinable()) reaper_.join();
   std::unordered_map<pid_t, std::shared_ptr<TaskState>> left;
   {
@@ -182,28 +199,87 @@ void Supervisor::Serve(const seccomp_notif& notif) {
     Syscall sc{notif, *task, GuestMemory(task->tid, listener_.fd(), notif.id)};
     answer = kernel_.Dispatch(sc);
   }
+  if (answer.kind == Answer::Kind::kThreadExit) {
+    // Linux releases the thread's kcov in do_exit, before anyone can see
+    // it gone: processed before the host lets it go.
+    ThreadExiting(std::move(task));
+    listener_.Continue(notif.id);
+    return;
+  }
+  Respond(notif.id, answer);
+}
+
+void Supervisor::Respond(uint64_t id, const Answer& answer) {
   switch (answer.kind) {
     case Answer::Kind::kContinue:
-      listener_.Continue(notif.id);
+      listener_.Continue(id);
       break;
     case Answer::Kind::kReturn:
       if (answer.value < 0)
-        listener_.Fail(notif.id, static_cast<int>(-answer.value));
+        listener_.Fail(id, static_cast<int>(-answer.value));
       else
-        listener_.Return(notif.id, answer.value);
+        listener_.Return(id, answer.value);
       break;
     case Answer::Kind::kInstallFd: {
-      int64_t fd = listener_.InstallFdAndReturn(notif.id, answer.fd->get(), answer.cloexec);
-      if (fd < 0 && fd != -ENOENT) listener_.Fail(notif.id, static_cast<int>(-fd));
+      int64_t fd = listener_.InstallFdAndReturn(id, answer.fd->get(), answer.cloexec);
+      if (fd < 0 && fd != -ENOENT) listener_.Fail(id, static_cast<int>(-fd));
       break;  // our copy of the file closes here: the guest's are its own
     }
     case Answer::Kind::kThreadExit:
-      // Linux releases the thread's kcov in do_exit, before anyone can see
-      // it gone: processed before the host lets it go.
-      ThreadExiting(std::move(task));
-      listener_.Continue(notif.id);
+    case Answer::Kind::kDeferred:  // answered by its BlockingCall
       break;
   }
+}
+
+void Supervisor::BlockingCall::Cancel() {
+  cancelled = true;
+  // Until the call has seen it: the signal may come before the call blocks.
+  while (!done.load()) {
+    pthread_kill(handle, SIGUSR2);
+    usleep(1000);
+  }
+}
+
+void Supervisor::OpenFifo(Syscall& sc, std::string path, int flags, mode_t mode, const Credentials& creds) {
+  std::shared_ptr<TaskState> task;
+  {
+    std::lock_guard lock(mu_);
+    auto it = tasks_.find(sc.task.tid);
+    if (it != tasks_.end()) task = it->second;
+  }
+  const uint64_t id = sc.notif.id;
+  auto call = std::make_shared<BlockingCall>();
+  std::lock_guard lock(blocking_mu_);
+  // Calls that have ended are joined here; the rest at Stop.
+  std::erase_if(blocking_, [](const std::shared_ptr<BlockingCall>& c) {
+    if (!c->done.load()) return false;
+    c->thread.join();
+    return true;
+  });
+  call->thread = std::thread([this, call, id, path, flags, mode, creds] {
+    UniqueFd file;
+    int error = EINTR;
+    while (!call->cancelled.load()) {
+      AsGuest as_guest(creds);
+      file.reset(open(path.c_str(), flags | O_CLOEXEC, mode));
+      error = errno;
+      if (file || error != EINTR) break;
+    }
+    if (file)
+      Respond(id, Answer::InstallFd(std::move(file), flags & O_CLOEXEC));
+    else
+      listener_.Fail(id, error);  // a cancelled call's guest is gone: no one hears
+    call->done = true;
+  });
+  call->handle = call->thread.native_handle();
+  blocking_.push_back(call);
+  if (task) {
+    std::lock_guard task_lock(task->blocking_mu);
+    task->cancel_blocking = [call] { call->Cancel(); };
+  }
+  // Killed before the cancel was in place: no exit will come to end it.
+  uint64_t pending = id;
+  if (!task || ioctl(listener_.fd(), SECCOMP_IOCTL_NOTIF_ID_VALID, &pending) != 0) call->Cancel();
 }
 
 std::shared_ptr<TaskState> Supervisor::TaskFor(pid_t tid, int* error) {
@@ -420,6 +496,12 @@ void Supervisor::TaskExited(pid_t tid, int pidfd) {
 
 void Supervisor::FinishExit(std::shared_ptr<TaskState> task) {
   if (!task) return;
+  std::function<void()> cancel;
+  {
+    std::lock_guard lock(task->blocking_mu);
+    cancel = std::move(task->cancel_blocking);
+  }
+  if (cancel) cancel();  // a host call it waits in ends with it
   Kernel::Running running(kernel_);
   kernel_.ExitTask(std::move(task));
 }

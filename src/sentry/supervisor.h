@@ -7,6 +7,8 @@
 #include <sys/epoll.h>
 #include <sys/types.h>
 
+#include <pthread.h>
+
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -21,7 +23,7 @@
 
 namespace ukcov::sentry {
 
-class Supervisor {
+class Supervisor final : public BlockingCalls {
  public:
   Supervisor(Kernel& kernel, Listener& listener, const HostFeatures& features);
   ~Supervisor();
@@ -34,7 +36,20 @@ class Supervisor {
 
   size_t live_tasks();
 
+  void OpenFifo(Syscall& sc, std::string path, int flags, mode_t mode, const Credentials& creds) override;
+
  private:
+  // One BlockingCalls call, on its thread: interrupted (a signal, no
+  // SA_RESTART) when the task is gone or the sentry stops.
+  struct BlockingCall {
+    std::thread thread;
+    pthread_t handle{};
+    std::atomic<bool> cancelled{false};
+    std::atomic<bool> done{false};
+    void Cancel();
+  };
+  // Sends a handler's answer for notification `id`.
+  void Respond(uint64_t id, const Answer& answer);
   void Work();
   void Serve(const seccomp_notif& notif);
   void Reap();
@@ -82,6 +97,8 @@ class Supervisor {
   std::vector<std::thread> workers_;
   std::thread reaper_;
 
+  std::mutex blocking_mu_;
+  std::vector<std::shared_ptr<BlockingCall>> blocking_;  // guarded by blocking_mu_
   std::mutex receive_mu_;  // one worker at a time waits on the listener
   std::mutex reap_mu_;  // one thread at a time processes exits and releases
   std::mutex mu_;

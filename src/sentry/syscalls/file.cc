@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include <cerrno>
@@ -245,6 +246,13 @@ Answer Open(Kernel& kernel, Syscall& sc) {
     // leads to the kcov device opens it.
     if (loc->host_path == KcovDevice::kPath) return OpenKcov(kernel, sc, flags, loc->trailing_slash);
     if (loc->rerouted) {  // a host file reached through the tmpfs: opened for the guest
+      // A FIFO's blocking open waits for its peer, for ever if none comes:
+      // not on a worker, and not under the VFS lock.
+      struct stat st;
+      if (!(flags & (O_NONBLOCK | O_PATH)) && stat(loc->host_path.c_str(), &st) == 0 && S_ISFIFO(st.st_mode)) {
+        kernel.blocking().OpenFifo(sc, loc->host_path, static_cast<int>(flags), mode & ~creds->umask, *creds);
+        return Answer::Deferred();
+      }
       UniqueFd file;
       int error;
       {
