@@ -1,0 +1,287 @@
+// The sentry's kernel without seccomp: this process plays the guest (its
+// own memory is the guest's, its own fds the guest's table, pidfd_getfd
+// works on oneself) and the handlers are called as a trapped call would call
+// them. Unit tests of the fd table, the file operations of each filesystem,
+// tmpfs itself and the VFS walk.
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "base/unique_fd.h"
+#include "gtest/gtest.h"
+#include "sentry/credentials.h"
+#include "sentry/fd_table.h"
+#include "sentry/fs/tmpfs/tmpfs.h"
+#include "sentry/kernel.h"
+#include "sentry/vfs/file.h"
+#include "sentry/vfs/vfs.h"
+#include "ukcov/kcov.h"
+
+namespace ukcov::sentry {
+namespace {
+
+uint64_t P(const void* p) { return reinterpret_cast<uint64_t>(p); }
+
+class SentryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char dir[] = "/tmp/ukcov-sentry-test.XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    mount_ = dir;
+    auto engine = Engine::Create();
+    ASSERT_TRUE(engine);
+    engine_ = std::make_unique<Engine>(std::move(*engine));
+    kernel_ = std::make_unique<Kernel>(*engine_);
+    tmpfs::Options options;
+    options.nr_inodes = 64;
+    std::string error;
+    ASSERT_TRUE(kernel_->vfs().MountTmpfs(mount_, options, &error)) << error;
+    process_ = std::make_shared<Process>();
+    process_->tgid = getpid();
+    process_->pidfd.reset(static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0)));
+    task_ = MakeTask(static_cast<pid_t>(syscall(SYS_gettid)));
+  }
+  void TearDown() override { rmdir(mount_.c_str()); }
+
+  std::unique_ptr<TaskState> MakeTask(pid_t tid) {
+    auto task = std::make_unique<TaskState>();
+    task->tid = tid;
+    task->process = process_;
+    auto t = Task::Create(*engine_);
+    EXPECT_TRUE(t);
+    task->task = std::make_shared<Task>(std::move(*t));
+    return task;
+  }
+
+  // A trapped call of `task`, dispatched as the supervisor would.
+  Answer Call(TaskState& task, int nr, uint64_t a0 = 0, uint64_t a1 = 0, uint64_t a2 = 0, uint64_t a3 = 0) {
+    seccomp_notif notif{};
+    notif.pid = static_cast<uint32_t>(task.tid);
+    notif.data.nr = nr;
+    notif.data.args[0] = a0;
+    notif.data.args[1] = a1;
+    notif.data.args[2] = a2;
+    notif.data.args[3] = a3;
+    Serving serving(*task.task);
+    Syscall sc{notif, task, GuestMemory(task.tid, -1, 0)};
+    return kernel_->Dispatch(sc);
+  }
+  Answer Call(int nr, uint64_t a0 = 0, uint64_t a1 = 0, uint64_t a2 = 0, uint64_t a3 = 0) {
+    return Call(*task_, nr, a0, a1, a2, a3);
+  }
+  // open(2) through the sentry: the fd it would install, as ours.
+  int Open(const std::string& path, int flags) {
+    Answer a = Call(SYS_openat, static_cast<uint64_t>(AT_FDCWD), P(path.c_str()), static_cast<uint64_t>(flags), 0644);
+    if (a.kind != Answer::Kind::kInstallFd) return -1;
+    return dup(a.fd->get());
+  }
+  static int64_t Errno(const Answer& a) { return a.kind == Answer::Kind::kReturn && a.value < 0 ? -a.value : 0; }
+
+  std::string mount_;
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<Kernel> kernel_;
+  std::shared_ptr<Process> process_;
+  std::unique_ptr<TaskState> task_;
+};
+
+TEST_F(SentryTest, LookupFdNamesEachKindAndFailsClosed) {
+  UniqueFd kcov(Open("/sys/kernel/debug/kcov", O_RDWR));
+  ASSERT_TRUE(kcov);
+  UniqueFd file(Open(mount_ + "/f", O_RDWR | O_CREAT));
+  ASSERT_TRUE(file);
+  UniqueFd null(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  EXPECT_EQ(LookupFd(*kernel_, *task_, kcov.get()).kind, FileRef::Kind::kKcov);
+  EXPECT_EQ(LookupFd(*kernel_, *task_, file.get()).kind, FileRef::Kind::kTmpfs);
+  FileRef host = LookupFd(*kernel_, *task_, null.get());
+  EXPECT_EQ(host.kind, FileRef::Kind::kHost);
+  EXPECT_TRUE(host.file && host.file->Passthrough());
+  FileRef bad = LookupFd(*kernel_, *task_, 999999);
+  EXPECT_EQ(bad.kind, FileRef::Kind::kBad);
+  EXPECT_EQ(bad.error, EBADF);
+  EXPECT_FALSE(bad.file);
+  EXPECT_EQ(LookupFd(*kernel_, *task_, -1).error, EBADF);
+  // A thread whose process is gone (no pidfd reaches it): an error, not the host's.
+  TaskState gone;
+  gone.tid = 0x3fffffff;
+  gone.process = std::make_shared<Process>();
+  gone.process->tgid = gone.tid;
+  FileRef lost = LookupFd(*kernel_, gone, kcov.get());
+  EXPECT_EQ(lost.kind, FileRef::Kind::kBad);
+  EXPECT_NE(lost.error, 0);
+}
+
+// A thread with a table of its own: looked up there, with a thread pidfd;
+// without one, kcmp sees another table and the /proc link names the file.
+TEST_F(SentryTest, ThreadWithItsOwnTable) {
+  UniqueFd kcov(Open("/sys/kernel/debug/kcov", O_RDWR));
+  ASSERT_TRUE(kcov);
+  UniqueFd file(Open(mount_ + "/g", O_RDWR | O_CREAT));
+  ASSERT_TRUE(file);
+  const int slot = 150, tmpfs_slot = 151;
+  UniqueFd null(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  ASSERT_EQ(dup2(null.get(), slot), slot);
+  ASSERT_EQ(dup2(null.get(), tmpfs_slot), tmpfs_slot);
+  pid_t tid = 0;
+  int stage = 0;  // 1: the thread's table is ready; 2: done
+  std::thread t([&] {
+    unshare(CLONE_FILES);
+    dup2(kcov.get(), slot);
+    dup2(file.get(), tmpfs_slot);
+    tid = static_cast<pid_t>(syscall(SYS_gettid));
+    __atomic_store_n(&stage, 1, __ATOMIC_RELEASE);
+    while (__atomic_load_n(&stage, __ATOMIC_ACQUIRE) != 2) usleep(100);
+    close(slot);
+    close(tmpfs_slot);
+  });
+  while (__atomic_load_n(&stage, __ATOMIC_ACQUIRE) != 1) usleep(100);
+  auto thread = MakeTask(tid);
+  // The main thread's table: /dev/null in both slots.
+  EXPECT_EQ(LookupFd(*kernel_, *task_, slot).kind, FileRef::Kind::kHost);
+  thread->pidfd.reset(static_cast<int>(syscall(SYS_pidfd_open, tid, 0200 /* PIDFD_THREAD */)));
+  if (thread->pidfd) {
+    EXPECT_EQ(LookupFd(*kernel_, *thread, slot).kind, FileRef::Kind::kKcov);
+    EXPECT_EQ(LookupFd(*kernel_, *thread, tmpfs_slot).kind, FileRef::Kind::kTmpfs);
+  }
+  thread->pidfd.reset();  // as without PIDFD_THREAD
+  EXPECT_EQ(LookupFd(*kernel_, *thread, slot).kind, FileRef::Kind::kKcov);
+  FileRef unreachable = LookupFd(*kernel_, *thread, tmpfs_slot);
+  EXPECT_EQ(unreachable.kind, FileRef::Kind::kBad);
+  EXPECT_EQ(unreachable.error, EOPNOTSUPP);
+  __atomic_store_n(&stage, 2, __ATOMIC_RELEASE);
+  t.join();
+  close(slot);
+  close(tmpfs_slot);
+}
+
+TEST_F(SentryTest, KcovFileOperations) {
+  UniqueFd kcov(Open("/sys/kernel/debug/kcov", O_RDWR));
+  ASSERT_TRUE(kcov);
+  char c;
+  EXPECT_EQ(Errno(Call(SYS_read, static_cast<uint64_t>(kcov.get()), P(&c), 1)), EINVAL);
+  EXPECT_EQ(Errno(Call(SYS_pread64, static_cast<uint64_t>(kcov.get()), P(&c), 1, 0)), ESPIPE);
+  EXPECT_EQ(Errno(Call(SYS_pread64, static_cast<uint64_t>(kcov.get()), P(&c), 1, static_cast<uint64_t>(-1))), EINVAL);
+  EXPECT_EQ(Errno(Call(SYS_lseek, static_cast<uint64_t>(kcov.get()), 0, SEEK_SET)), ESPIPE);
+  EXPECT_EQ(Errno(Call(SYS_fsync, static_cast<uint64_t>(kcov.get()))), EINVAL);
+  EXPECT_EQ(Errno(Call(SYS_fallocate, static_cast<uint64_t>(kcov.get()), 0, 0, 4096)), EOPNOTSUPP);
+  EXPECT_EQ(Errno(Call(SYS_getdents64, static_cast<uint64_t>(kcov.get()), P(&c), 1)), ENOTDIR);
+  EXPECT_EQ(Errno(Call(SYS_fcntl, static_cast<uint64_t>(kcov.get()), F_ADD_SEALS, 1)), EINVAL);
+  Answer init = Call(SYS_ioctl, static_cast<uint64_t>(kcov.get()), UKCOV_KCOV_INIT_TRACE, 512);
+  EXPECT_EQ(init.kind, Answer::Kind::kReturn);
+  EXPECT_EQ(init.value, 0);
+  EXPECT_EQ(Errno(Call(SYS_ioctl, static_cast<uint64_t>(kcov.get()), UKCOV_KCOV_INIT_TRACE, 512)), EBUSY);
+  EXPECT_EQ(Errno(Call(SYS_ioctl, static_cast<uint64_t>(kcov.get()), 0x1234, 0)), ENOTTY);
+  // The VFS's own commands are the host's.
+  EXPECT_EQ(Call(SYS_ioctl, static_cast<uint64_t>(kcov.get()), FIOCLEX, 0).kind, Answer::Kind::kContinue);
+}
+
+TEST_F(SentryTest, TmpfsFileOperations) {
+  UniqueFd file(Open(mount_ + "/data", O_RDWR | O_CREAT));
+  ASSERT_TRUE(file);
+  const char text[] = "hello";
+  Answer w = Call(SYS_write, static_cast<uint64_t>(file.get()), P(text), 5);
+  ASSERT_EQ(w.kind, Answer::Kind::kReturn);
+  EXPECT_EQ(w.value, 5);
+  EXPECT_EQ(lseek(file.get(), 0, SEEK_CUR), 5);  // the guest's own description moved
+  char back[8] = {};
+  Answer r = Call(SYS_pread64, static_cast<uint64_t>(file.get()), P(back), sizeof back, 1);
+  EXPECT_EQ(r.value, 4);
+  EXPECT_STREQ(back, "ello");
+  Answer seek = Call(SYS_lseek, static_cast<uint64_t>(file.get()), 0, SEEK_END);
+  EXPECT_EQ(seek.value, 5);
+  UniqueFd read_only(Open(mount_ + "/data", O_RDONLY));
+  EXPECT_EQ(Errno(Call(SYS_write, static_cast<uint64_t>(read_only.get()), P(text), 1)), EBADF);
+  UniqueFd dir(Open(mount_, O_RDONLY | O_DIRECTORY));
+  ASSERT_TRUE(dir);
+  EXPECT_EQ(Errno(Call(SYS_read, static_cast<uint64_t>(dir.get()), P(back), 1)), EISDIR);
+  char entries[512];
+  Answer listed = Call(SYS_getdents64, static_cast<uint64_t>(dir.get()), P(entries), sizeof entries);
+  EXPECT_GT(listed.value, 0);
+  UniqueFd path_only(Open(mount_ + "/data", O_PATH));
+  EXPECT_EQ(Errno(Call(SYS_read, static_cast<uint64_t>(path_only.get()), P(back), 1)), EBADF);
+  Answer fl = Call(SYS_fcntl, static_cast<uint64_t>(path_only.get()), F_GETFL);
+  EXPECT_EQ(fl.value, O_PATH);
+  unlink((mount_ + "/data").c_str());  // the host's: nothing there
+  Call(SYS_unlink, P((mount_ + "/data").c_str()));
+}
+
+// tmpfs itself: inodes, names, the inode and size limits, its invariants.
+TEST(TmpfsTest, NamesLimitsAndInvariants) {
+  tmpfs::Options options;
+  options.nr_inodes = 4;
+  options.size_bytes = 8192;
+  tmpfs::Filesystem fs(options, 42);
+  Credentials creds;
+  auto a = fs.NewInode(S_IFREG | 0644, creds, fs.root().get());
+  ASSERT_TRUE(a);
+  fs.Link(fs.root(), "a", *a);
+  EXPECT_EQ(fs.Lookup(*fs.root(), "a"), *a);
+  EXPECT_EQ((*a)->nlink, 1u);
+  EXPECT_TRUE(fs.Write(**a, 0, "xy", 2));
+  EXPECT_EQ((*a)->size, 2u);
+  std::string big(16384, 'z');
+  auto too_much = fs.Write(**a, 0, big.data(), big.size());
+  EXPECT_TRUE(!too_much || *too_much < big.size());  // the size limit stops it
+  EXPECT_TRUE(fs.Truncate(**a, 0));
+  EXPECT_EQ((*a)->size, 0u);
+  auto b = fs.NewInode(S_IFDIR | 0755, creds, fs.root().get());
+  ASSERT_TRUE(b);
+  fs.Link(fs.root(), "b", *b);
+  auto c = fs.NewInode(S_IFREG | 0644, creds, fs.root().get());
+  ASSERT_TRUE(c);
+  fs.Link(*b, "c", *c);
+  auto d = fs.NewInode(S_IFREG | 0644, creds, fs.root().get());
+  EXPECT_FALSE(d);  // root, a, b, c: the 4 inodes
+  if (!d) EXPECT_EQ(d.error(), ENOSPC);
+  fs.Rename(*b, "c", fs.root(), "c2", false);
+  EXPECT_EQ(fs.Lookup(*fs.root(), "c2"), *c);
+  EXPECT_EQ(fs.Lookup(**b, "c"), nullptr);
+  fs.Unlink(*fs.root(), "c2");
+  fs.Unlink(*fs.root(), "a");
+  std::string problems;
+  fs.Check(&problems);
+  EXPECT_EQ(problems, "");
+}
+
+// The walk: a path in the mount is the mount's; a tmpfs symlink to a host
+// path reroutes to the host; others stay the host's.
+TEST_F(SentryTest, VfsWalk) {
+  Credentials creds = *kernel_->CredentialsOf(*task_);
+  std::lock_guard lock(kernel_->vfs().mu);
+  auto in = kernel_->vfs().Resolve(*kernel_, *task_, creds, AT_FDCWD, mount_ + "/x", kFollowLast);
+  ASSERT_TRUE(in);
+  EXPECT_EQ(in->kind, Location::Kind::kTmpfs);
+  EXPECT_EQ(in->name, "x");
+  EXPECT_EQ(in->inode, nullptr);
+  auto out = kernel_->vfs().Resolve(*kernel_, *task_, creds, AT_FDCWD, "/etc/hostname", kFollowLast);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->kind, Location::Kind::kHost);
+  EXPECT_FALSE(out->rerouted);
+  auto mount = kernel_->vfs().MountAt(mount_);
+  ASSERT_NE(mount, nullptr);
+  auto link = mount->fs->NewInode(S_IFLNK | 0777, creds, mount->fs->root().get());
+  ASSERT_TRUE(link);
+  (*link)->target = "/etc";
+  (*link)->size = 4;
+  mount->fs->Link(mount->fs->root(), "to_etc", *link);
+  auto through = kernel_->vfs().Resolve(*kernel_, *task_, creds, AT_FDCWD, mount_ + "/to_etc/hostname", kFollowLast);
+  ASSERT_TRUE(through);
+  EXPECT_EQ(through->kind, Location::Kind::kHost);
+  EXPECT_TRUE(through->rerouted);
+  EXPECT_EQ(through->host_path, "/etc/hostname");
+  auto loop = kernel_->vfs().Resolve(*kernel_, *task_, creds, AT_FDCWD, mount_ + "/to_etc/hostname/", kFollowLast);
+  EXPECT_TRUE(!loop || loop->trailing_slash);
+  mount->fs->Unlink(*mount->fs->root(), "to_etc");
+}
+
+}  // namespace
+}  // namespace ukcov::sentry
