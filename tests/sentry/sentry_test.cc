@@ -240,8 +240,8 @@ TEST(TmpfsTest, NamesLimitsAndInvariants) {
   ASSERT_TRUE(c);
   fs.Link(*b, "c", *c);
   auto d = fs.NewInode(S_IFREG | 0644, creds, fs.root().get());
-  EXPECT_FALSE(d);  // root, a, b, c: the 4 inodes
-  if (!d) EXPECT_EQ(d.error(), ENOSPC);
+  ASSERT_FALSE(d);  // root, a, b, c: the 4 inodes
+  EXPECT_EQ(d.error(), ENOSPC);
   fs.Rename(*b, "c", fs.root(), "c2", false);
   EXPECT_EQ(fs.Lookup(*fs.root(), "c2"), *c);
   EXPECT_EQ(fs.Lookup(**b, "c"), nullptr);
