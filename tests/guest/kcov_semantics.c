@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -40,6 +41,14 @@ static void file_operations(void) {
   EXPECT_CALL("fdatasync", fdatasync(fd), "-1 EINVAL");
   char dirent[256];
   EXPECT_CALL("getdents64", syscall(SYS_getdents64, fd, dirent, sizeof dirent), "-1 ENOTDIR");
+  EXPECT_CALL("fallocate", fallocate(fd, 0, 0, 4096), "-1 EOPNOTSUPP");
+  EXPECT_CALL("sendfile from it", syscall(SYS_sendfile, 1, fd, NULL, 16), "-1 EINVAL");
+  EXPECT_CALL("copy_file_range from it", syscall(SYS_copy_file_range, fd, NULL, 1, NULL, 16, 0), "-1 EINVAL");
+  EXPECT_CALL("F_ADD_SEALS", fcntl(fd, F_ADD_SEALS, F_SEAL_GROW), "-1 EINVAL");
+  EXPECT_CALL("F_GET_SEALS", fcntl(fd, F_GET_SEALS), "-1 EINVAL");
+  EXPECT_YES("F_GETFL: O_RDWR (and O_LARGEFILE)", (fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDWR);
+  EXPECT_CALL("flock", flock(fd, LOCK_EX), "0");
+  EXPECT_CALL("flock again, unlock", flock(fd, LOCK_UN), "0");
   EXPECT_CALL("open with a trailing slash", open(KCOV_PATH "/", O_RDWR), "-1 ENOTDIR");
   EXPECT_CALL("open O_DIRECTORY", open(KCOV_PATH, O_RDWR | O_DIRECTORY), "-1 ENOTDIR");
   EXPECT_CALL("open O_CREAT|O_EXCL", open(KCOV_PATH, O_RDWR | O_CREAT | O_EXCL, 0600), "-1 EEXIST");
