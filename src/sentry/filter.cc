@@ -28,10 +28,14 @@ Result<Filter> Filter::Build(const HostFeatures& features, std::string* error) {
   for (const syscalls::SyscallEntry& e : syscalls::Table()) {
     if (rc != 0) break;
     if (e.trap == syscalls::Trap::kWithoutThreadPidfd && features.pidfd_thread) continue;
-    if (e.trap == syscalls::Trap::kFileMappings)  // arg 3 is mmap's flags
+    if (e.trap == syscalls::Trap::kFileMappings) {  // arg 3 is mmap's flags
       rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, e.nr, 1, SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, 0));
-    else
+    } else if (e.trap == syscalls::Trap::kArg1In) {
+      for (uint64_t value : e.arg1_values)  // 32-bit ints in the ABI: the low half only
+        if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, e.nr, 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffff, value));
+    } else {
       rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, e.nr, 0);
+    }
   }
   if (rc != 0) return *error = std::string("building the seccomp filter: ") + std::strerror(-rc), Errno{EINVAL};
 

@@ -10,24 +10,10 @@
 #include "sentry/vfs/file.h"
 
 namespace ukcov::sentry::syscalls {
-namespace {
 
-bool ConcernsTheFile(unsigned cmd) {
-  switch (cmd) {
-    case F_GETFL: case F_SETFL: case F_GETLK: case F_SETLK: case F_SETLKW: case F_OFD_GETLK: case F_OFD_SETLK:
-    case F_OFD_SETLKW: case F_SETLEASE: case F_GETLEASE: case F_NOTIFY: case F_SETOWN: case F_GETOWN:
-    case F_SETSIG: case F_GETSIG: case F_ADD_SEALS: case F_GET_SEALS: case F_SETPIPE_SZ: case F_GETPIPE_SZ:
-      return true;
-    default:
-      return false;
-  }
-}
-
-}  // namespace
-
+// Trapped for kFcntlFileCommands only (the filter looks at the command).
 Answer Fcntl(Kernel& kernel, Syscall& sc) {
   const unsigned cmd = static_cast<unsigned>(sc.arg(1));
-  if (!ConcernsTheFile(cmd)) return Answer::Continue();
   FileRef file = LookupFd(kernel, sc.task, sc.fd_arg(0));  // fdget_raw: O_PATH ones too
   if (!file.file) return Answer::Error(file.error);
   return file.file->Fcntl(kernel, sc, cmd, sc.arg(2));

@@ -2,6 +2,8 @@
 // coverage is what a guest's kcov shows.
 #pragma once
 
+#include <fcntl.h>
+
 #include <span>
 
 #include "sentry/kernel.h"
@@ -21,11 +23,20 @@ enum class Trap {
   kAll,
   kFileMappings,  // mmap: only with an fd (anonymous mmap, every malloc, never leaves the guest)
   kWithoutThreadPidfd,  // only where the host has no PIDFD_THREAD (HostFeatures)
+  kArg1In,              // only when argument 1 is one of `arg1_values` (fcntl: its command)
 };
 struct SyscallEntry {
   int nr;
   Handler handler;
   Trap trap = Trap::kAll;
+  std::span<const uint64_t> arg1_values = {};
+};
+// fcntl(2) commands that concern the open file, which the sentry answers
+// for its files; the rest (fd flags, duplication) are the host's alone and
+// never trapped.
+inline constexpr uint64_t kFcntlFileCommands[] = {
+    F_GETFL,  F_SETFL,  F_GETLK,  F_SETLK,     F_SETLKW,    F_OFD_GETLK,  F_OFD_SETLK,  F_OFD_SETLKW, F_SETLEASE, F_GETLEASE,
+    F_NOTIFY, F_SETOWN, F_GETOWN, F_SETSIG,    F_GETSIG,    F_ADD_SEALS,  F_GET_SEALS,  F_SETPIPE_SZ, F_GETPIPE_SZ,
 };
 // The table (table.cc): the filter's list and the dispatch's.
 std::span<const SyscallEntry> Table();

@@ -89,7 +89,7 @@ constexpr SyscallEntry kTable[] = {
     {SYS_copy_file_range, CopyRange},
     {SYS_sendfile, CopyRange},
     {SYS_splice, CopyRange},
-    {SYS_fcntl, Fcntl},
+    {SYS_fcntl, Fcntl, Trap::kArg1In, kFcntlFileCommands},
     {SYS_bind, Bind},
     {SYS_connect, Connect},
     {SYS_setxattr, Xattr},
