@@ -184,12 +184,12 @@ static void* worker_thread(void* p) {
   w->own = n > 0;
   /* Recording restarted at word 1: a reset from another thread rewinds. */
   w->rewound = cov->data[1] != SENTINEL;
-  int ok = 1;
+  int ok = 1, types_ok;
   if (w->mode == KCOV_TRACE_PC)
     for (uint64_t i = 1; i <= n && i < cov->size / 8; i++) ok &= kcov_pc_in_text(cov->data[i]);
   else
-    for (uint64_t i = 0; i < n && 4 * i + 4 < cov->size / 8; i++) ok &= kcov_pc_in_text(cov->data[4 + 4 * i]);
-  w->pcs_in_range = ok;
+    kcov_check_cmp_records(cov->data, cov->size / 8, n, &types_ok, &ok);
+  w->pcs_in_range = ok && (w->mode == KCOV_TRACE_PC || types_ok);
   __atomic_store_n(&w->done, 2, __ATOMIC_RELEASE);
   for (;;) pause();  /* never DISABLE: the process's exit releases the instance */
   return NULL;
@@ -286,7 +286,7 @@ static int run_program(int round) {
   }
   EXPECT_YES("a reset from the main thread rewinds each worker's area", rewound);
   EXPECT_YES("each worker's calls are in its own area", own);
-  EXPECT_YES("every PC is in the kernel text range", in_range);
+  EXPECT_YES("every PC is in the kernel text range, every comparison type at most 7", in_range);
   /* This thread is not enabled: its syscalls go to no area. */
   int isolated = 1;
   for (int i = 0; i < kMaxThreads; i++)

@@ -237,6 +237,17 @@ static inline struct kcov_pcs kcov_stable_trace(uint64_t* area, size_t words, vo
 
 static inline void kcov_bad_read(void) { (void)read(-1, NULL, 0); }
 
+/* The first n comparison records {type, arg1, arg2, pc} of an area: whether
+ * every type is at most 7 (syzkaller aborts otherwise) and every PC is in
+ * the kernel text range. */
+static inline void kcov_check_cmp_records(const uint64_t* area, size_t words, uint64_t n, int* types_ok, int* pcs_ok) {
+  *types_ok = *pcs_ok = 1;
+  for (uint64_t i = 0; i < n && 4 * i + 4 < words; i++) {
+    *types_ok &= area[1 + 4 * i] <= 7;
+    *pcs_ok &= kcov_pc_in_text(area[4 + 4 * i]);
+  }
+}
+
 /* The yardstick for "this area holds (none of) read(-1)'s PCs". Linux's fd
  * lookup takes another path once threads share the file table
  * (__fget_light), so it is measured both ways: `core` holds the PCs every

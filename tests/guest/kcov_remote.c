@@ -123,11 +123,8 @@ static void remote_cmp(int fd, uint64_t* cover) {
   int vhost = cause_background_work();
   uint64_t n = wait_for_records(cover);
   EXPECT_YES("background work's comparisons are in the area", n > 0);
-  int types_ok = 1, pcs_ok = 1;
-  for (uint64_t i = 0; i < n && 4 * i + 4 < COVER_SIZE; i++) {
-    types_ok &= cover[1 + 4 * i] <= 7;
-    pcs_ok &= kcov_pc_in_text(cover[4 + 4 * i]);
-  }
+  int types_ok, pcs_ok;
+  kcov_check_cmp_records(cover, COVER_SIZE, n, &types_ok, &pcs_ok);
   EXPECT_YES("every record's type is at most 7", types_ok);
   EXPECT_YES("every record's PC is in the kernel text range", pcs_ok);
   if (vhost >= 0) close(vhost);

@@ -203,11 +203,8 @@ static void trace_cmp(void) {
     (void)read(-1, NULL, 0);
     uint64_t records = kcov_count(area);
     EXPECT_YES("read(-1) recorded comparisons", records > 0);
-    int types_ok = 1, pcs_ok = 1;
-    for (uint64_t i = 0; i < records && 4 * i + 4 < WORDS; i++) {
-      types_ok &= area[1 + 4 * i] <= 7;
-      pcs_ok &= kcov_pc_in_text(area[4 + 4 * i]);
-    }
+    int types_ok, pcs_ok;
+    kcov_check_cmp_records(area, WORDS, records, &types_ok, &pcs_ok);
     EXPECT_YES("every record's type is at most 7", types_ok);
     EXPECT_YES("every record's PC is in the kernel text range", pcs_ok);
     EXPECT_CALL("ENABLE PC while CMP is on", ioctl(fd, KCOV_ENABLE, KCOV_TRACE_PC), "-1 EINVAL");
