@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -49,6 +50,9 @@ static void file_operations(void) {
   EXPECT_YES("F_GETFL: O_RDWR (and O_LARGEFILE)", (fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDWR);
   EXPECT_CALL("flock", flock(fd, LOCK_EX), "0");
   EXPECT_CALL("flock again, unlock", flock(fd, LOCK_UN), "0");
+  struct statfs sfs;
+  EXPECT_YES("fstatfs: debugfs's magic, a 4096-byte block, NAME_MAX",
+             fstatfs(fd, &sfs) == 0 && sfs.f_type == 0x64626720 && sfs.f_bsize == 4096 && sfs.f_namelen == 255);
   EXPECT_CALL("open with a trailing slash", open(KCOV_PATH "/", O_RDWR), "-1 ENOTDIR");
   EXPECT_CALL("open O_DIRECTORY", open(KCOV_PATH, O_RDWR | O_DIRECTORY), "-1 ENOTDIR");
   EXPECT_CALL("open O_CREAT|O_EXCL", open(KCOV_PATH, O_RDWR | O_CREAT | O_EXCL, 0600), "-1 EEXIST");

@@ -69,6 +69,9 @@ class File {
   // the host answers.
   virtual Answer Fcntl(Kernel& kernel, Syscall& sc, unsigned cmd, uint64_t arg);
   virtual Answer Flock(Kernel& kernel, Syscall& sc);
+  // fstatfs(2): the statfs of the file's filesystem (its super_operations'
+  // statfs), written to the guest's `address`. By default the host's.
+  virtual Answer Statfs(Kernel& kernel, Syscall& sc, uint64_t address);
 };
 
 }  // namespace ukcov::sentry

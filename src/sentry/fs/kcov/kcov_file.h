@@ -22,6 +22,8 @@ class KcovFile final : public File {
   Answer Mmap(Kernel& kernel, Syscall& sc, const MmapArgs& args) override;
   // Not a shmem file: no seals (the memfd behind it would take them).
   Answer Fcntl(Kernel& kernel, Syscall& sc, unsigned cmd, uint64_t arg) override;
+  // debugfs's (simple_statfs): its magic, a page, NAME_MAX, nothing counted.
+  Answer Statfs(Kernel& kernel, Syscall& sc, uint64_t address) override;
 
   ukcov::Instance instance;
   const int access_mode;  // O_RDONLY / O_WRONLY / O_RDWR, as opened

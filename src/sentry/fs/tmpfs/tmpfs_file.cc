@@ -6,7 +6,10 @@
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
+#include <linux/magic.h>
 #include <sys/mman.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -303,6 +306,31 @@ Answer TmpfsFile::Fcntl(Kernel& kernel, Syscall&, unsigned cmd, uint64_t) {
   // Seals are memfd's, not tmpfs's: a tmpfs file is not sealable.
   if (cmd == F_ADD_SEALS || cmd == F_GET_SEALS) return Answer::Error(EINVAL);
   return Answer::Continue();
+}
+
+Answer WriteTmpfsStatfs(Syscall& sc, const Mount& mount, uint64_t address) {
+  tmpfs::StatFs s = mount.fs->statfs();
+  struct statfs out;
+  std::memset(&out, 0, sizeof out);
+  out.f_type = TMPFS_MAGIC;
+  out.f_bsize = 4096;
+  out.f_frsize = 4096;
+  out.f_namelen = 255;
+  out.f_blocks = s.blocks;
+  out.f_bfree = out.f_bavail = s.bfree;
+  out.f_files = s.files;
+  out.f_ffree = s.ffree;
+  const dev_t dev = mount.fs->dev();
+  out.f_fsid = {{static_cast<int>(major(dev) << 20 | minor(dev)), 0}};
+  out.f_flags = 0x0020 | 0x1000;  // ST_VALID | ST_RELATIME: this mount's flags
+  if (!sc.memory.Write(address, out)) return Answer::Error(EFAULT);
+  return Answer::Return(0);
+}
+
+
+Answer TmpfsFile::Statfs(Kernel& kernel, Syscall& sc, uint64_t address) {
+  std::lock_guard lock(kernel.vfs().mu);
+  return WriteTmpfsStatfs(sc, *mount, address);
 }
 
 }  // namespace ukcov::sentry

@@ -28,11 +28,16 @@ class TmpfsFile final : public File {
   Answer Getdents(Kernel& kernel, Syscall& sc, uint64_t buffer, uint64_t count, bool legacy) override;
   Answer CopyRange(Kernel& kernel, Syscall& sc, bool out) override;
   Answer Fcntl(Kernel& kernel, Syscall& sc, unsigned cmd, uint64_t arg) override;
+  Answer Statfs(Kernel& kernel, Syscall& sc, uint64_t address) override;
 
   Mount* const mount;
   const tmpfs::InodeRef inode;
   const UniqueFd description;
   const bool path_only;
 };
+
+// statfs(2) of a tmpfs mount (mm/shmem.c shmem_statfs), written to the
+// guest's `address`. Caller holds the VFS lock.
+Answer WriteTmpfsStatfs(Syscall& sc, const Mount& mount, uint64_t address);
 
 }  // namespace ukcov::sentry
