@@ -37,11 +37,11 @@ Answer HostAnswer(const Location& loc, const Credentials& creds, Call call) {
 }
 
 // For a call on an fd: the tmpfs file it names, or the answer for any
-// other (EBADF for a bad fd, and for an O_PATH description unless
-// `allow_path`; the host's own answer for the host's files).
-inline bool TmpfsFd(Kernel& kernel, Syscall& sc, int fd, FileRef* file, Answer* other, bool allow_path = false) {
+// other (the lookup's error for a bad fd, EBADF for an O_PATH description;
+// the host's own answer for the host's files).
+inline bool TmpfsFd(Kernel& kernel, Syscall& sc, int fd, FileRef* file, Answer* other) {
   *file = LookupFd(kernel, sc.task, fd);
-  if (file->kind == FileRef::Kind::kBad || (file->path_only && !allow_path)) {
+  if (file->kind == FileRef::Kind::kBad || file->path_only) {
     *other = Answer::Error(file->kind == FileRef::Kind::kBad ? file->error : EBADF);
     return false;
   }
