@@ -61,7 +61,7 @@ struct Process {
 };
 
 // A guest thread.
-struct TaskState {
+struct TaskState : std::enable_shared_from_this<TaskState> {
   pid_t tid = 0;
   std::shared_ptr<Process> process;
   // The engine's view of it. Shared: a non-leader thread that execs lives

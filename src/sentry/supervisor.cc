@@ -241,12 +241,9 @@ void Supervisor::BlockingCall::Cancel() {
 }
 
 void Supervisor::OpenFifo(Syscall& sc, std::string path, int flags, mode_t mode, const Credentials& creds) {
-  std::shared_ptr<TaskState> task;
-  {
-    std::lock_guard lock(mu_);
-    auto it = tasks_.find(sc.task.tid);
-    if (it != tasks_.end()) task = it->second;
-  }
+  // Called under the VFS lock: the task table's lock (taken before the VFS
+  // lock elsewhere) must not be taken here.
+  std::shared_ptr<TaskState> task = sc.task.weak_from_this().lock();
   const uint64_t id = sc.notif.id;
   auto call = std::make_shared<BlockingCall>();
   std::lock_guard lock(blocking_mu_);
