@@ -16,6 +16,7 @@
 #include <cstring>
 #include <string>
 
+#include "sentry/fs/tmpfs/tmpfs.h"
 #include "sentry/kernel.h"
 #include "sentry/vfs/vfs.h"
 #include "ukcov/kcov.h"
@@ -68,7 +69,7 @@ int main(int argc, char** argv) {
   if (!engine) return 1;
   sentry::Kernel kernel(*engine);
   std::string error;
-  if (!kernel.vfs().MountTmpfs(dir, {}, &error)) return 1;
+  if (!sentry::tmpfs::MountTmpfs(kernel.vfs(), dir, {}, &error)) return 1;
   auto process = std::make_shared<sentry::Process>();
   process->tgid = getpid();
   process->pidfd.reset(static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0)));

@@ -11,7 +11,6 @@
 #include "base/unique_fd.h"
 #include "sentry/fs/host/host_file.h"
 #include "sentry/fs/kcov/kcov_device.h"
-#include "sentry/fs/tmpfs/tmpfs_file.h"
 #include "sentry/kernel.h"
 #include "sentry/vfs/vfs.h"
 
@@ -38,55 +37,68 @@ Result<UniqueFd> BorrowFd(TaskState& task, int fd) {
 
 namespace {
 
-// Whose a host file is, by its inode: the kcov device's, a mount's, or the
-// host's.
-FileRef Host() { return {FileRef::Kind::kHost, 0, HostFile::Get()}; }
+FileRef Host() { return {HostFile::Get(), 0}; }
+FileRef Bad(int error) { return {nullptr, error}; }
 
-FileRef Identify(Kernel& kernel, const struct stat& st, bool* tmpfs) {
-  *tmpfs = false;
+// Whose a host file is, by its inode: the kcov device's (a file of debugfs),
+// a mount's (*in_mount: to be found there), or the host's.
+FileRef Identify(Kernel& kernel, const struct stat& st, bool* in_mount) {
+  *in_mount = false;
   if (st.st_dev != kernel.memfd_dev()) return Host();
-  if (auto file = kernel.kcov().Find(st.st_dev, st.st_ino)) return {FileRef::Kind::kKcov, 0, file, file};
-  *tmpfs = true;
-  return {FileRef::Kind::kTmpfs};
+  if (auto file = kernel.kcov().Find(st.st_dev, st.st_ino)) {
+    FileRef ref{file, 0};
+    ref.inode = file->OpenInode();
+    ref.mount = kernel.vfs().MountOf(ref.inode->fs);
+    return ref;
+  }
+  *in_mount = true;
+  return {};
 }
 
 }  // namespace
 
 FileRef LookupFd(Kernel& kernel, TaskState& task, int fd) {
-  if (fd < 0) return {FileRef::Kind::kBad};
+  if (fd < 0) return Bad(EBADF);
   // With no file of the sentry's open anywhere, every valid fd is the host's.
-  if (!kernel.kcov().AnyOpen() && kernel.vfs().empty()) return Host();
+  if (!kernel.kcov().AnyOpen() && !kernel.vfs().AnyOpened()) return Host();
   // The guest's fd, borrowed: the same open file description, so its inode
   // says whose it is however the guest got the fd (dup, fork, SCM_RIGHTS).
   Result<UniqueFd> borrowed = BorrowFd(task, fd);
   struct stat st;
   if (!borrowed) {
-    if (borrowed.error() == EBADF) return {FileRef::Kind::kBad};
+    if (borrowed.error() == EBADF) return Bad(EBADF);
     // The table is out of pidfd_getfd's reach (see BorrowFd; or the guest
     // may not be ptraced by the sentry, a set-user-ID program): the inode
     // says whose the file is through /proc, the thread's own table; the
     // description itself stays out of reach.
     const std::string link = "/proc/" + std::to_string(task.tid) + "/fd/" + std::to_string(fd);
-    if (stat(link.c_str(), &st) != 0) return {FileRef::Kind::kBad, errno == ENOENT ? EBADF : errno};
-    bool tmpfs;
-    FileRef ref = Identify(kernel, st, &tmpfs);
-    if (!tmpfs) return ref;
+    if (stat(link.c_str(), &st) != 0) return Bad(errno == ENOENT ? EBADF : errno);
+    bool in_mount;
+    FileRef ref = Identify(kernel, st, &in_mount);
+    if (!in_mount) return ref;
     std::lock_guard lock(kernel.vfs().mu);
-    tmpfs::InodeRef inode;
+    InodeRef inode;
     bool path_only;
     if (kernel.vfs().FindByHostIno(st.st_ino, &inode, &path_only) == nullptr) return Host();
-    return {FileRef::Kind::kBad, EOPNOTSUPP};
+    return Bad(EOPNOTSUPP);
   }
-  if (fstat(borrowed->get(), &st) != 0) return {FileRef::Kind::kBad, errno};
-  bool tmpfs;
-  FileRef ref = Identify(kernel, st, &tmpfs);
-  if (!tmpfs) return ref;
+  if (fstat(borrowed->get(), &st) != 0) return Bad(errno);
+  bool in_mount;
+  FileRef ref = Identify(kernel, st, &in_mount);
+  if (!in_mount) {
+    if (ref.inode) {  // the kcov device's
+      ref.description = borrowed->get();
+      ref.held = std::move(borrowed.value());
+    }
+    return ref;
+  }
   std::lock_guard lock(kernel.vfs().mu);
   ref.mount = kernel.vfs().FindByHostIno(st.st_ino, &ref.inode, &ref.path_only);
   if (ref.mount == nullptr) return Host();
   ref.mount->fs->SyncSize(*ref.inode);
   ref.description = borrowed->get();
-  ref.file = std::make_shared<TmpfsFile>(ref.mount, ref.inode, std::move(borrowed.value()), ref.path_only);
+  ref.file = ref.mount->fs->FileOf(ref.mount, ref.inode, std::move(borrowed.value()), ref.path_only);
+  ref.error = 0;
   return ref;
 }
 

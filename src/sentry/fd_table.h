@@ -5,40 +5,36 @@
 #include <memory>
 
 #include "base/unique_fd.h"
-#include "sentry/fs/tmpfs/tmpfs.h"
+#include "sentry/vfs/inode.h"
 #include "ukcov/result.hpp"
 
 namespace ukcov::sentry {
 
 class Kernel;
 class File;
-class KcovFile;
 struct TaskState;
 struct Mount;
 
 struct FileRef {
-  enum class Kind { kBad, kHost, kKcov, kTmpfs };
-  Kind kind = Kind::kHost;
-  int error = EBADF;  // kBad: the guest's answer
-  // Every kind but kBad: the file, whose operations answer the fd calls
-  // (syscalls/ calls these and nothing else for them).
+  // The file, whose operations answer the fd calls (syscalls/ calls these
+  // and nothing else for them). Null: not an open fd, or one the sentry
+  // could not look up; `error` is the guest's answer then.
   std::shared_ptr<File> file;
-  // For the path-taking handlers, until the filesystems own those too:
-  std::shared_ptr<KcovFile> kcov;
-  // kTmpfs: the inode, and the guest's open file description itself
-  // (borrowed, owned by `file`: its offset and status flags are the
-  // description's).
+  int error = EBADF;
+  // A file of the sentry's tree: its inode and mount (the calls on an fd's
+  // inode reach these), and the guest's open file description itself
+  // (borrowed: its offset and status flags are the description's).
   Mount* mount = nullptr;
-  tmpfs::InodeRef inode;
+  InodeRef inode;
   int description = -1;
+  UniqueFd held;  // the borrowed description, when `file` does not keep it
   bool path_only = false;  // an O_PATH description: no I/O, no attribute changes
 };
 
-// The file `fd` names in the calling thread's own fd table. kBad: not an
-// open fd (EBADF, as Linux), or one the sentry could not look up (`error`:
-// a lookup never fails open to the host). kHost: a file of the host
-// kernel's, which the sentry lets the host serve. kKcov, kTmpfs: the
-// sentry's.
+// The file `fd` names in the calling thread's own fd table: the host's
+// (HostFile: the host serves it), or the sentry's. No file: not an open fd
+// (EBADF, as Linux), or one the sentry could not look up (`error`: a lookup
+// never fails open to the host).
 FileRef LookupFd(Kernel& kernel, TaskState& task, int fd);
 
 // The guest's open file description itself, borrowed from the thread's own

@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include "sentry/fs/debugfs/debugfs.h"
 #include "sentry/fs/kcov/kcov_device.h"
 #include "sentry/vfs/vfs.h"
 
@@ -14,6 +15,11 @@ Kernel::Kernel(ukcov::Engine& engine)
   struct stat st;
   if (probe && fstat(probe.get(), &st) == 0) memfd_dev_ = st.st_dev;
   serialize_ = engine.features() & UKCOV_FEATURE_COUNTERS;
+  // debugfs is mounted wherever the host has /sys/kernel/debug or not: the
+  // kcov device is always there for the guest.
+  std::string error;
+  (void)vfs_->AddMount(
+      debugfs::kMountPoint, [this](dev_t dev) { return std::make_unique<debugfs::Filesystem>(dev, *kcov_); }, true, &error);
 }
 
 Kernel::~Kernel() = default;

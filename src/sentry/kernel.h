@@ -15,7 +15,7 @@
 
 #include "base/unique_fd.h"
 #include "sentry/credentials.h"
-#include "sentry/fs/tmpfs/tmpfs.h"
+#include "sentry/vfs/inode.h"
 #include "sentry/guest_memory.h"
 #include "ukcov/ukcov.hpp"
 
@@ -43,9 +43,9 @@ struct Process {
   // The working directory when it is in one of the sentry's mounts (the
   // host's stays where it was). Guarded by the VFS lock.
   Mount* cwd_mount = nullptr;
-  std::shared_ptr<tmpfs::Inode> cwd_dir;
+  InodeRef cwd_dir;
   // Otherwise the host's, as last read from /proc (chdir and fchdir are
-  // trapped while a tmpfs is mounted and make it stale).
+  // trapped and make it stale).
   std::string host_cwd;
   bool host_cwd_valid = false;
   // A thread that called execve, and the address space it had then: if

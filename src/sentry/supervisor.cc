@@ -25,6 +25,7 @@
 #include "sentry/filter.h"
 #include "sentry/host_features.h"
 #include "sentry/fs/kcov/kcov_device.h"
+#include "sentry/fs/tmpfs/tmpfs.h"
 #include "sentry/launcher.h"
 #include "sentry/vfs/vfs.h"
 #include "sentry/seccomp_compat.h"
@@ -667,7 +668,7 @@ int Run(const RunOptions& options) {
     std::string where = spec.substr(0, colon);
     Result<tmpfs::Options> mount_options =
         tmpfs::ParseOptions(colon == std::string::npos ? "" : spec.substr(colon + 1), &error);
-    if (!mount_options || !kernel.vfs().MountTmpfs(where, *mount_options, &error)) {
+    if (!mount_options || !tmpfs::MountTmpfs(kernel.vfs(), where, *mount_options, &error)) {
       std::fprintf(stderr, "ukcov run: %s\n", error.c_str());
       return 125;
     }

@@ -8,7 +8,9 @@
 #include <pthread.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -16,6 +18,7 @@
 #include <cstring>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "base/unique_fd.h"
 #include "gtest/gtest.h"
@@ -45,7 +48,7 @@ class SentryTest : public ::testing::Test {
     tmpfs::Options options;
     options.nr_inodes = 64;
     std::string error;
-    ASSERT_TRUE(kernel_->vfs().MountTmpfs(mount_, options, &error)) << error;
+    ASSERT_TRUE(tmpfs::MountTmpfs(kernel_->vfs(), mount_, options, &error)) << error;
     process_ = std::make_shared<Process>();
     process_->tgid = getpid();
     process_->pidfd.reset(static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0)));
@@ -86,6 +89,14 @@ class SentryTest : public ::testing::Test {
     return dup(a.fd->get());
   }
   static int64_t Errno(const Answer& a) { return a.kind == Answer::Kind::kReturn && a.value < 0 ? -a.value : 0; }
+  // Whose a looked-up fd is: "bad", "host", or the mount point of the
+  // mount whose inode it is open on.
+  static std::string Whose(const FileRef& f) {
+    if (!f.file) return "bad";
+    if (f.file->Passthrough()) return "host";
+    if (!f.inode || !f.mount) return "?";
+    return f.mount->path;
+  }
 
   std::string mount_;
   std::unique_ptr<Engine> engine_;
@@ -100,13 +111,13 @@ TEST_F(SentryTest, LookupFdNamesEachKindAndFailsClosed) {
   UniqueFd file(Open(mount_ + "/f", O_RDWR | O_CREAT));
   ASSERT_TRUE(file);
   UniqueFd null(open("/dev/null", O_RDONLY | O_CLOEXEC));
-  EXPECT_EQ(LookupFd(*kernel_, *task_, kcov.get()).kind, FileRef::Kind::kKcov);
-  EXPECT_EQ(LookupFd(*kernel_, *task_, file.get()).kind, FileRef::Kind::kTmpfs);
+  EXPECT_EQ(Whose(LookupFd(*kernel_, *task_, kcov.get())), "/sys/kernel/debug");
+  EXPECT_EQ(Whose(LookupFd(*kernel_, *task_, file.get())), mount_);
   FileRef host = LookupFd(*kernel_, *task_, null.get());
-  EXPECT_EQ(host.kind, FileRef::Kind::kHost);
-  EXPECT_TRUE(host.file && host.file->Passthrough());
+  EXPECT_EQ(Whose(host), "host");
+  EXPECT_FALSE(host.inode);
   FileRef bad = LookupFd(*kernel_, *task_, 999999);
-  EXPECT_EQ(bad.kind, FileRef::Kind::kBad);
+  EXPECT_EQ(Whose(bad), "bad");
   EXPECT_EQ(bad.error, EBADF);
   EXPECT_FALSE(bad.file);
   EXPECT_EQ(LookupFd(*kernel_, *task_, -1).error, EBADF);
@@ -116,7 +127,7 @@ TEST_F(SentryTest, LookupFdNamesEachKindAndFailsClosed) {
   gone.process = std::make_shared<Process>();
   gone.process->tgid = gone.tid;
   FileRef lost = LookupFd(*kernel_, gone, kcov.get());
-  EXPECT_EQ(lost.kind, FileRef::Kind::kBad);
+  EXPECT_EQ(Whose(lost), "bad");
   EXPECT_NE(lost.error, 0);
 }
 
@@ -146,16 +157,16 @@ TEST_F(SentryTest, ThreadWithItsOwnTable) {
   while (__atomic_load_n(&stage, __ATOMIC_ACQUIRE) != 1) usleep(100);
   auto thread = MakeTask(tid);
   // The main thread's table: /dev/null in both slots.
-  EXPECT_EQ(LookupFd(*kernel_, *task_, slot).kind, FileRef::Kind::kHost);
+  EXPECT_EQ(Whose(LookupFd(*kernel_, *task_, slot)), "host");
   thread->pidfd.reset(static_cast<int>(syscall(SYS_pidfd_open, tid, 0200 /* PIDFD_THREAD */)));
   if (thread->pidfd) {
-    EXPECT_EQ(LookupFd(*kernel_, *thread, slot).kind, FileRef::Kind::kKcov);
-    EXPECT_EQ(LookupFd(*kernel_, *thread, tmpfs_slot).kind, FileRef::Kind::kTmpfs);
+    EXPECT_EQ(Whose(LookupFd(*kernel_, *thread, slot)), "/sys/kernel/debug");
+    EXPECT_EQ(Whose(LookupFd(*kernel_, *thread, tmpfs_slot)), mount_);
   }
   thread->pidfd.reset();  // as without PIDFD_THREAD
-  EXPECT_EQ(LookupFd(*kernel_, *thread, slot).kind, FileRef::Kind::kKcov);
+  EXPECT_EQ(Whose(LookupFd(*kernel_, *thread, slot)), "/sys/kernel/debug");
   FileRef unreachable = LookupFd(*kernel_, *thread, tmpfs_slot);
-  EXPECT_EQ(unreachable.kind, FileRef::Kind::kBad);
+  EXPECT_EQ(Whose(unreachable), "bad");
   EXPECT_EQ(unreachable.error, EOPNOTSUPP);
   __atomic_store_n(&stage, 2, __ATOMIC_RELEASE);
   t.join();
@@ -214,6 +225,43 @@ TEST_F(SentryTest, TmpfsFileOperations) {
   Call(SYS_unlink, P((mount_ + "/data").c_str()));
 }
 
+// debugfs: the kcov device in a directory that lists it, stats as Linux's
+// (a 0600 regular file in a 0700 directory, both root's), takes chmod, and
+// has no names to make or extended attributes to keep.
+TEST_F(SentryTest, Debugfs) {
+  UniqueFd dir(Open("/sys/kernel/debug", O_RDONLY | O_DIRECTORY));
+  ASSERT_TRUE(dir);
+  EXPECT_EQ(Whose(LookupFd(*kernel_, *task_, dir.get())), "/sys/kernel/debug");
+  alignas(8) char entries[512];
+  Answer listed = Call(SYS_getdents64, static_cast<uint64_t>(dir.get()), P(entries), sizeof entries);
+  ASSERT_GT(listed.value, 0);
+  std::vector<std::string> names;
+  for (int64_t at = 0; at < listed.value;) {
+    auto* d = reinterpret_cast<struct dirent64*>(entries + at);
+    names.push_back(d->d_name);
+    at += d->d_reclen;
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{".", "..", "kcov"}));
+  EXPECT_EQ(Call(SYS_getdents64, static_cast<uint64_t>(dir.get()), P(entries), sizeof entries).value, 0);
+  struct stat st;
+  ASSERT_EQ(Call(SYS_newfstatat, static_cast<uint64_t>(AT_FDCWD), P("/sys/kernel/debug/kcov"), P(&st), 0).value, 0);
+  EXPECT_EQ(st.st_mode, S_IFREG | 0600u);
+  EXPECT_EQ(st.st_uid, 0u);
+  ASSERT_EQ(Call(SYS_newfstatat, static_cast<uint64_t>(dir.get()), P(""), P(&st), AT_EMPTY_PATH).value, 0);
+  EXPECT_EQ(st.st_mode, S_IFDIR | 0700u);
+  EXPECT_EQ(Errno(Call(SYS_mkdir, P("/sys/kernel/debug/d"), 0755)), EPERM);
+  EXPECT_EQ(Errno(Call(SYS_unlink, P("/sys/kernel/debug/kcov"))), EPERM);
+  UniqueFd kcov(Open("/sys/kernel/debug/kcov", O_RDWR));
+  ASSERT_TRUE(kcov);
+  EXPECT_EQ(Errno(Call(SYS_fsetxattr, static_cast<uint64_t>(kcov.get()), P("user.x"), P("v"), 1)), EOPNOTSUPP);
+  EXPECT_EQ(Call(SYS_fchmod, static_cast<uint64_t>(kcov.get()), 0644).value, 0);
+  ASSERT_EQ(Call(SYS_fstat, static_cast<uint64_t>(kcov.get()), P(&st)).value, 0);
+  EXPECT_EQ(st.st_mode, S_IFREG | 0644u);
+  struct statfs sfs;
+  ASSERT_EQ(Call(SYS_fstatfs, static_cast<uint64_t>(kcov.get()), P(&sfs)).value, 0);
+  EXPECT_EQ(sfs.f_type, 0x64626720);  // DEBUGFS_MAGIC
+}
+
 // tmpfs itself: inodes, names, the inode and size limits, its invariants.
 TEST(TmpfsTest, NamesLimitsAndInvariants) {
   tmpfs::Options options;
@@ -221,32 +269,32 @@ TEST(TmpfsTest, NamesLimitsAndInvariants) {
   options.size_bytes = 8192;
   tmpfs::Filesystem fs(options, 42);
   Credentials creds;
-  auto a = fs.NewInode(S_IFREG | 0644, creds, fs.root().get());
+  auto a = fs.Create(fs.root(), "a", S_IFREG | 0644, 0, "", creds);
   ASSERT_TRUE(a);
-  fs.Link(fs.root(), "a", *a);
   EXPECT_EQ(fs.Lookup(*fs.root(), "a"), *a);
   EXPECT_EQ((*a)->nlink, 1u);
-  EXPECT_TRUE(fs.Write(**a, 0, "xy", 2));
+  tmpfs::Inode& data = tmpfs::Of(**a);
+  EXPECT_TRUE(fs.Write(data, 0, "xy", 2));
   EXPECT_EQ((*a)->size, 2u);
   std::string big(16384, 'z');
-  auto too_much = fs.Write(**a, 0, big.data(), big.size());
+  auto too_much = fs.Write(data, 0, big.data(), big.size());
   EXPECT_TRUE(!too_much || *too_much < big.size());  // the size limit stops it
-  EXPECT_TRUE(fs.Truncate(**a, 0));
+  EXPECT_TRUE(fs.SetSize(**a, 0));
   EXPECT_EQ((*a)->size, 0u);
-  auto b = fs.NewInode(S_IFDIR | 0755, creds, fs.root().get());
+  auto b = fs.Create(fs.root(), "b", S_IFDIR | 0755, 0, "", creds);
   ASSERT_TRUE(b);
-  fs.Link(fs.root(), "b", *b);
-  auto c = fs.NewInode(S_IFREG | 0644, creds, fs.root().get());
+  auto c = fs.Create(*b, "c", S_IFREG | 0644, 0, "", creds);
   ASSERT_TRUE(c);
-  fs.Link(*b, "c", *c);
-  auto d = fs.NewInode(S_IFREG | 0644, creds, fs.root().get());
+  auto d = fs.Create(fs.root(), "d", S_IFREG | 0644, 0, "", creds);
   ASSERT_FALSE(d);  // root, a, b, c: the 4 inodes
   EXPECT_EQ(d.error(), ENOSPC);
-  fs.Rename(*b, "c", fs.root(), "c2", false);
+  EXPECT_EQ(fs.Link(fs.root(), "a2", *a).error(), ENOSPC);  // a second name takes an inode too
+  EXPECT_TRUE(fs.Rename(*b, "c", fs.root(), "c2", 0));
   EXPECT_EQ(fs.Lookup(*fs.root(), "c2"), *c);
   EXPECT_EQ(fs.Lookup(**b, "c"), nullptr);
-  fs.Unlink(*fs.root(), "c2");
-  fs.Unlink(*fs.root(), "a");
+  EXPECT_TRUE(fs.Unlink(fs.root(), "c2"));
+  EXPECT_TRUE(fs.Unlink(fs.root(), "a"));
+  EXPECT_EQ(fs.Unlink(fs.root(), "a").error(), ENOENT);
   std::string problems;
   fs.Check(&problems);
   EXPECT_EQ(problems, "");
@@ -259,28 +307,25 @@ TEST_F(SentryTest, VfsWalk) {
   std::lock_guard lock(kernel_->vfs().mu);
   auto in = kernel_->vfs().Resolve(*kernel_, *task_, creds, AT_FDCWD, mount_ + "/x", kFollowLast);
   ASSERT_TRUE(in);
-  EXPECT_EQ(in->kind, Location::Kind::kTmpfs);
+  EXPECT_FALSE(in->on_host());
   EXPECT_EQ(in->name, "x");
   EXPECT_EQ(in->inode, nullptr);
   auto out = kernel_->vfs().Resolve(*kernel_, *task_, creds, AT_FDCWD, "/etc/hostname", kFollowLast);
   ASSERT_TRUE(out);
-  EXPECT_EQ(out->kind, Location::Kind::kHost);
+  EXPECT_TRUE(out->on_host());
   EXPECT_FALSE(out->rerouted);
   auto mount = kernel_->vfs().MountAt(mount_);
   ASSERT_NE(mount, nullptr);
-  auto link = mount->fs->NewInode(S_IFLNK | 0777, creds, mount->fs->root().get());
+  auto link = mount->fs->Create(mount->fs->root(), "to_etc", S_IFLNK | 0777, 0, "/etc", creds);
   ASSERT_TRUE(link);
-  (*link)->target = "/etc";
-  (*link)->size = 4;
-  mount->fs->Link(mount->fs->root(), "to_etc", *link);
   auto through = kernel_->vfs().Resolve(*kernel_, *task_, creds, AT_FDCWD, mount_ + "/to_etc/hostname", kFollowLast);
   ASSERT_TRUE(through);
-  EXPECT_EQ(through->kind, Location::Kind::kHost);
+  EXPECT_TRUE(through->on_host());
   EXPECT_TRUE(through->rerouted);
   EXPECT_EQ(through->host_path, "/etc/hostname");
   auto loop = kernel_->vfs().Resolve(*kernel_, *task_, creds, AT_FDCWD, mount_ + "/to_etc/hostname/", kFollowLast);
   EXPECT_TRUE(!loop || loop->trailing_slash);
-  mount->fs->Unlink(*mount->fs->root(), "to_etc");
+  EXPECT_TRUE(mount->fs->Unlink(mount->fs->root(), "to_etc"));
 }
 
 }  // namespace

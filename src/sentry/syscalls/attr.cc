@@ -14,7 +14,6 @@ namespace ukcov::sentry::syscalls {
 
 Answer Access(Kernel& kernel, Syscall& sc) {
   Vfs& vfs = kernel.vfs();
-  if (vfs.empty()) return Answer::Continue();
   const bool at = sc.nr() != SYS_access;
   const int mode = static_cast<int>(sc.arg(at ? 2 : 1));
   const uint64_t flags = sc.nr() == SYS_faccessat2 ? sc.arg(3) : 0;
@@ -27,7 +26,7 @@ Answer Access(Kernel& kernel, Syscall& sc) {
   unsigned rflags = kMustExist | ((flags & AT_SYMLINK_NOFOLLOW) ? 0 : kFollowLast) | ((flags & AT_EMPTY_PATH) ? kAllowEmpty : 0);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, at ? sc.fd_arg(0) : AT_FDCWD, *path, rflags);
   if (!loc) return Answer::Error(loc.error());
-  if (loc->kind == Location::Kind::kHost)
+  if (loc->on_host())
     return HostAnswer(*loc, *creds, [&](const char* p) { return faccessat(AT_FDCWD, p, mode, AT_EACCESS | (flags & AT_SYMLINK_NOFOLLOW)); });
   if (loc->trailing_slash && !loc->inode->is_dir()) return Answer::Error(ENOTDIR);
   int mask = ((mode & R_OK) ? kMayRead : 0) | ((mode & W_OK) ? kMayWrite : 0) | ((mode & X_OK) ? kMayExec : 0);
@@ -38,7 +37,7 @@ Answer Access(Kernel& kernel, Syscall& sc) {
 
 namespace {
 
-Answer ChangeMode(tmpfs::Inode& inode, const Credentials& creds, mode_t mode) {
+Answer ChangeMode(Inode& inode, const Credentials& creds, mode_t mode) {
   if (!OwnerOrCapable(inode, creds)) return Answer::Error(EPERM);
   mode_t bits = mode & 07777;
   // Setting set-group-ID on a file of a group one is not in needs CAP_FSETID.
@@ -48,10 +47,9 @@ Answer ChangeMode(tmpfs::Inode& inode, const Credentials& creds, mode_t mode) {
   return Answer::Return(0);
 }
 
-Answer ChangeSize(tmpfs::Filesystem& fs, tmpfs::Inode& inode, int64_t length) {
+Answer ChangeSize(Inode& inode, int64_t length) {
   if (length < 0) return Answer::Error(EINVAL);
-  if (Result<void> r = fs.Truncate(inode, static_cast<uint64_t>(length)); !r) return Answer::Error(r.error());
-  TouchModified(inode);
+  if (Result<void> r = inode.fs->SetSize(inode, static_cast<uint64_t>(length)); !r) return Answer::Error(r.error());
   return Answer::Return(0);
 }
 
@@ -59,11 +57,10 @@ Answer ChangeSize(tmpfs::Filesystem& fs, tmpfs::Inode& inode, int64_t length) {
 
 Answer Chmod(Kernel& kernel, Syscall& sc) {
   Vfs& vfs = kernel.vfs();
-  if (vfs.empty()) return Answer::Continue();
   if (sc.nr() == SYS_fchmod) {
     FileRef file;
     Answer other;
-    if (!TmpfsFd(kernel, sc, sc.fd_arg(0), &file, &other)) return other;
+    if (!InodeFd(kernel, sc, sc.fd_arg(0), &file, &other)) return other;
     std::lock_guard lock(vfs.mu);
     return ChangeMode(*file.inode, *kernel.CredentialsOf(sc.task), static_cast<mode_t>(sc.arg(1)));
   }
@@ -77,27 +74,26 @@ Answer Chmod(Kernel& kernel, Syscall& sc) {
   const unsigned rflags = kMustExist | ((flags & AT_SYMLINK_NOFOLLOW) ? 0u : kFollowLast) | ((flags & AT_EMPTY_PATH) ? kAllowEmpty : 0u);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, at ? sc.fd_arg(0) : AT_FDCWD, *path, rflags);
   if (!loc) return Answer::Error(loc.error());
-  if (loc->kind == Location::Kind::kHost)
+  if (loc->on_host())
     return HostAnswer(*loc, *creds, [&](const char* p) { return chmod(p, static_cast<mode_t>(sc.arg(at ? 2 : 1))); });
   if (loc->trailing_slash && !loc->inode->is_dir()) return Answer::Error(ENOTDIR);
-  if (loc->inode->is_symlink()) return Answer::Error(EOPNOTSUPP);  // a symlink's mode is not tmpfs's to change
+  if (loc->inode->is_symlink()) return Answer::Error(EOPNOTSUPP);  // notify_change: a symlink's mode never changes
   return ChangeMode(*loc->inode, *creds, static_cast<mode_t>(sc.arg(at ? 2 : 1)));
 }
 
 Answer Truncate(Kernel& kernel, Syscall& sc) {
   Vfs& vfs = kernel.vfs();
-  if (vfs.empty()) return Answer::Continue();
   const int64_t length = static_cast<int64_t>(sc.arg(1));
   if (sc.nr() == SYS_ftruncate) {
     FileRef file;
     Answer other;
-    if (!TmpfsFd(kernel, sc, sc.fd_arg(0), &file, &other)) return other;
+    if (!InodeFd(kernel, sc, sc.fd_arg(0), &file, &other)) return other;
     std::lock_guard lock(vfs.mu);
     const int fl = fcntl(file.description, F_GETFL);
     if (length < 0) return Answer::Error(EINVAL);
     if (!file.inode->is_reg() || (fl & O_ACCMODE) == O_RDONLY) return Answer::Error(EINVAL);
     if (fl & O_APPEND) return Answer::Error(EPERM);
-    return ChangeSize(*file.mount->fs, *file.inode, length);
+    return ChangeSize(*file.inode, length);
   }
   Result<std::string> path = ReadPath(sc, sc.arg(0));
   if (!path) return Answer::Error(path.error());
@@ -105,14 +101,14 @@ Answer Truncate(Kernel& kernel, Syscall& sc) {
   auto creds = kernel.CredentialsOf(sc.task);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, AT_FDCWD, *path, kMustExist | kFollowLast);
   if (!loc) return Answer::Error(loc.error());
-  if (loc->kind == Location::Kind::kHost)
+  if (loc->on_host())
     return HostAnswer(*loc, *creds, [&](const char* p) { return truncate(p, length); });
   if (loc->inode->is_dir()) return Answer::Error(EISDIR);
   if (loc->trailing_slash) return Answer::Error(ENOTDIR);
   if (!loc->inode->is_reg()) return Answer::Error(EINVAL);
   if (int e = Permission(*loc->inode, *creds, kMayWrite)) return Answer::Error(e);
   if (length < 0) return Answer::Error(EINVAL);
-  return ChangeSize(*loc->mount->fs, *loc->inode, length);
+  return ChangeSize(*loc->inode, length);
 }
 
 Answer CredentialsChange(Kernel&, Syscall& sc) {
@@ -132,7 +128,7 @@ namespace {
 
 // fs/open.c chown_common and fs/attr.c: who may change owner and group, and
 // what a change does to set-user-ID and set-group-ID.
-Answer ChangeOwner(tmpfs::Inode& inode, const Credentials& creds, uid_t uid, gid_t gid) {
+Answer ChangeOwner(Inode& inode, const Credentials& creds, uid_t uid, gid_t gid) {
   const bool set_uid = uid != static_cast<uid_t>(-1), set_gid = gid != static_cast<gid_t>(-1);
   if (set_uid && !(creds.fsuid == inode.uid && uid == inode.uid) && !creds.Capable(CAP_CHOWN))
     return Answer::Error(EPERM);
@@ -152,7 +148,7 @@ bool ValidTime(const timespec& t) { return t.tv_nsec == UTIME_NOW || t.tv_nsec =
 
 // fs/utimes.c: NOW needs ownership or write permission; explicit times need
 // ownership (or CAP_FOWNER).
-Answer ChangeTimes(tmpfs::Inode& inode, const Credentials& creds, const timespec* times) {
+Answer ChangeTimes(Inode& inode, const Credentials& creds, const timespec* times) {
   timespec t[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
   if (times != nullptr) {
     t[0] = times[0];
@@ -165,7 +161,7 @@ Answer ChangeTimes(tmpfs::Inode& inode, const Credentials& creds, const timespec
     if (!only_now) return Answer::Error(EPERM);
     if (int e = Permission(inode, creds, kMayWrite)) return Answer::Error(e);
   }
-  const timespec now = tmpfs::Filesystem::Now();
+  const timespec now = CurrentTime();
   if (t[0].tv_nsec != UTIME_OMIT) inode.atime = t[0].tv_nsec == UTIME_NOW ? now : t[0];
   if (t[1].tv_nsec != UTIME_OMIT) inode.mtime = t[1].tv_nsec == UTIME_NOW ? now : t[1];
   inode.ctime = now;
@@ -176,11 +172,10 @@ Answer ChangeTimes(tmpfs::Inode& inode, const Credentials& creds, const timespec
 
 Answer Chown(Kernel& kernel, Syscall& sc) {
   Vfs& vfs = kernel.vfs();
-  if (vfs.empty()) return Answer::Continue();
   if (sc.nr() == SYS_fchown) {
     FileRef file;
     Answer other;
-    if (!TmpfsFd(kernel, sc, sc.fd_arg(0), &file, &other)) return other;
+    if (!InodeFd(kernel, sc, sc.fd_arg(0), &file, &other)) return other;
     std::lock_guard lock(vfs.mu);
     return ChangeOwner(*file.inode, *kernel.CredentialsOf(sc.task), static_cast<uid_t>(sc.arg(1)),
                        static_cast<gid_t>(sc.arg(2)));
@@ -197,7 +192,7 @@ Answer Chown(Kernel& kernel, Syscall& sc) {
   unsigned rflags = kMustExist | (follow ? kFollowLast : 0u) | ((flags & AT_EMPTY_PATH) ? kAllowEmpty : 0u);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, at ? sc.fd_arg(0) : AT_FDCWD, *path, rflags);
   if (!loc) return Answer::Error(loc.error());
-  if (loc->kind == Location::Kind::kHost)
+  if (loc->on_host())
     return HostAnswer(*loc, *creds, [&](const char* p) {
       uid_t u = static_cast<uid_t>(sc.arg(a + 1));
       gid_t g = static_cast<gid_t>(sc.arg(a + 2));
@@ -209,7 +204,6 @@ Answer Chown(Kernel& kernel, Syscall& sc) {
 
 Answer Utimes(Kernel& kernel, Syscall& sc) {
   Vfs& vfs = kernel.vfs();
-  if (vfs.empty()) return Answer::Continue();
   // Normalise the four calls to (dirfd, path or none, times or none, flags).
   int dirfd = AT_FDCWD;
   uint64_t path_address = 0, times_address = 0, flags = 0;
@@ -263,7 +257,7 @@ Answer Utimes(Kernel& kernel, Syscall& sc) {
     if (dirfd == AT_FDCWD) return Answer::Error(EFAULT);
     FileRef file;
     Answer other;
-    if (!TmpfsFd(kernel, sc, dirfd, &file, &other)) return other;
+    if (!InodeFd(kernel, sc, dirfd, &file, &other)) return other;
     std::lock_guard lock(vfs.mu);
     return ChangeTimes(*file.inode, *creds, have_times ? times : nullptr);
   }
@@ -273,7 +267,7 @@ Answer Utimes(Kernel& kernel, Syscall& sc) {
   unsigned rflags = kMustExist | ((flags & AT_SYMLINK_NOFOLLOW) ? 0u : kFollowLast) | ((flags & AT_EMPTY_PATH) ? kAllowEmpty : 0u);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, dirfd, *path, rflags);
   if (!loc) return Answer::Error(loc.error());
-  if (loc->kind == Location::Kind::kHost)
+  if (loc->on_host())
     return HostAnswer(*loc, *creds, [&](const char* p) {
       return utimensat(AT_FDCWD, p, have_times ? times : nullptr, static_cast<int>(flags & AT_SYMLINK_NOFOLLOW));
     });

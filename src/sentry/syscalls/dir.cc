@@ -1,5 +1,6 @@
-// mkdir(2), mkdirat(2), rmdir(2), getdents64(2) on the sentry's mounts
-// (fs/namei.c do_mkdirat, do_rmdir; fs/libfs.c offset directories).
+// mkdir(2), mkdirat(2), rmdir(2), getdents64(2), chdir(2), getcwd(2) and
+// mknod(2) (fs/namei.c do_mkdirat, do_rmdir, do_mknodat; fs/open.c;
+// fs/d_path.c): the VFS's checks, then the filesystem's inode operations.
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/syscall.h>
@@ -18,7 +19,6 @@ namespace ukcov::sentry::syscalls {
 
 Answer Mkdir(Kernel& kernel, Syscall& sc) {
   Vfs& vfs = kernel.vfs();
-  if (vfs.empty()) return Answer::Continue();
   const bool at = sc.nr() == SYS_mkdirat;
   const int dirfd = at ? sc.fd_arg(0) : AT_FDCWD;
   const mode_t mode = static_cast<mode_t>(sc.arg(at ? 2 : 1));
@@ -28,30 +28,27 @@ Answer Mkdir(Kernel& kernel, Syscall& sc) {
   auto creds = kernel.CredentialsOf(sc.task);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, dirfd, *path, 0);
   if (!loc) return Answer::Error(loc.error());
-  if (loc->kind == Location::Kind::kHost)
+  if (loc->on_host())
     return HostAnswer(*loc, *creds, [&](const char* p) { return mkdir(p, mode & 07777 & ~creds->umask); });
   if (loc->last != Location::Last::kNormal || loc->inode) return Answer::Error(EEXIST);
-  tmpfs::Inode& parent = *loc->parent;
+  Inode& parent = *loc->parent;
   if (parent.nlink == 0) return Answer::Error(ENOENT);
   if (int e = Permission(parent, *creds, kMayWrite | kMayExec)) return Answer::Error(e);
-  Result<tmpfs::InodeRef> made =
-      loc->mount->fs->NewInode(S_IFDIR | (mode & (07777) & ~creds->umask & 01777), *creds, &parent);
+  Result<InodeRef> made =
+      loc->mount->fs->Create(loc->parent, loc->name, S_IFDIR | (mode & 07777 & ~creds->umask & 01777), 0, "", *creds);
   if (!made) return Answer::Error(made.error());
-  loc->mount->fs->Link(loc->parent, loc->name, *made);
-  TouchModified(parent);
   return Answer::Return(0);
 }
 
 Answer Rmdir(Kernel& kernel, Syscall& sc) {
   Vfs& vfs = kernel.vfs();
-  if (vfs.empty()) return Answer::Continue();
   Result<std::string> path = ReadPath(sc, sc.arg(0));
   if (!path) return Answer::Error(path.error());
   std::lock_guard lock(vfs.mu);
   auto creds = kernel.CredentialsOf(sc.task);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, AT_FDCWD, *path, 0);
   if (!loc) return Answer::Error(loc.error());
-  if (loc->kind == Location::Kind::kHost) return HostAnswer(*loc, *creds, [](const char* p) { return rmdir(p); });
+  if (loc->on_host()) return HostAnswer(*loc, *creds, [](const char* p) { return rmdir(p); });
   return RemoveDirectory(*loc, *creds);
 }
 
@@ -66,9 +63,7 @@ Answer RemoveDirectory(Location& loc, const Credentials& creds) {
   if (!loc.inode->is_dir()) return Answer::Error(ENOTDIR);
   if (int e = MayDelete(*loc.parent, *loc.inode, creds)) return Answer::Error(e);
   if (!loc.inode->entries.empty()) return Answer::Error(ENOTEMPTY);
-  loc.mount->fs->Unlink(*loc.parent, loc.name);
-  TouchModified(*loc.parent);
-  TouchChanged(*loc.inode);
+  if (Result<void> r = loc.mount->fs->Unlink(loc.parent, loc.name); !r) return Answer::Error(r.error());
   return Answer::Return(0);
 }
 
@@ -84,12 +79,12 @@ Answer Getdents(Kernel& kernel, Syscall& sc) {
 namespace ukcov::sentry::syscalls {
 namespace {
 
-// The path of a tmpfs directory as the guest sees it: the mount point, then
-// the names up from the mount's root. ENOENT once it has been removed.
-Result<std::string> PathOf(const Mount& mount, tmpfs::InodeRef dir) {
+// The path of a directory of a mount as the guest sees it: the mount point,
+// then the names up from the mount's root. ENOENT once it has been removed.
+Result<std::string> PathOf(const Mount& mount, InodeRef dir) {
   std::string path;
   while (dir != mount.fs->root()) {
-    tmpfs::InodeRef parent = dir->parent.lock();
+    InodeRef parent = dir->parent.lock();
     if (!parent || dir->nlink == 0) return Errno{ENOENT};
     const std::string* name = nullptr;
     for (const auto& [cookie, entry] : parent->entries)
@@ -105,14 +100,12 @@ Result<std::string> PathOf(const Mount& mount, tmpfs::InodeRef dir) {
 
 Answer Chdir(Kernel& kernel, Syscall& sc) {
   Vfs& vfs = kernel.vfs();
-  if (vfs.empty()) return Answer::Continue();
   Process& process = *sc.task.process;
   if (sc.nr() == SYS_fchdir) {
     FileRef file = LookupFd(kernel, sc.task, sc.fd_arg(0));
-    if (file.kind == FileRef::Kind::kBad) return Answer::Error(file.error);
+    if (!file.file) return Answer::Error(file.error);
     std::lock_guard lock(vfs.mu);
-    if (file.kind == FileRef::Kind::kKcov) return Answer::Error(ENOTDIR);
-    if (file.kind == FileRef::Kind::kHost) {
+    if (!file.inode) {
       process.cwd_mount = nullptr;
       process.cwd_dir.reset();
       process.host_cwd_valid = false;
@@ -130,7 +123,7 @@ Answer Chdir(Kernel& kernel, Syscall& sc) {
   auto creds = kernel.CredentialsOf(sc.task);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, AT_FDCWD, *path, kMustExist | kFollowLast);
   if (!loc) return Answer::Error(loc.error());
-  if (loc->kind == Location::Kind::kHost) {
+  if (loc->on_host()) {
     if (loc->rerouted) return Answer::Error(EXDEV);
     process.cwd_mount = nullptr;  // the host's chdir decides from here
     process.cwd_dir.reset();
@@ -146,7 +139,6 @@ Answer Chdir(Kernel& kernel, Syscall& sc) {
 
 Answer Getcwd(Kernel& kernel, Syscall& sc) {
   Vfs& vfs = kernel.vfs();
-  if (vfs.empty()) return Answer::Continue();
   std::lock_guard lock(vfs.mu);
   Process& process = *sc.task.process;
   if (!process.cwd_dir) return Answer::Continue();
@@ -165,7 +157,6 @@ namespace ukcov::sentry::syscalls {
 // mknod(2), mknodat(2) (fs/namei.c do_mknodat, may_mknod, vfs_mknod).
 Answer Mknod(Kernel& kernel, Syscall& sc) {
   Vfs& vfs = kernel.vfs();
-  if (vfs.empty()) return Answer::Continue();
   const bool at = sc.nr() == SYS_mknodat;
   const int dirfd = at ? sc.fd_arg(0) : AT_FDCWD;
   mode_t mode = static_cast<mode_t>(sc.arg(at ? 2 : 1));
@@ -191,20 +182,17 @@ Answer Mknod(Kernel& kernel, Syscall& sc) {
   auto creds = kernel.CredentialsOf(sc.task);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, dirfd, *path, 0);
   if (!loc) return Answer::Error(loc.error());
-  if (loc->kind == Location::Kind::kHost)
+  if (loc->on_host())
     return HostAnswer(*loc, *creds, [&](const char* p) { return mknod(p, mode & ~(creds->umask & 0777), dev); });
   if (loc->last != Location::Last::kNormal || loc->inode) return Answer::Error(EEXIST);
   if (loc->trailing_slash) return Answer::Error(ENOENT);
-  tmpfs::Inode& parent = *loc->parent;
+  Inode& parent = *loc->parent;
   if (parent.nlink == 0) return Answer::Error(ENOENT);
   if (int e = Permission(parent, *creds, kMayWrite | kMayExec)) return Answer::Error(e);
   if ((S_ISCHR(mode) || S_ISBLK(mode)) && !creds->Capable(CAP_MKNOD)) return Answer::Error(EPERM);
-  Result<tmpfs::InodeRef> made =
-      loc->mount->fs->NewInode((mode & S_IFMT) | (mode & 07777 & ~creds->umask), *creds, &parent);
+  Result<InodeRef> made = loc->mount->fs->Create(loc->parent, loc->name,
+                                                 (mode & S_IFMT) | (mode & 07777 & ~creds->umask), dev, "", *creds);
   if (!made) return Answer::Error(made.error());
-  if (S_ISCHR(mode) || S_ISBLK(mode)) (*made)->rdev = dev;
-  loc->mount->fs->Link(loc->parent, loc->name, *made);
-  TouchModified(parent);
   return Answer::Return(0);
 }
 

@@ -1,4 +1,5 @@
-// open(2), openat(2), openat2(2), creat(2): paths to the sentry's files.
+// open(2), openat(2), openat2(2), creat(2) of the sentry's files (fs/open.c,
+// fs/namei.c do_filp_open).
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
@@ -11,34 +12,12 @@
 #include <string>
 
 #include "sentry/fd_table.h"
-#include "sentry/fs/kcov/kcov_device.h"
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/syscalls/vfs_common.h"
 #include "sentry/vfs/path.h"
 
 namespace ukcov::sentry::syscalls {
 namespace {
-
-// Whether the task may open the device (0600 root, in debugfs's 0700 root
-// directory): Linux checks the fsuid. Read afresh: without a tmpfs mounted
-// the set*id calls are not trapped, so a cached view could be stale.
-bool IsRoot(const TaskState& task) {
-  Result<Credentials> creds = Credentials::Read(task.tid);
-  return creds && creds->fsuid == 0;
-}
-
-// A new file for the guest: its fd, or the error that stopped it.
-Answer Installed(Result<UniqueFd> file, uint64_t flags) {
-  if (!file) return Answer::Error(file.error());
-  return Answer::InstallFd(std::move(file.value()), flags & O_CLOEXEC);
-}
-
-Answer OpenKcov(Kernel& kernel, Syscall& sc, uint64_t flags, bool trailing_slash) {
-  if (trailing_slash || (flags & O_DIRECTORY)) return Answer::Error(ENOTDIR);
-  if ((flags & O_CREAT) && (flags & O_EXCL)) return Answer::Error(EEXIST);
-  if (!IsRoot(sc.task)) return Answer::Error(EACCES);
-  return Installed(kernel.kcov().Open(sc.task, static_cast<int>(flags)), flags);
-}
 
 constexpr uint64_t kValidOpenFlags = O_RDONLY | O_WRONLY | O_RDWR | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC |
                                      O_APPEND | O_NONBLOCK | O_DSYNC | FASYNC | O_DIRECT | O_LARGEFILE | O_DIRECTORY |
@@ -48,11 +27,12 @@ constexpr uint64_t kValidResolveFlags = RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS 
                                         RESOLVE_BENEATH | RESOLVE_IN_ROOT | RESOLVE_CACHED;
 constexpr uint64_t kPathFlags = O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC;
 
-// Linux's do_open on a tmpfs location (fs/namei.c open_last_lookups,
-// may_open, handle_truncate).
-Answer OpenTmpfs(Location& loc, uint64_t flags, mode_t mode, const Credentials& creds) {
-  tmpfs::Filesystem& fs = *loc.mount->fs;
-  tmpfs::InodeRef inode = loc.inode;
+// Linux's do_open on a location in the sentry's tree (fs/namei.c
+// open_last_lookups, may_open, handle_truncate; vfs_tmpfile): the VFS's
+// checks, then the filesystem's create, setattr and open.
+Answer OpenInTree(Kernel& kernel, Syscall& sc, Location& loc, uint64_t flags, mode_t mode, const Credentials& creds) {
+  Filesystem& fs = *loc.mount->fs;
+  InodeRef inode = loc.inode;
   const int access = static_cast<int>(flags & O_ACCMODE);
   const bool path_only = flags & O_PATH;
   if ((flags & O_TMPFILE) == O_TMPFILE) {  // O_TMPFILE includes O_DIRECTORY
@@ -60,10 +40,10 @@ Answer OpenTmpfs(Location& loc, uint64_t flags, mode_t mode, const Credentials& 
     if (access != O_WRONLY && access != O_RDWR) return Answer::Error(EINVAL);
     if (!inode || !inode->is_dir()) return Answer::Error(inode ? ENOTDIR : ENOENT);
     if (int e = Permission(*inode, creds, kMayWrite | kMayExec)) return Answer::Error(e);
-    Result<tmpfs::InodeRef> created = fs.NewInode(S_IFREG | (mode & 07777 & ~creds.umask), creds, inode.get());
+    Result<InodeRef> created = fs.CreateUnnamed(inode, mode & 07777 & ~creds.umask, creds);
     if (!created) return Answer::Error(created.error());
     (*created)->linkable = !(flags & O_EXCL);
-    return Installed(fs.OpenDescription(*created, static_cast<int>(flags & ~O_TMPFILE)), flags);
+    return fs.Open(kernel, sc, *created, static_cast<int>(flags & ~O_TMPFILE), creds);
   }
   bool created = false;
   if (flags & O_CREAT && !path_only) {
@@ -78,10 +58,8 @@ Answer OpenTmpfs(Location& loc, uint64_t flags, mode_t mode, const Credentials& 
       if (loc.trailing_slash) return Answer::Error(EISDIR);
       if (loc.parent->nlink == 0) return Answer::Error(ENOENT);
       if (int e = Permission(*loc.parent, creds, kMayWrite | kMayExec)) return Answer::Error(e);
-      Result<tmpfs::InodeRef> made = fs.NewInode(S_IFREG | (mode & 07777 & ~creds.umask), creds, loc.parent.get());
+      Result<InodeRef> made = fs.Create(loc.parent, loc.name, S_IFREG | (mode & 07777 & ~creds.umask), 0, "", creds);
       if (!made) return Answer::Error(made.error());
-      fs.Link(loc.parent, loc.name, *made);
-      TouchModified(*loc.parent);
       inode = *made;
       created = true;
     }
@@ -90,9 +68,7 @@ Answer OpenTmpfs(Location& loc, uint64_t flags, mode_t mode, const Credentials& 
   }
   if (inode->is_symlink() && !path_only) return Answer::Error(ELOOP);  // O_NOFOLLOW met a link
   if (!inode->is_dir() && (loc.trailing_slash || (flags & O_DIRECTORY))) return Answer::Error(ENOTDIR);
-  if (path_only) {
-    return Installed(fs.OpenDescription(inode, O_PATH), flags);
-  }
+  if (path_only) return fs.Open(kernel, sc, inode, static_cast<int>(flags & kPathFlags), creds);
   if (inode->is_dir() && (access != O_RDONLY || (flags & O_TRUNC) || (flags & O_CREAT))) return Answer::Error(EISDIR);
   if (!created) {
     int mask = 0;
@@ -106,16 +82,9 @@ Answer OpenTmpfs(Location& loc, uint64_t flags, mode_t mode, const Credentials& 
   // Linux truncates on O_TRUNC whatever the access mode (having checked
   // write permission), but not a file this open created.
   if ((flags & O_TRUNC) && inode->is_reg() && !created) {
-    if (Result<void> r = fs.Truncate(*inode, 0); !r) return Answer::Error(r.error());
-    TouchModified(*inode);
+    if (Result<void> r = fs.SetSize(*inode, 0); !r) return Answer::Error(r.error());
   }
-  if (inode->is_fifo()) {
-    return Installed(fs.OpenFifo(*inode, static_cast<int>(flags)), flags);
-  }
-  // A socket cannot be opened (Linux: ENXIO); a device node would open the
-  // host's driver, which the sentry does not offer.
-  if (S_ISSOCK(inode->mode) || S_ISCHR(inode->mode) || S_ISBLK(inode->mode)) return Answer::Error(ENXIO);
-  return Installed(fs.OpenDescription(inode, static_cast<int>(flags)), flags);
+  return fs.Open(kernel, sc, inode, static_cast<int>(flags), creds);
 }
 
 // Is `path` a magic link to one of the calling process's own fds
@@ -207,67 +176,56 @@ Answer Open(Kernel& kernel, Syscall& sc) {
   // sentry's files the host would only reopen the memfd behind them. (Only
   // absolute /proc paths are looked at: no cost for any other open.)
   if (path->rfind("/proc/", 0) == 0) {
-    const GuestPath lexical{NormalizePath(*path), path->size() > 1 && path->back() == '/'};
+    const bool trailing_slash = path->size() > 1 && path->back() == '/';
     int fd;
-    if (OwnFdLink(sc.task, lexical.path, &fd)) {
+    if (OwnFdLink(sc.task, NormalizePath(*path), &fd)) {
       FileRef file = LookupFd(kernel, sc.task, fd);
-      if (file.kind == FileRef::Kind::kBad) return Answer::Error(file.error == EBADF ? ENOENT : file.error);
-      if (file.kind == FileRef::Kind::kKcov) return OpenKcov(kernel, sc, flags, lexical.trailing_slash);
-      if (file.kind == FileRef::Kind::kTmpfs) {
+      if (!file.file) return Answer::Error(file.error == EBADF ? ENOENT : file.error);
+      if (file.inode) {
         std::lock_guard lock(kernel.vfs().mu);
         if ((flags & O_CREAT) && (flags & O_EXCL)) return Answer::Error(EEXIST);
         Location loc;
-        loc.kind = Location::Kind::kTmpfs;
         loc.mount = file.mount;
         loc.inode = file.inode;
-        loc.trailing_slash = lexical.trailing_slash;
-        return OpenTmpfs(loc, flags & ~static_cast<uint64_t>(O_CREAT), mode, *kernel.CredentialsOf(sc.task));
+        loc.trailing_slash = trailing_slash;
+        return OpenInTree(kernel, sc, loc, flags & ~static_cast<uint64_t>(O_CREAT), mode, *kernel.CredentialsOf(sc.task));
       }
     }
   }
   Vfs& vfs = kernel.vfs();
-  if (!vfs.empty()) {
-    std::lock_guard lock(vfs.mu);
-    auto creds = kernel.CredentialsOf(sc.task);
-    unsigned rflags = 0;
-    if (!(flags & O_NOFOLLOW) && !((flags & O_CREAT) && (flags & O_EXCL))) rflags |= kFollowLast;
-    if (resolve & RESOLVE_NO_SYMLINKS) rflags |= kNoSymlinks;
-    if (resolve & RESOLVE_NO_XDEV) rflags |= kNoXdev;
-    if (resolve & RESOLVE_BENEATH) rflags |= kBeneath;
-    if (resolve & RESOLVE_IN_ROOT) rflags |= kInRoot;
-    Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, dirfd, *path, rflags);
-    if (!loc) return Answer::Error(loc.error());
-    if (loc->kind == Location::Kind::kTmpfs) {
-      if ((flags & O_NOFOLLOW) && loc->inode && loc->inode->is_symlink() && !(flags & O_PATH))
-        return Answer::Error(ELOOP);
-      return OpenTmpfs(*loc, flags, mode, *creds);
-    }
-    // The walk follows symlinks (the host's and the tmpfs's): one that
-    // leads to the kcov device opens it.
-    if (loc->host_path == KcovDevice::kPath) return OpenKcov(kernel, sc, flags, loc->trailing_slash);
-    if (loc->rerouted) {  // a host file reached through the tmpfs: opened for the guest
-      // A FIFO's blocking open waits for its peer, for ever if none comes:
-      // not on a worker, and not under the VFS lock.
-      struct stat st;
-      if (!(flags & (O_NONBLOCK | O_PATH)) && stat(loc->host_path.c_str(), &st) == 0 && S_ISFIFO(st.st_mode)) {
-        kernel.blocking().OpenFifo(sc, loc->host_path, static_cast<int>(flags), mode & ~creds->umask, *creds);
-        return Answer::Deferred();
-      }
-      UniqueFd file;
-      int error;
-      {
-        AsGuest as_guest(*creds);
-        file.reset(open(loc->host_path.c_str(), static_cast<int>(flags) | O_CLOEXEC, mode & ~creds->umask));
-        error = errno;
-      }
-      if (!file) return Answer::Error(error);
-      return Answer::InstallFd(std::move(file), flags & O_CLOEXEC);
-    }
+  std::lock_guard lock(vfs.mu);
+  auto creds = kernel.CredentialsOf(sc.task);
+  unsigned rflags = 0;
+  if (!(flags & O_NOFOLLOW) && !((flags & O_CREAT) && (flags & O_EXCL))) rflags |= kFollowLast;
+  if (resolve & RESOLVE_NO_SYMLINKS) rflags |= kNoSymlinks;
+  if (resolve & RESOLVE_NO_XDEV) rflags |= kNoXdev;
+  if (resolve & RESOLVE_BENEATH) rflags |= kBeneath;
+  if (resolve & RESOLVE_IN_ROOT) rflags |= kInRoot;
+  Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, dirfd, *path, rflags);
+  if (!loc) return Answer::Error(loc.error());
+  if (!loc->on_host()) {
+    if ((flags & O_NOFOLLOW) && loc->inode && loc->inode->is_symlink() && !(flags & O_PATH))
+      return Answer::Error(ELOOP);
+    return OpenInTree(kernel, sc, *loc, flags, mode, *creds);
   }
-  Result<GuestPath> where = ResolvePath(sc.task, dirfd, *path);
-  if (!where) return Answer::Continue();  // nothing of ours: the host answers
-  if (where->path == KcovDevice::kPath) return OpenKcov(kernel, sc, flags, where->trailing_slash);
-  return Answer::Continue();
+  if (!loc->rerouted) return Answer::Continue();  // nothing of ours: the host answers
+  // A host file reached through a mount: opened for the guest. A FIFO's
+  // blocking open waits for its peer, for ever if none comes: not on a
+  // worker, and not under the VFS lock.
+  struct stat st;
+  if (!(flags & (O_NONBLOCK | O_PATH)) && stat(loc->host_path.c_str(), &st) == 0 && S_ISFIFO(st.st_mode)) {
+    kernel.blocking().OpenFifo(sc, loc->host_path, static_cast<int>(flags), mode & ~creds->umask, *creds);
+    return Answer::Deferred();
+  }
+  UniqueFd file;
+  int error;
+  {
+    AsGuest as_guest(*creds);
+    file.reset(open(loc->host_path.c_str(), static_cast<int>(flags) | O_CLOEXEC, mode & ~creds->umask));
+    error = errno;
+  }
+  if (!file) return Answer::Error(error);
+  return Answer::InstallFd(std::move(file), flags & O_CLOEXEC);
 }
 
 }  // namespace ukcov::sentry::syscalls

@@ -18,7 +18,7 @@ namespace ukcov::sentry::syscalls {
 namespace {
 
 // Is `maybe_ancestor` `inode` or one of its ancestors?
-bool IsAncestor(const tmpfs::InodeRef& maybe_ancestor, tmpfs::InodeRef inode) {
+bool IsAncestor(const InodeRef& maybe_ancestor, InodeRef inode) {
   while (inode) {
     if (inode == maybe_ancestor) return true;
     inode = inode->parent.lock();
@@ -30,7 +30,6 @@ bool IsAncestor(const tmpfs::InodeRef& maybe_ancestor, tmpfs::InodeRef inode) {
 
 Answer Unlink(Kernel& kernel, Syscall& sc) {
   Vfs& vfs = kernel.vfs();
-  if (vfs.empty()) return Answer::Continue();
   const bool at = sc.nr() == SYS_unlinkat;
   const int dirfd = at ? sc.fd_arg(0) : AT_FDCWD;
   const uint64_t flags = at ? sc.arg(2) : 0;
@@ -41,7 +40,7 @@ Answer Unlink(Kernel& kernel, Syscall& sc) {
   auto creds = kernel.CredentialsOf(sc.task);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, dirfd, *path, 0);
   if (!loc) return Answer::Error(loc.error());
-  if (loc->kind == Location::Kind::kHost)
+  if (loc->on_host())
     return HostAnswer(*loc, *creds, [&](const char* p) { return (flags & AT_REMOVEDIR) ? rmdir(p) : unlink(p); });
   if (flags & AT_REMOVEDIR) return RemoveDirectory(*loc, *creds);
   if (loc->last != Location::Last::kNormal) return Answer::Error(loc->last == Location::Last::kRoot ? EBUSY : EISDIR);
@@ -49,16 +48,12 @@ Answer Unlink(Kernel& kernel, Syscall& sc) {
   if (loc->trailing_slash) return Answer::Error(loc->inode->is_dir() ? EISDIR : ENOTDIR);
   if (int e = MayDelete(*loc->parent, *loc->inode, *creds)) return Answer::Error(e);
   if (loc->inode->is_dir()) return Answer::Error(EISDIR);
-  tmpfs::InodeRef victim = loc->inode;
-  loc->mount->fs->Unlink(*loc->parent, loc->name);
-  TouchModified(*loc->parent);
-  TouchChanged(*victim);
+  if (Result<void> r = loc->mount->fs->Unlink(loc->parent, loc->name); !r) return Answer::Error(r.error());
   return Answer::Return(0);
 }
 
 Answer Rename(Kernel& kernel, Syscall& sc) {
   Vfs& vfs = kernel.vfs();
-  if (vfs.empty()) return Answer::Continue();
   int old_dirfd = AT_FDCWD, new_dirfd = AT_FDCWD;
   uint64_t old_address, new_address, flags = 0;
   if (sc.nr() == SYS_rename) {
@@ -84,18 +79,17 @@ Answer Rename(Kernel& kernel, Syscall& sc) {
   if (!from) return Answer::Error(from.error());
   Result<Location> to = vfs.Resolve(kernel, sc.task, *creds, new_dirfd, *new_path, 0);
   if (!to) return Answer::Error(to.error());
-  const bool from_ours = from->kind == Location::Kind::kTmpfs, to_ours = to->kind == Location::Kind::kTmpfs;
+  const bool from_ours = !from->on_host(), to_ours = !to->on_host();
   if (!from_ours && !to_ours) {
     if (!from->rerouted && !to->rerouted) return Answer::Continue();
-    AsGuest as_guest(*creds);  // both on the host, reached through the tmpfs
+    AsGuest as_guest(*creds);  // both on the host, reached through a mount
     long r = syscall(SYS_renameat2, AT_FDCWD, from->host_path.c_str(), AT_FDCWD, to->host_path.c_str(), flags);
     return r < 0 ? Answer::Error(errno) : Answer::Return(0);
   }
   if (from_ours != to_ours || from->mount != to->mount) return Answer::Error(EXDEV);
   if (from->last != Location::Last::kNormal || to->last != Location::Last::kNormal)
     return Answer::Error(from->last == Location::Last::kRoot || to->last == Location::Last::kRoot ? EBUSY : EBUSY);
-  if (flags & RENAME_WHITEOUT) return Answer::Error(EINVAL);  // tmpfs supports it only for overlayfs' use
-  tmpfs::InodeRef source = from->inode, target = to->inode;
+  InodeRef source = from->inode, target = to->inode;
   if (!source) return Answer::Error(ENOENT);
   if ((flags & RENAME_EXCHANGE) && !target) return Answer::Error(ENOENT);
   if ((flags & RENAME_NOREPLACE) && target) return Answer::Error(EEXIST);
@@ -127,17 +121,14 @@ Answer Rename(Kernel& kernel, Syscall& sc) {
       if (int e = Permission(*target, *creds, kMayWrite)) return Answer::Error(e);
   }
   if (to->parent->nlink == 0) return Answer::Error(ENOENT);
-  from->mount->fs->Rename(from->parent, from->name, to->parent, to->name, flags & RENAME_EXCHANGE);
-  TouchModified(*from->parent);
-  TouchModified(*to->parent);
-  TouchChanged(*source);
-  if (target) TouchChanged(*target);
+  if (Result<void> r = from->mount->fs->Rename(from->parent, from->name, to->parent, to->name,
+                                                 static_cast<unsigned>(flags)); !r)
+    return Answer::Error(r.error());
   return Answer::Return(0);
 }
 
 Answer Link(Kernel& kernel, Syscall& sc) {
   Vfs& vfs = kernel.vfs();
-  if (vfs.empty()) return Answer::Continue();
   const bool at = sc.nr() == SYS_linkat;
   int old_dirfd = AT_FDCWD, new_dirfd = AT_FDCWD;
   uint64_t flags = 0;
@@ -158,16 +149,16 @@ Answer Link(Kernel& kernel, Syscall& sc) {
   if (!from) return Answer::Error(from.error());
   Result<Location> to = vfs.Resolve(kernel, sc.task, *creds, new_dirfd, *new_path, 0);
   if (!to) return Answer::Error(to.error());
-  const bool from_ours = from->kind == Location::Kind::kTmpfs, to_ours = to->kind == Location::Kind::kTmpfs;
+  const bool from_ours = !from->on_host(), to_ours = !to->on_host();
   if (!from_ours && !to_ours) {
     if (!from->rerouted && !to->rerouted) return Answer::Continue();
-    AsGuest as_guest(*creds);  // both on the host, reached through the tmpfs
+    AsGuest as_guest(*creds);  // both on the host, reached through a mount
     int r = linkat(AT_FDCWD, from->host_path.c_str(), AT_FDCWD, to->host_path.c_str(), 0);
     return r < 0 ? Answer::Error(errno) : Answer::Return(0);
   }
   if (to_ours && (to->last != Location::Last::kNormal || to->inode)) return Answer::Error(EEXIST);
   if (from_ours != to_ours || from->mount != to->mount) return Answer::Error(EXDEV);
-  tmpfs::InodeRef inode = from->inode;
+  InodeRef inode = from->inode;
   if (inode->is_dir()) return Answer::Error(EPERM);
   if (from->trailing_slash || to->trailing_slash) return Answer::Error(ENOTDIR);
   if (int e = Permission(*to->parent, *creds, kMayWrite | kMayExec)) return Answer::Error(e);
@@ -175,18 +166,13 @@ Answer Link(Kernel& kernel, Syscall& sc) {
   // An unlinked file stays nameless, but an O_TMPFILE one (without O_EXCL)
   // may get its first name.
   if (inode->nlink == 0 && !inode->linkable) return Answer::Error(ENOENT);
-  if (inode->nlink > 0)
-    if (Result<void> r = to->mount->fs->ReserveInode(); !r) return Answer::Error(r.error());
+  if (Result<void> r = to->mount->fs->Link(to->parent, to->name, inode); !r) return Answer::Error(r.error());
   inode->linkable = false;
-  to->mount->fs->Link(to->parent, to->name, inode);
-  TouchModified(*to->parent);
-  TouchChanged(*inode);
   return Answer::Return(0);
 }
 
 Answer Symlink(Kernel& kernel, Syscall& sc) {
   Vfs& vfs = kernel.vfs();
-  if (vfs.empty()) return Answer::Continue();
   const bool at = sc.nr() == SYS_symlinkat;
   Result<std::string> target = ReadPath(sc, sc.arg(0));
   if (!target) return Answer::Error(target.error());
@@ -196,25 +182,20 @@ Answer Symlink(Kernel& kernel, Syscall& sc) {
   auto creds = kernel.CredentialsOf(sc.task);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, at ? sc.fd_arg(1) : AT_FDCWD, *path, 0);
   if (!loc) return Answer::Error(loc.error());
-  if (loc->kind == Location::Kind::kHost)
+  if (loc->on_host())
     return HostAnswer(*loc, *creds, [&](const char* p) { return symlink(target->c_str(), p); });
   if (target->empty()) return Answer::Error(ENOENT);
   if (loc->last != Location::Last::kNormal || loc->inode) return Answer::Error(EEXIST);
   if (loc->trailing_slash) return Answer::Error(ENOENT);
   if (int e = Permission(*loc->parent, *creds, kMayWrite | kMayExec)) return Answer::Error(e);
   if (loc->parent->nlink == 0) return Answer::Error(ENOENT);
-  Result<tmpfs::InodeRef> made = loc->mount->fs->NewInode(S_IFLNK | 0777, *creds, loc->parent.get());
+  Result<InodeRef> made = loc->mount->fs->Create(loc->parent, loc->name, S_IFLNK | 0777, 0, *target, *creds);
   if (!made) return Answer::Error(made.error());
-  (*made)->target = *target;
-  (*made)->size = target->size();
-  loc->mount->fs->Link(loc->parent, loc->name, *made);
-  TouchModified(*loc->parent);
   return Answer::Return(0);
 }
 
 Answer Readlink(Kernel& kernel, Syscall& sc) {
   Vfs& vfs = kernel.vfs();
-  if (vfs.empty()) return Answer::Continue();
   const bool at = sc.nr() == SYS_readlinkat;
   const uint64_t buffer = sc.arg(at ? 2 : 1);
   const int64_t size = static_cast<int>(sc.arg(at ? 3 : 2));
@@ -224,7 +205,7 @@ Answer Readlink(Kernel& kernel, Syscall& sc) {
   auto creds = kernel.CredentialsOf(sc.task);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, at ? sc.fd_arg(0) : AT_FDCWD, *path, kMustExist | kAllowEmpty);
   if (!loc) return Answer::Error(loc.error());
-  if (loc->kind == Location::Kind::kHost)
+  if (loc->on_host())
     return HostAnswer(*loc, *creds, [&](const char* p) -> long {
       if (size <= 0) return errno = EINVAL, -1;
       char buf[PATH_MAX];
@@ -237,7 +218,7 @@ Answer Readlink(Kernel& kernel, Syscall& sc) {
   const std::string& target = loc->inode->target;
   size_t n = std::min<size_t>(target.size(), static_cast<size_t>(size));
   if (!sc.memory.Write(buffer, target.data(), n)) return Answer::Error(EFAULT);
-  loc->inode->atime = tmpfs::Filesystem::Now();
+  loc->inode->atime = CurrentTime();
   return Answer::Return(static_cast<int64_t>(n));
 }
 

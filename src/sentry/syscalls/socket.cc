@@ -1,7 +1,7 @@
-// bind(2) and connect(2) of AF_UNIX sockets to paths in a tmpfs mount
-// (net/unix/af_unix.c unix_bind_bsd, unix_find_bsd). The socket inode is
-// the tmpfs's; the guest's socket is bound on the host to a private path
-// that stands for it, and a connect by the tmpfs name goes there.
+// bind(2) and connect(2) of AF_UNIX sockets to paths in a mount of the
+// sentry's (net/unix/af_unix.c unix_bind_bsd, unix_find_bsd). The socket
+// inode is the filesystem's; it binds the guest's socket on the host where
+// a connect by the name finds it (Filesystem::BindSocket, SocketPath).
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -47,12 +47,12 @@ sockaddr_un HostAddress(const std::string& path) {
 Answer Bind(Kernel& kernel, Syscall& sc) {
   Vfs& vfs = kernel.vfs();
   std::string path;
-  if (vfs.empty() || !UnixPath(sc, &path)) return Answer::Continue();
+  if (!UnixPath(sc, &path)) return Answer::Continue();
   std::lock_guard lock(vfs.mu);
   auto creds = kernel.CredentialsOf(sc.task);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, AT_FDCWD, path, 0);
   if (!loc) return Answer::Error(loc.error());
-  if (loc->kind == Location::Kind::kHost) {
+  if (loc->on_host()) {
     if (!loc->rerouted) return Answer::Continue();
     Result<UniqueFd> socket = Borrow(sc);
     if (!socket) return Answer::Error(socket.error());
@@ -62,41 +62,31 @@ Answer Bind(Kernel& kernel, Syscall& sc) {
                                                                                      : Answer::Error(errno);
   }
   if (loc->last != Location::Last::kNormal || loc->inode) return Answer::Error(EADDRINUSE);
-  tmpfs::Inode& parent = *loc->parent;
-  if (int e = Permission(parent, *creds, kMayWrite | kMayExec)) return Answer::Error(e);
+  if (int e = Permission(*loc->parent, *creds, kMayWrite | kMayExec)) return Answer::Error(e);
   Result<UniqueFd> socket = Borrow(sc);
   if (!socket) return Answer::Error(socket.error());
-  Result<tmpfs::InodeRef> made = loc->mount->fs->NewInode(S_IFSOCK | (0777 & ~creds->umask), *creds, &parent);
+  Result<InodeRef> made =
+      loc->mount->fs->BindSocket(loc->parent, loc->name, 0777 & ~creds->umask, *creds, socket->get());
   if (!made) return Answer::Error(made.error());
-  Result<std::string> host_path = loc->mount->fs->StandInPath(**made);
-  if (!host_path) return Answer::Error(host_path.error());
-  sockaddr_un addr = HostAddress(*host_path);
-  if (bind(socket->get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    int error = errno == ENOTSOCK ? ENOTSOCK : errno;
-    unlink(host_path->c_str());
-    return Answer::Error(error == EADDRINUSE ? EINVAL : error);  // bound already: Linux says EINVAL
-  }
-  loc->mount->fs->Link(loc->parent, loc->name, *made);
-  TouchModified(parent);
   return Answer::Return(0);
 }
 
 Answer Connect(Kernel& kernel, Syscall& sc) {
   Vfs& vfs = kernel.vfs();
   std::string path;
-  if (vfs.empty() || !UnixPath(sc, &path)) return Answer::Continue();
+  if (!UnixPath(sc, &path)) return Answer::Continue();
   std::lock_guard lock(vfs.mu);
   auto creds = kernel.CredentialsOf(sc.task);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, AT_FDCWD, path, kMustExist | kFollowLast);
   if (!loc) return Answer::Error(loc.error());
   std::string host_path;
-  if (loc->kind == Location::Kind::kHost) {
+  if (loc->on_host()) {
     if (!loc->rerouted) return Answer::Continue();
     host_path = loc->host_path;
   } else {
     if (!S_ISSOCK(loc->inode->mode)) return Answer::Error(ECONNREFUSED);
     if (int e = Permission(*loc->inode, *creds, kMayWrite)) return Answer::Error(e);
-    Result<std::string> p = loc->mount->fs->StandInPath(*loc->inode);
+    Result<std::string> p = loc->mount->fs->SocketPath(*loc->inode);
     if (!p) return Answer::Error(p.error());
     host_path = *p;
   }

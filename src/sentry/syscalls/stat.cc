@@ -1,4 +1,5 @@
-// fstat(2), newfstatat(2), statx(2): the kcov file is a 0600 regular file.
+// stat(2), lstat(2), fstat(2), newfstatat(2), statx(2) of the sentry's
+// inodes (fs/stat.c).
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/stat.h>
@@ -11,64 +12,17 @@
 #include <cstring>
 
 #include "sentry/fd_table.h"
-#include "sentry/fs/kcov/kcov_device.h"
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/syscalls/vfs_common.h"
-#include "sentry/vfs/path.h"
 
 namespace ukcov::sentry::syscalls {
 namespace {
 
-Answer WriteStat(Syscall& sc, uint64_t address) {
+// An inode of the sentry's tree as stat(2) or statx(2) reports it (the
+// filesystem's getattr).
+Answer WriteStat(Syscall& sc, Inode& inode, uint64_t address, bool is_statx) {
   struct stat st;
-  KcovDevice::FillStat(&st);
-  if (!sc.memory.Write(address, st)) return Answer::Error(EFAULT);
-  return Answer::Return(0);
-}
-
-Answer WriteStatx(Syscall& sc, uint64_t address) {
-  struct stat st;
-  KcovDevice::FillStat(&st);
-  struct statx stx;
-  std::memset(&stx, 0, sizeof stx);
-  stx.stx_mask = STATX_BASIC_STATS;
-  stx.stx_blksize = static_cast<uint32_t>(st.st_blksize);
-  stx.stx_nlink = static_cast<uint32_t>(st.st_nlink);
-  stx.stx_mode = static_cast<uint16_t>(st.st_mode);
-  if (!sc.memory.Write(address, stx)) return Answer::Error(EFAULT);
-  return Answer::Return(0);
-}
-
-// A tmpfs inode as stat(2) reports it (mm/shmem.c shmem_getattr).
-void FillTmpfsStat(const Mount& mount, const tmpfs::Inode& inode, struct stat* st) {
-  std::memset(st, 0, sizeof *st);
-  st->st_dev = mount.fs->dev();
-  st->st_ino = inode.ino;
-  st->st_mode = inode.mode;
-  st->st_nlink = inode.nlink;
-  st->st_uid = inode.uid;
-  st->st_gid = inode.gid;
-  st->st_blksize = 4096;
-  st->st_rdev = inode.rdev;
-  if (inode.is_dir()) {
-    st->st_size = static_cast<off_t>(20 * (inode.entries.size() + 2));  // BOGO_DIRENT_SIZE each
-  } else {
-    st->st_size = static_cast<off_t>(inode.size);
-  }
-  if (inode.is_reg() && inode.memfd) {
-    struct stat data;
-    if (fstat(inode.memfd.get(), &data) == 0) st->st_blocks = data.st_blocks;
-  } else if (inode.is_symlink() && inode.target.size() >= 128) {
-    st->st_blocks = 8;  // a long symlink takes a page
-  }
-  st->st_atim = inode.atime;
-  st->st_mtim = inode.mtime;
-  st->st_ctim = inode.ctime;
-}
-
-Answer WriteTmpfsStat(Syscall& sc, const Mount& mount, const tmpfs::Inode& inode, uint64_t address, bool is_statx) {
-  struct stat st;
-  FillTmpfsStat(mount, inode, &st);
+  inode.fs->Getattr(inode, &st);
   if (!is_statx) {
     if (!sc.memory.Write(address, st)) return Answer::Error(EFAULT);
     return Answer::Return(0);
@@ -110,13 +64,12 @@ Answer Stat(Kernel& kernel, Syscall& sc) {
     Result<std::string> path = ReadPath(sc, sc.arg(0));
     if (!path) return Answer::Error(path.error());
     Vfs& vfs = kernel.vfs();
-    if (vfs.empty()) return Answer::Continue();
     std::lock_guard lock(vfs.mu);
     auto creds = kernel.CredentialsOf(sc.task);
     Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, AT_FDCWD, *path,
                                        kMustExist | (sc.nr() == SYS_stat ? kFollowLast : 0));
     if (!loc) return Answer::Error(loc.error());
-    if (loc->kind == Location::Kind::kHost)
+    if (loc->on_host())
       return HostAnswer(*loc, *creds, [&](const char* p) -> long {
         struct stat st;
         if ((sc.nr() == SYS_stat ? stat(p, &st) : lstat(p, &st)) != 0) return -1;
@@ -124,7 +77,7 @@ Answer Stat(Kernel& kernel, Syscall& sc) {
         return 0;
       });
     if (loc->trailing_slash && !loc->inode->is_dir()) return Answer::Error(ENOTDIR);
-    return WriteTmpfsStat(sc, *loc->mount, *loc->inode, out, false);
+    return WriteStat(sc, *loc->inode, out, false);
   } else {
     // newfstatat(dirfd, path, buf, flags) / statx(dirfd, path, flags, mask, buf)
     uint64_t flags = is_statx ? sc.arg(2) : sc.arg(3);
@@ -132,16 +85,16 @@ Answer Stat(Kernel& kernel, Syscall& sc) {
     Result<std::string> path = sc.memory.ReadString(sc.arg(1), PATH_MAX);
     if (!path) return Answer::Continue();  // the host reports EFAULT / ENAMETOOLONG
     Vfs& vfs = kernel.vfs();
-    if (!vfs.empty()) {
+    {
       if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE)) return Answer::Continue();
       std::lock_guard lock(vfs.mu);
       auto creds = kernel.CredentialsOf(sc.task);
       unsigned rflags = kMustExist | ((flags & AT_SYMLINK_NOFOLLOW) ? 0 : kFollowLast) | ((flags & AT_EMPTY_PATH) ? kAllowEmpty : 0);
       Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, sc.fd_arg(0), *path, rflags);
       if (!loc) return Answer::Error(loc.error());
-      if (loc->kind == Location::Kind::kTmpfs) {
+      if (!loc->on_host()) {
         if (loc->trailing_slash && !loc->inode->is_dir()) return Answer::Error(ENOTDIR);
-        return WriteTmpfsStat(sc, *loc->mount, *loc->inode, out, is_statx);
+        return WriteStat(sc, *loc->inode, out, is_statx);
       }
       if (loc->rerouted)
         return HostAnswer(*loc, *creds, [&](const char* p) -> long {
@@ -158,23 +111,15 @@ Answer Stat(Kernel& kernel, Syscall& sc) {
           return 0;
         });
     }
-    if (!path->empty() || !(flags & AT_EMPTY_PATH)) {
-      Result<GuestPath> where = ResolvePath(sc.task, sc.fd_arg(0), *path);
-      if (!where || where->path != KcovDevice::kPath) return Answer::Continue();
-      if (where->trailing_slash) return Answer::Error(ENOTDIR);
-      return is_statx ? WriteStatx(sc, out) : WriteStat(sc, out);
-    }
+    if (!path->empty() || !(flags & AT_EMPTY_PATH)) return Answer::Continue();
     fd = sc.fd_arg(0);
     if (fd == AT_FDCWD) return Answer::Continue();
   }
   FileRef file = LookupFd(kernel, sc.task, fd);
-  if (file.kind == FileRef::Kind::kBad) return Answer::Error(file.error);
-  if (file.kind == FileRef::Kind::kHost) return Answer::Continue();
-  if (file.kind == FileRef::Kind::kTmpfs) {
-    std::lock_guard lock(kernel.vfs().mu);
-    return WriteTmpfsStat(sc, *file.mount, *file.inode, out, is_statx);
-  }
-  return is_statx ? WriteStatx(sc, out) : WriteStat(sc, out);
+  if (!file.file) return Answer::Error(file.error);
+  if (!file.inode) return Answer::Continue();
+  std::lock_guard lock(kernel.vfs().mu);
+  return WriteStat(sc, *file.inode, out, is_statx);
 }
 
 }  // namespace ukcov::sentry::syscalls

@@ -1,34 +1,43 @@
-// statfs(2), fstatfs(2) on the sentry's mounts (mm/shmem.c shmem_statfs).
+// statfs(2), fstatfs(2) (fs/statfs.c): the super_operations' statfs of the
+// filesystem an inode of the sentry's tree is on.
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
-#include <sys/sysmacros.h>
 
 #include <cerrno>
-#include <cstring>
 
 #include "sentry/syscalls/syscalls.h"
-#include "sentry/fs/tmpfs/tmpfs_file.h"
 #include "sentry/syscalls/vfs_common.h"
 #include "sentry/vfs/file.h"
 
 namespace ukcov::sentry::syscalls {
+namespace {
+
+Answer WriteStatfs(Syscall& sc, Filesystem& fs, uint64_t address) {
+  struct statfs out;
+  fs.Statfs(&out);
+  if (!sc.memory.Write(address, out)) return Answer::Error(EFAULT);
+  return Answer::Return(0);
+}
+
+}  // namespace
+
 Answer Statfs(Kernel& kernel, Syscall& sc) {
   Vfs& vfs = kernel.vfs();
   if (sc.nr() == SYS_fstatfs) {  // fdget_raw: O_PATH descriptions too
     FileRef file = LookupFd(kernel, sc.task, sc.fd_arg(0));
     if (!file.file) return Answer::Error(file.error);
-    return file.file->Statfs(kernel, sc, sc.arg(1));
+    if (!file.inode) return Answer::Continue();
+    std::lock_guard lock(vfs.mu);
+    return WriteStatfs(sc, *file.inode->fs, sc.arg(1));
   }
-  if (vfs.empty()) return Answer::Continue();
   Result<std::string> path = ReadPath(sc, sc.arg(0));
   if (!path) return Answer::Error(path.error());
   std::lock_guard lock(vfs.mu);
   auto creds = kernel.CredentialsOf(sc.task);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, AT_FDCWD, *path, kMustExist | kFollowLast);
   if (!loc) return Answer::Error(loc.error());
-  if (loc->kind == Location::Kind::kHost)
+  if (loc->on_host())
     return HostAnswer(*loc, *creds, [&](const char* p) -> long {
       struct statfs out;
       if (statfs(p, &out) != 0) return -1;
@@ -36,7 +45,7 @@ Answer Statfs(Kernel& kernel, Syscall& sc) {
       return 0;
     });
   if (loc->trailing_slash && !loc->inode->is_dir()) return Answer::Error(ENOTDIR);
-  return WriteTmpfsStatfs(sc, *loc->mount, sc.arg(1));
+  return WriteStatfs(sc, *loc->inode->fs, sc.arg(1));
 }
 
 }  // namespace ukcov::sentry::syscalls

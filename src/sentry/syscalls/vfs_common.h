@@ -1,4 +1,4 @@
-// Shared steps of the path-taking handlers. Instrumented.
+// Shared steps of the handlers of path and inode calls. Instrumented.
 #pragma once
 
 #include <limits.h>
@@ -17,7 +17,7 @@ inline Result<std::string> ReadPath(Syscall& sc, uint64_t address) { return sc.m
 
 // What to answer for a path the walk left with the host: the host's own
 // answer to the guest's call, unless the walk went through the sentry's
-// tree (a tmpfs symlink to a host path, ".." out of the mount after names
+// tree (a symlink in a mount to a host path, ".." out of the mount after names
 // in it). The host cannot walk that path, so the sentry makes the call on
 // the host path the walk reached, with the task's credentials: `call`
 // gets that path and returns what the syscall would (-1 and errno on
@@ -36,23 +36,21 @@ Answer HostAnswer(const Location& loc, const Credentials& creds, Call call) {
   return r < 0 ? Answer::Error(error != 0 ? error : EIO) : Answer::Return(r);
 }
 
-// For a call on an fd: the tmpfs file it names, or the answer for any
+// For a call on an fd's inode (fchmod, fchown, futimens, ftruncate...): the
+// file, if it is on an inode of the sentry's tree, or the answer for any
 // other (the lookup's error for a bad fd, EBADF for an O_PATH description;
 // the host's own answer for the host's files).
-inline bool TmpfsFd(Kernel& kernel, Syscall& sc, int fd, FileRef* file, Answer* other) {
+inline bool InodeFd(Kernel& kernel, Syscall& sc, int fd, FileRef* file, Answer* other) {
   *file = LookupFd(kernel, sc.task, fd);
-  if (file->kind == FileRef::Kind::kBad || file->path_only) {
-    *other = Answer::Error(file->kind == FileRef::Kind::kBad ? file->error : EBADF);
+  if (!file->file || file->path_only) {
+    *other = Answer::Error(!file->file ? file->error : EBADF);
     return false;
   }
-  if (file->kind != FileRef::Kind::kTmpfs) {
+  if (!file->inode) {
     *other = Answer::Continue();
     return false;
   }
   return true;
 }
-
-using tmpfs::TouchChanged;
-using tmpfs::TouchModified;
 
 }  // namespace ukcov::sentry::syscalls

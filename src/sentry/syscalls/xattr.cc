@@ -1,7 +1,6 @@
-// The extended-attribute calls on the sentry's tmpfs (fs/xattr.c,
-// mm/shmem.c's handlers: user., trusted. and security. namespaces; POSIX
-// ACLs are not offered, so system.* is EOPNOTSUPP except reading an absent
-// ACL, which is ENODATA as on a file without one).
+// The extended-attribute calls on the sentry's inodes (fs/xattr.c): the
+// VFS's permission checks, then the filesystem's handlers
+// (Filesystem::XattrSupport) and the inode's simple_xattrs.
 #include <fcntl.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
@@ -23,7 +22,7 @@ constexpr size_t kSizeMax = 65536;    // XATTR_SIZE_MAX, XATTR_LIST_MAX
 bool StartsWith(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
 // xattr_permission(): 0, or the errno for this access.
-int XattrPermission(const tmpfs::Inode& inode, const Credentials& creds, const std::string& name, bool write) {
+int XattrPermission(const Inode& inode, const Credentials& creds, const std::string& name, bool write) {
   if (StartsWith(name, "trusted.")) {
     if (!creds.Capable(CAP_SYS_ADMIN)) return write ? EPERM : ENODATA;
     return 0;
@@ -35,17 +34,10 @@ int XattrPermission(const tmpfs::Inode& inode, const Credentials& creds, const s
   return Permission(inode, creds, write ? kMayWrite : kMayRead);
 }
 
-// Which namespaces this tmpfs has a handler for.
-int Supported(const std::string& name, bool write) {
-  if (StartsWith(name, "user.") || StartsWith(name, "trusted.") || StartsWith(name, "security.")) return 0;
-  if (!write && (name == "system.posix_acl_access" || name == "system.posix_acl_default")) return ENODATA;
-  return EOPNOTSUPP;
-}
-
 struct Target {
   Mount* mount = nullptr;
-  tmpfs::InodeRef inode;
-  std::string host_path;  // a host path reached through the tmpfs (no inode)
+  InodeRef inode;
+  std::string host_path;  // a host path reached through a mount (no inode)
 };
 
 // The inode of the call: by path (arg 0, following symlinks unless `l`),
@@ -53,8 +45,8 @@ struct Target {
 int Find(Kernel& kernel, Syscall& sc, bool by_fd, bool follow, Target* target, const Credentials& creds) {
   if (by_fd) {
     FileRef file = LookupFd(kernel, sc.task, sc.fd_arg(0));
-    if (file.kind == FileRef::Kind::kBad) return -file.error;
-    if (file.kind != FileRef::Kind::kTmpfs) return 1;
+    if (!file.file) return -file.error;
+    if (!file.inode) return 1;
     if (file.path_only) return -EBADF;
     target->mount = file.mount;
     target->inode = file.inode;
@@ -64,7 +56,7 @@ int Find(Kernel& kernel, Syscall& sc, bool by_fd, bool follow, Target* target, c
   if (!path) return -path.error();
   Result<Location> loc = kernel.vfs().Resolve(kernel, sc.task, creds, AT_FDCWD, *path, kMustExist | (follow ? kFollowLast : 0u));
   if (!loc) return -loc.error();
-  if (loc->kind == Location::Kind::kHost) {
+  if (loc->on_host()) {
     if (!loc->rerouted) return 1;
     target->host_path = loc->host_path;
     return 0;
@@ -82,7 +74,7 @@ Result<std::string> ReadName(Syscall& sc, uint64_t address) {
   return name;
 }
 
-// The call on a host path the walk reached through the tmpfs, made by the
+// The call on a host path the walk reached through a mount, made by the
 // sentry with the task's credentials (the host could not walk the guest's
 // path itself).
 Answer OnHost(Syscall& sc, const Credentials& creds, const std::string& path, bool follow, const std::string& name,
@@ -115,7 +107,6 @@ Answer OnHost(Syscall& sc, const Credentials& creds, const std::string& path, bo
 
 Answer Xattr(Kernel& kernel, Syscall& sc) {
   Vfs& vfs = kernel.vfs();
-  if (vfs.empty()) return Answer::Continue();
   const int nr = sc.nr();
   const bool by_fd = nr == SYS_fsetxattr || nr == SYS_fgetxattr || nr == SYS_flistxattr || nr == SYS_fremovexattr;
   const bool follow = !(nr == SYS_lsetxattr || nr == SYS_lgetxattr || nr == SYS_llistxattr || nr == SYS_lremovexattr);
@@ -144,7 +135,7 @@ Answer Xattr(Kernel& kernel, Syscall& sc) {
   if (found == 1) return Answer::Continue();
   if (found < 0) return Answer::Error(-found);
   if (!target.inode) return OnHost(sc, *creds, target.host_path, follow, name, value, set, get, list);
-  tmpfs::Inode& inode = *target.inode;
+  Inode& inode = *target.inode;
 
   if (list) {
     uint64_t size = sc.arg(2);
@@ -161,7 +152,7 @@ Answer Xattr(Kernel& kernel, Syscall& sc) {
   if (set) {
     const uint64_t flags = sc.arg(4);
     if (int e = XattrPermission(inode, *creds, name, true)) return Answer::Error(e);
-    if (int e = Supported(name, true)) return Answer::Error(e);
+    if (int e = inode.fs->XattrSupport(name, true)) return Answer::Error(e);
     auto it = inode.xattrs.find(name);
     if ((flags & XATTR_CREATE) && it != inode.xattrs.end()) return Answer::Error(EEXIST);
     if ((flags & XATTR_REPLACE) && it == inode.xattrs.end()) return Answer::Error(ENODATA);
@@ -172,7 +163,7 @@ Answer Xattr(Kernel& kernel, Syscall& sc) {
   if (get) {
     uint64_t size = sc.arg(3);
     if (int e = XattrPermission(inode, *creds, name, false)) return Answer::Error(e);
-    if (int e = Supported(name, false)) return Answer::Error(e);
+    if (int e = inode.fs->XattrSupport(name, false)) return Answer::Error(e);
     auto it = inode.xattrs.find(name);
     if (it == inode.xattrs.end()) return Answer::Error(ENODATA);
     const std::string& value = it->second;
@@ -184,7 +175,7 @@ Answer Xattr(Kernel& kernel, Syscall& sc) {
   }
   // remove
   if (int e = XattrPermission(inode, *creds, name, true)) return Answer::Error(e);
-  if (int e = Supported(name, true)) return Answer::Error(e);
+  if (int e = inode.fs->XattrSupport(name, true)) return Answer::Error(e);
   if (inode.xattrs.erase(name) == 0) return Answer::Error(ENODATA);
   TouchChanged(inode);
   return Answer::Return(0);

@@ -14,6 +14,5 @@ Answer File::Getdents(Kernel&, Syscall&, uint64_t, uint64_t, bool) { return Answ
 Answer File::CopyRange(Kernel&, Syscall&, bool) { return Answer::Error(EINVAL); }
 Answer File::Fcntl(Kernel&, Syscall&, unsigned, uint64_t) { return Answer::Continue(); }
 Answer File::Flock(Kernel&, Syscall&) { return Answer::Continue(); }
-Answer File::Statfs(Kernel&, Syscall&, uint64_t) { return Answer::Continue(); }
 
 }  // namespace ukcov::sentry

@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "sentry/kernel.h"
+#include "sentry/vfs/inode.h"
 
 namespace ukcov::sentry {
 
@@ -41,6 +42,10 @@ class File {
   virtual bool PathOnly() const { return false; }
   // The host kernel's own file: the host makes every check as well.
   virtual bool Passthrough() const { return false; }
+  // The inode in the sentry's tree the file is open on (its f_inode): what
+  // the calls on an fd's inode (fstat, fchmod, fchown, futimens, fsetxattr,
+  // fchdir, fstatfs, *at from a dirfd) reach. Null for the host's files.
+  virtual InodeRef OpenInode() const { return nullptr; }
 
   // read_iter/write_iter absent: EINVAL.
   virtual Answer ReadWrite(Kernel& kernel, Syscall& sc, const IoArgs& io);
@@ -69,9 +74,6 @@ class File {
   // the host answers.
   virtual Answer Fcntl(Kernel& kernel, Syscall& sc, unsigned cmd, uint64_t arg);
   virtual Answer Flock(Kernel& kernel, Syscall& sc);
-  // fstatfs(2): the statfs of the file's filesystem (its super_operations'
-  // statfs), written to the guest's `address`. By default the host's.
-  virtual Answer Statfs(Kernel& kernel, Syscall& sc, uint64_t address);
 };
 
 }  // namespace ukcov::sentry

@@ -4,7 +4,7 @@
 
 namespace ukcov::sentry {
 
-int Permission(const tmpfs::Inode& inode, const Credentials& creds, int mask) {
+int Permission(const Inode& inode, const Credentials& creds, int mask) {
   mode_t mode = inode.mode;
   mode_t bits;
   if (creds.fsuid == inode.uid)
@@ -26,11 +26,11 @@ int Permission(const tmpfs::Inode& inode, const Credentials& creds, int mask) {
   return EACCES;
 }
 
-bool OwnerOrCapable(const tmpfs::Inode& inode, const Credentials& creds) {
+bool OwnerOrCapable(const Inode& inode, const Credentials& creds) {
   return creds.fsuid == inode.uid || creds.Capable(CAP_FOWNER);
 }
 
-int MayDelete(const tmpfs::Inode& dir, const tmpfs::Inode& victim, const Credentials& creds) {
+int MayDelete(const Inode& dir, const Inode& victim, const Credentials& creds) {
   if (int e = Permission(dir, creds, kMayWrite | kMayExec)) return e;
   if ((dir.mode & S_ISVTX) && creds.fsuid != victim.uid && creds.fsuid != dir.uid && !creds.Capable(CAP_FOWNER))
     return EPERM;

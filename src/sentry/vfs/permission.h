@@ -3,18 +3,18 @@
 #pragma once
 
 #include "sentry/credentials.h"
-#include "sentry/fs/tmpfs/tmpfs.h"
+#include "sentry/vfs/inode.h"
 
 namespace ukcov::sentry {
 
 enum : int { kMayExec = 1, kMayWrite = 2, kMayRead = 4 };
 
 // 0 or EACCES.
-int Permission(const tmpfs::Inode& inode, const Credentials& creds, int mask);
+int Permission(const Inode& inode, const Credentials& creds, int mask);
 // Removing or renaming `victim` from `dir`: search+write on dir, the sticky
 // bit. 0, EACCES or EPERM.
-int MayDelete(const tmpfs::Inode& dir, const tmpfs::Inode& victim, const Credentials& creds);
+int MayDelete(const Inode& dir, const Inode& victim, const Credentials& creds);
 // The caller owns the inode or has CAP_FOWNER (chmod, utimes to a given time, ...).
-bool OwnerOrCapable(const tmpfs::Inode& inode, const Credentials& creds);
+bool OwnerOrCapable(const Inode& inode, const Credentials& creds);
 
 }  // namespace ukcov::sentry

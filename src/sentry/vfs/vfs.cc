@@ -50,27 +50,37 @@ void Split(const std::string& path, std::deque<std::string>* out, bool* trailing
 
 }  // namespace
 
-Result<void> Vfs::MountTmpfs(const std::string& path, const tmpfs::Options& options, std::string* error) {
-  char canonical[PATH_MAX];
-  if (realpath(path.c_str(), canonical) == nullptr) {
-    *error = "--tmpfs " + path + ": the mount point must be an existing directory";
-    return Errno{errno};
+Result<void> Vfs::AddMount(const std::string& path, const MakeFilesystem& make, bool anywhere, std::string* error) {
+  std::string where = path;
+  if (!anywhere) {
+    char canonical[PATH_MAX];
+    if (realpath(path.c_str(), canonical) == nullptr) {
+      *error = path + ": the mount point must be an existing directory";
+      return Errno{errno};
+    }
+    struct stat st;
+    if (stat(canonical, &st) != 0 || !S_ISDIR(st.st_mode)) {
+      *error = path + ": not a directory";
+      return Errno{ENOTDIR};
+    }
+    where = canonical;
   }
-  struct stat st;
-  if (stat(canonical, &st) != 0 || !S_ISDIR(st.st_mode)) {
-    *error = "--tmpfs " + path + ": not a directory";
-    return Errno{ENOTDIR};
-  }
-  if (MountAt(canonical) != nullptr) {
-    *error = "--tmpfs " + path + ": mounted twice";
+  if (MountAt(where) != nullptr) {
+    *error = path + ": mounted twice";
     return Errno{EBUSY};
   }
   auto mount = std::make_unique<Mount>();
-  mount->path = canonical;
-  // An anonymous device number, as Linux gives tmpfs (major 0).
-  mount->fs = std::make_unique<tmpfs::Filesystem>(options, makedev(0, 0x7c00 + mounts_.size()));
+  mount->path = where;
+  // An anonymous device number, as Linux gives tmpfs and debugfs (major 0).
+  mount->fs = make(makedev(0, 0x7c00 + mounts_.size()));
   mounts_.push_back(std::move(mount));
   return {};
+}
+
+bool Vfs::AnyOpened() const {
+  for (auto& m : mounts_)
+    if (m->fs->MayHaveOpenFiles()) return true;
+  return false;
 }
 
 Mount* Vfs::MountAt(const std::string& canonical) const {
@@ -79,15 +89,15 @@ Mount* Vfs::MountAt(const std::string& canonical) const {
   return nullptr;
 }
 
-Mount* Vfs::MountOf(const tmpfs::Filesystem* fs) const {
+Mount* Vfs::MountOf(const Filesystem* fs) const {
   for (auto& m : mounts_)
     if (m->fs.get() == fs) return m.get();
   return nullptr;
 }
 
-Mount* Vfs::FindByHostIno(ino_t host_ino, tmpfs::InodeRef* inode, bool* path_only) const {
+Mount* Vfs::FindByHostIno(ino_t host_ino, InodeRef* inode, bool* path_only) const {
   for (auto& m : mounts_) {
-    if (tmpfs::InodeRef i = m->fs->FindByHostIno(host_ino, path_only)) {
+    if (InodeRef i = m->fs->FindByHostIno(host_ino, path_only)) {
       *inode = std::move(i);
       return m.get();
     }
@@ -100,8 +110,7 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
   Location loc;
   // The walk ends on a directory it stands in ("/", ".", "..", a mount's
   // root): no parent or name to give.
-  auto at_directory = [&loc](Mount* m, const tmpfs::InodeRef& d, Location::Last last) {
-    loc.kind = Location::Kind::kTmpfs;
+  auto at_directory = [&loc](Mount* m, const InodeRef& d, Location::Last last) {
     loc.mount = m;
     loc.inode = d;
     loc.last = last;
@@ -112,8 +121,8 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
 
   // Where the walk starts.
   std::string host;          // the host phase's canonical prefix
-  Mount* mount = nullptr;    // non-null: the tmpfs phase
-  tmpfs::InodeRef dir;
+  Mount* mount = nullptr;  // non-null: the mount phase
+  InodeRef dir;
   const bool scoped = flags & (kBeneath | kInRoot);
   if (scoped && !path.empty() && path[0] == '/' && (flags & kBeneath)) return Errno{EXDEV};
   if (path.empty() || path[0] != '/' || scoped) {
@@ -131,9 +140,8 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
       host = process.host_cwd;
     } else {
       FileRef file = LookupFd(kernel, task, dirfd);
-      if (file.kind == FileRef::Kind::kBad) return Errno{file.error};
-      if (file.kind == FileRef::Kind::kKcov) return Errno{ENOTDIR};
-      if (file.kind == FileRef::Kind::kTmpfs) {
+      if (!file.file) return Errno{file.error};
+      if (file.inode) {
         mount = file.mount;
         dir = file.inode;
         if (!path.empty() && !dir->is_dir()) return Errno{ENOTDIR};
@@ -157,7 +165,7 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
     host = "/";
   }
   // The host's cwd may itself lie under a mount point (a guest cannot chdir
-  // into a tmpfs on the host, but the mount point directory is real).
+  // into a mount of the sentry's on the host, but the mount point directory is real).
   // Only the mount point itself can be: below it the host directory is
   // hidden by the mount and holds nothing of ours.
   if (mount == nullptr) {
@@ -171,7 +179,7 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
   // it the walk is.
   const std::string start_host = host;
   Mount* const start_mount = mount;
-  const tmpfs::InodeRef start_dir = dir;
+  const InodeRef start_dir = dir;
   int depth = 0;
 
   // Fast path for the host's own files (the loader's libraries, ...): if the
@@ -203,8 +211,8 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
   // A host path reached through names in the sentry's tree: the host's own
   // walk of the guest's path could not get there. (Entering a mount and
   // leaving by ".." at once is the same walk on the host.)
-  bool left_tmpfs = false;
-  bool named_in_tmpfs = false;
+  bool left_mount = false;
+  bool named_in_mount = false;
   // An absolute symlink target: the walk goes on from "/" (RESOLVE_IN_ROOT:
   // from the start). Leaving the sentry's tree that way is a host path the
   // host could not have walked.
@@ -216,12 +224,12 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
       depth = 0;
       return;
     }
-    if (mount != nullptr) left_tmpfs = true;
+    if (mount != nullptr) left_mount = true;
     host = "/";
     mount = nullptr;
     dir.reset();
   };
-  // A symlink the walk follows (the host's or the tmpfs's): its target goes
+  // A symlink the walk follows (the host's or a mount's): its target goes
   // in front of what is left of the path. 0, or the walk's errno.
   auto follow_link = [&](const std::string& target) -> int {
     if (flags & kNoSymlinks) return ELOOP;
@@ -286,7 +294,7 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
         host = next;
         for (auto& rest : parts) host = Join(host, rest);
         loc.host_path = host;
-        loc.rerouted = left_tmpfs;
+        loc.rerouted = left_mount;
         return loc;
       }
       if (S_ISLNK(st.st_mode) && follow) {
@@ -300,13 +308,13 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
       if (!last && !S_ISDIR(st.st_mode)) {
         for (auto& rest : parts) host = Join(host, rest);
         loc.host_path = host;
-        loc.rerouted = left_tmpfs;
+        loc.rerouted = left_mount;
         return loc;  // the host says ENOTDIR
       }
       continue;
     }
 
-    // ---- tmpfs phase ----
+    // ---- mount phase ----
     if (!dir->is_dir()) return Errno{ENOTDIR};
     if (int e = Permission(*dir, creds, kMayExec)) return Errno{e};
     if (part == ".") {
@@ -329,16 +337,16 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
         host = Dirname(mount->path);
         mount = nullptr;
         dir.reset();
-        left_tmpfs = left_tmpfs || named_in_tmpfs;
+        left_mount = left_mount || named_in_mount;
         if (last) {
           loc.host_path = host;
-          loc.rerouted = left_tmpfs;
+          loc.rerouted = left_mount;
           loc.last = Location::Last::kDotDot;
           return loc;
         }
         continue;
       }
-      tmpfs::InodeRef parent = dir->parent.lock();
+      InodeRef parent = dir->parent.lock();
       if (!parent) return Errno{ENOENT};
       dir = parent;
       if (last) {
@@ -346,16 +354,15 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
       }
       continue;
     }
-    named_in_tmpfs = true;
-    tmpfs::InodeRef child = mount->fs->Lookup(*dir, part);
+    named_in_mount = true;
+    InodeRef child = mount->fs->Lookup(*dir, part);
     const bool follow = !last || (flags & kFollowLast) || trailing;
     if (child && child->is_symlink() && follow) {
       if (int e = follow_link(child->target)) return Errno{e};
-      child->atime = tmpfs::Filesystem::Now();  // touched once followed, as Linux's pick_link
+      child->atime = CurrentTime();  // touched once followed, as Linux's pick_link
       continue;
     }
     if (last) {
-      loc.kind = Location::Kind::kTmpfs;
       loc.mount = mount;
       loc.parent = dir;
       loc.name = part;
@@ -372,14 +379,13 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
   // The path ended in "." or ".." in the host phase, or a symlink's target
   // ended there.
   if (mount != nullptr) {
-    loc.kind = Location::Kind::kTmpfs;
     loc.mount = mount;
     loc.inode = dir;
     if (loc.last == Location::Last::kNormal) loc.last = Location::Last::kRoot;
     return loc;
   }
   loc.host_path = host;
-  loc.rerouted = left_tmpfs;
+  loc.rerouted = left_mount;
   return loc;
 }
 

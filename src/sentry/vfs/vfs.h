@@ -1,16 +1,19 @@
-// The sentry's view of the filesystem tree: its mounts (tmpfs instances at
-// host directories) and the path walk that routes a guest path to a mount
+// The sentry's view of the filesystem tree: its mounts (its filesystems'
+// instances at host directories: debugfs at /sys/kernel/debug, each tmpfs
+// the user asked for) and the path walk that routes a guest path to a mount
 // or to the host. Instrumented.
 #pragma once
 
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
-#include "sentry/fs/tmpfs/tmpfs.h"
+#include "sentry/vfs/filesystem.h"
+#include "sentry/vfs/inode.h"
 #include "ukcov/result.hpp"
 
 namespace ukcov::sentry {
@@ -21,23 +24,23 @@ struct Credentials;
 
 struct Mount {
   std::string path;  // canonical host path of the mount point
-  std::unique_ptr<tmpfs::Filesystem> fs;
+  std::unique_ptr<Filesystem> fs;
 };
 
-// Where a path leads.
+// Where a path leads: the host's tree, or a mount of the sentry's.
 struct Location {
-  enum class Kind { kHost, kTmpfs };
-  Kind kind = Kind::kHost;
-  // kHost: the walk never left the host's own resolution of the guest's
+  // The host's: the walk never left the host's own resolution of the guest's
   // path (rerouted false): the host can answer the call as it is.
   bool rerouted = false;
   std::string host_path;
-  // kTmpfs: the last component's parent and name, and what is there (null:
-  // nothing). The mount's root itself has no parent.
+  // A mount's (non-null): the last component's parent and name, and what
+  // is there (null: nothing). The mount's root itself has no parent.
   Mount* mount = nullptr;
-  tmpfs::InodeRef parent;
+  InodeRef parent;
   std::string name;
-  tmpfs::InodeRef inode;
+  InodeRef inode;
+
+  bool on_host() const { return mount == nullptr; }
   enum class Last { kNormal, kDot, kDotDot, kRoot };
   Last last = Last::kNormal;
   bool trailing_slash = false;
@@ -57,15 +60,21 @@ class Vfs {
   // Held by a handler for its whole call: each call is atomic.
   std::recursive_mutex mu;
 
-  // Mounts a tmpfs at `path` (an existing host directory).
-  Result<void> MountTmpfs(const std::string& path, const tmpfs::Options& options, std::string* error);
-  bool empty() const { return mounts_.empty(); }
+  // Mounts the filesystem `make` makes, given its device number, at `path`:
+  // an existing host directory, unless `anywhere` (a path that stays a
+  // mount point of the sentry's whether or not the host has it).
+  using MakeFilesystem = std::function<std::unique_ptr<Filesystem>(dev_t)>;
+  Result<void> AddMount(const std::string& path, const MakeFilesystem& make, bool anywhere, std::string* error);
   const std::vector<std::unique_ptr<Mount>>& mounts() const { return mounts_; }
+  // Some mount may have a struct file of a guest's open (if not, every
+  // guest fd is the host's). Without the lock.
+  bool AnyOpened() const;
   Mount* MountAt(const std::string& canonical) const;
-  Mount* MountOf(const tmpfs::Filesystem* fs) const;
+  Mount* MountOf(const Filesystem* fs) const;
 
-  // The tmpfs inode a memfd's inode number belongs to. Caller holds mu.
-  Mount* FindByHostIno(ino_t host_ino, tmpfs::InodeRef* inode, bool* path_only) const;
+  // The inode of a mount a guest's struct file is on, by the host inode
+  // number of that file. Caller holds mu.
+  Mount* FindByHostIno(ino_t host_ino, InodeRef* inode, bool* path_only) const;
 
   // The walk. Caller holds mu.
   Result<Location> Resolve(Kernel& kernel, TaskState& task, const Credentials& creds, int dirfd,

@@ -17,7 +17,7 @@ namespace ukcov::sentry {
 KcovDevice::KcovDevice(ukcov::Engine& engine)
     : engine_(engine), inotify_(inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) {}
 
-Result<UniqueFd> KcovDevice::Open(TaskState&, int flags) {
+Result<UniqueFd> KcovDevice::Open(TaskState&, int flags, InodeRef inode) {
   if (!inotify_) return Errno{ENOMEM};
   auto instance = ukcov::Instance::Open(engine_);
   if (!instance) return Errno{instance.error()};
@@ -30,7 +30,7 @@ Result<UniqueFd> KcovDevice::Open(TaskState&, int flags) {
   if (fstat(guest_file.get(), &st) != 0) return Errno{errno};
   int watch = WatchReleases(inotify_.get(), instance->area_fd());
   if (watch < 0) return Errno{errno == ENOSPC ? EMFILE : errno};
-  auto file = std::make_shared<KcovFile>(std::move(instance.value()), access, st.st_ino, watch);
+  auto file = std::make_shared<KcovFile>(std::move(instance.value()), access, st.st_ino, watch, std::move(inode));
   std::lock_guard lock(mu_);
   memfd_dev_ = st.st_dev;
   by_ino_[st.st_ino] = std::move(file);
@@ -72,13 +72,6 @@ void KcovDevice::ReleaseClosed() {
       by_watch_.erase(w);
     }
   }
-}
-
-void KcovDevice::FillStat(struct stat* st) {
-  std::memset(st, 0, sizeof *st);
-  st->st_mode = S_IFREG | 0600;
-  st->st_nlink = 1;
-  st->st_blksize = 4096;
 }
 
 }  // namespace ukcov::sentry

@@ -29,13 +29,11 @@ struct TaskState;
 
 class KcovDevice {
  public:
-  static constexpr const char* kPath = "/sys/kernel/debug/kcov";
-  static constexpr const char* kDirectory = "/sys/kernel/debug";
-
   explicit KcovDevice(ukcov::Engine& engine);
 
-  // open(2) of the device by `task` with `flags`: the struct file to install.
-  Result<UniqueFd> Open(TaskState& task, int flags);
+  // open(2) of the device (debugfs's `inode`) by `task` with `flags`: the
+  // struct file to install.
+  Result<UniqueFd> Open(TaskState& task, int flags, InodeRef inode);
   // The open file description a guest fd's inode belongs to, if any.
   std::shared_ptr<KcovFile> Find(dev_t dev, ino_t ino);
   bool AnyOpen();
@@ -43,9 +41,6 @@ class KcovDevice {
   // Drains release events (the reaper thread polls inotify_fd()).
   int inotify_fd() const { return inotify_.get(); }
   void ReleaseClosed();
-
-  // What fstat(2) says of the file: a 0600 regular file owned by root.
-  static void FillStat(struct stat* st);
 
   // ioctl commands whose answer depends on whether the instance's owner is
   // still alive (the enables: EINVAL/EBUSY while it is). Linux releases a

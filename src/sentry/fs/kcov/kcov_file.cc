@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/statfs.h>
 
 #include <cerrno>
 
@@ -35,16 +34,6 @@ Answer KcovFile::Mmap(Kernel&, Syscall&, const MmapArgs& args) {
 Answer KcovFile::Fcntl(Kernel&, Syscall&, unsigned cmd, uint64_t) {
   if (cmd == F_ADD_SEALS || cmd == F_GET_SEALS) return Answer::Error(EINVAL);
   return Answer::Continue();
-}
-
-Answer KcovFile::Statfs(Kernel&, Syscall& sc, uint64_t address) {
-  struct statfs out{};
-  out.f_type = 0x64626720;  // DEBUGFS_MAGIC
-  out.f_bsize = out.f_frsize = 4096;
-  out.f_namelen = 255;
-  out.f_flags = 0x0020 | 0x1000;  // ST_VALID | ST_RELATIME: debugfs's default mount
-  if (!sc.memory.Write(address, out)) return Answer::Error(EFAULT);
-  return Answer::Return(0);
 }
 
 }  // namespace ukcov::sentry

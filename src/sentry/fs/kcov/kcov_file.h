@@ -11,8 +11,11 @@ namespace ukcov::sentry {
 
 class KcovFile final : public File {
  public:
-  KcovFile(ukcov::Instance instance, int access_mode, ino_t ino, int watch)
-      : instance(std::move(instance)), access_mode(access_mode), ino(ino), watch(watch) {}
+  KcovFile(ukcov::Instance instance, int access_mode, ino_t ino, int watch, InodeRef inode)
+      : instance(std::move(instance)), access_mode(access_mode), ino(ino), watch(watch), inode(std::move(inode)) {}
+
+  // debugfs's kcov inode.
+  InodeRef OpenInode() const override { return inode; }
 
   // No read or write operation, opened non-seekable (nonseekable_open).
   Answer ReadWrite(Kernel& kernel, Syscall& sc, const IoArgs& io) override;
@@ -22,13 +25,12 @@ class KcovFile final : public File {
   Answer Mmap(Kernel& kernel, Syscall& sc, const MmapArgs& args) override;
   // Not a shmem file: no seals (the memfd behind it would take them).
   Answer Fcntl(Kernel& kernel, Syscall& sc, unsigned cmd, uint64_t arg) override;
-  // debugfs's (simple_statfs): its magic, a page, NAME_MAX, nothing counted.
-  Answer Statfs(Kernel& kernel, Syscall& sc, uint64_t address) override;
 
   ukcov::Instance instance;
   const int access_mode;  // O_RDONLY / O_WRONLY / O_RDWR, as opened
   const ino_t ino;        // of the memfd: how a guest fd is recognised
   const int watch;        // the inotify watch that reports its release
+  const InodeRef inode;
 };
 
 }  // namespace ukcov::sentry

@@ -3,17 +3,27 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
+#include <linux/fs.h>
 #include <sys/inotify.h>
 #include <sys/mman.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <vector>
 
 #include "base/reopen.h"
 #include "sentry/credentials.h"
+#include "sentry/fs/tmpfs/tmpfs_file.h"
+#include "sentry/vfs/vfs.h"
 
 namespace ukcov::sentry::tmpfs {
 namespace {
@@ -83,25 +93,26 @@ Result<Options> ParseOptions(const std::string& text, std::string* error) {
   return o;
 }
 
-timespec Filesystem::Now() {
-  timespec t;
-  clock_gettime(CLOCK_REALTIME, &t);
-  return t;
+Result<void> MountTmpfs(Vfs& vfs, const std::string& path, const Options& options, std::string* error) {
+  Result<void> r = vfs.AddMount(
+      path, [&options](dev_t dev) { return std::make_unique<Filesystem>(options, dev); }, false, error);
+  if (!r) *error = "--tmpfs " + *error;
+  return r;
 }
 
 Filesystem::Filesystem(const Options& options, dev_t dev)
-    : options_(options),
-      dev_(dev),
+    : sentry::Filesystem(dev),
+      options_(options),
       max_inodes_(options.nr_inodes ? options.nr_inodes : kDefaultInodes),
       max_blocks_((options.size_bytes + kPage - 1) / kPage),
       inotify_(inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) {
-  root_ = std::make_shared<Inode>();
+  root_ = std::make_shared<Inode>(this);
   root_->ino = 1;
   root_->mode = S_IFDIR | options.mode;
   root_->uid = options.uid;
   root_->gid = options.gid;
   root_->nlink = 2;
-  root_->atime = root_->mtime = root_->ctime = root_->btime = Now();
+  root_->atime = root_->mtime = root_->ctime = root_->btime = CurrentTime();
   used_inodes_ = 1;
 }
 
@@ -148,24 +159,20 @@ void Filesystem::AccountBlocks(const struct stat& before, const struct stat& aft
   used_blocks_ = delta < 0 && static_cast<uint64_t>(-delta) > used_blocks_ ? 0 : used_blocks_ + static_cast<uint64_t>(delta);
 }
 
-InodeRef Filesystem::Lookup(const Inode& dir, const std::string& name) const {
-  auto c = dir.cookies.find(name);
-  return c == dir.cookies.end() ? nullptr : dir.entries.at(c->second).inode;
-}
-
-void Filesystem::SyncSize(Inode& inode) {
+void Filesystem::SyncSize(sentry::Inode& vfs_inode) {
+  Inode& inode = Of(vfs_inode);
   if (!inode.external_io || !inode.memfd) return;
   struct stat st;
   if (fstat(inode.memfd.get(), &st) != 0) return;
   if (static_cast<uint64_t>(st.st_size) != inode.size) {
     inode.size = static_cast<uint64_t>(st.st_size);
-    inode.mtime = inode.ctime = Now();
+    inode.mtime = inode.ctime = CurrentTime();
   }
 }
 
-Result<InodeRef> Filesystem::NewInode(mode_t mode, const Credentials& creds, const Inode* dir) {
+Result<InodeRef> Filesystem::NewInode(mode_t mode, const Credentials& creds, const sentry::Inode* dir) {
   if (Result<void> room = ReserveInode(); !room) return Errno{room.error()};
-  auto inode = std::make_shared<Inode>();
+  auto inode = std::make_shared<Inode>(this);
   inode->ino = next_ino_++;
   inode->mode = mode;
   inode->uid = creds.fsuid;
@@ -175,7 +182,7 @@ Result<InodeRef> Filesystem::NewInode(mode_t mode, const Credentials& creds, con
     inode->gid = dir->gid;
     if (S_ISDIR(mode)) inode->mode |= S_ISGID;
   }
-  inode->atime = inode->mtime = inode->ctime = inode->btime = Now();
+  inode->atime = inode->mtime = inode->ctime = inode->btime = CurrentTime();
   if (S_ISREG(mode)) {
     if (Result<void> r = EnsureMemfd(*inode); !r) {
       used_inodes_--;
@@ -196,10 +203,64 @@ Result<void> Filesystem::EnsureMemfd(Inode& inode) {
   return {};
 }
 
-void Filesystem::Link(const InodeRef& dir, const std::string& name, const InodeRef& inode) {
-  uint64_t cookie = dir->next_cookie++;
-  dir->entries.emplace(cookie, Inode::Entry{name, inode});
-  dir->cookies.emplace(name, cookie);
+Result<sentry::InodeRef> Filesystem::Create(const sentry::InodeRef& dir, const std::string& name, mode_t mode,
+                                            dev_t rdev, const std::string& target, const Credentials& creds) {
+  Result<InodeRef> made = NewInode(mode, creds, dir.get());
+  if (!made) return Errno{made.error()};
+  InodeRef inode = std::move(made.value());
+  if (S_ISCHR(mode) || S_ISBLK(mode)) inode->rdev = rdev;
+  if (S_ISLNK(mode)) {
+    inode->target = target;
+    inode->size = target.size();
+  }
+  LinkEntry(dir, name, inode);
+  TouchModified(*dir);
+  return sentry::InodeRef(inode);
+}
+
+Result<sentry::InodeRef> Filesystem::CreateUnnamed(const sentry::InodeRef& dir, mode_t mode, const Credentials& creds) {
+  Result<InodeRef> made = NewInode(S_IFREG | mode, creds, dir.get());
+  if (!made) return Errno{made.error()};
+  return sentry::InodeRef(*made);
+}
+
+Result<sentry::InodeRef> Filesystem::BindSocket(const sentry::InodeRef& dir, const std::string& name, mode_t mode,
+                                                const Credentials& creds, int socket) {
+  Result<InodeRef> made = NewInode(S_IFSOCK | mode, creds, dir.get());
+  if (!made) return Errno{made.error()};
+  Result<std::string> host_path = StandInPath(**made);
+  if (!host_path) {
+    Forget(*made);
+    return Errno{host_path.error()};
+  }
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, host_path->c_str(), sizeof addr.sun_path - 1);
+  if (bind(socket, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    const int error = errno;
+    unlink(host_path->c_str());
+    Forget(*made);
+    return Errno{error == EADDRINUSE ? EINVAL : error};  // bound already: Linux says EINVAL
+  }
+  LinkEntry(dir, name, *made);
+  TouchModified(*dir);
+  return sentry::InodeRef(*made);
+}
+
+Result<std::string> Filesystem::SocketPath(const sentry::Inode& inode) { return StandInPath(Of(inode)); }
+
+Result<void> Filesystem::Link(const sentry::InodeRef& dir, const std::string& name, const sentry::InodeRef& inode) {
+  // The first name of an O_TMPFILE file was reserved when it was made.
+  if (inode->nlink > 0)
+    if (Result<void> r = ReserveInode(); !r) return r;
+  LinkEntry(dir, name, std::static_pointer_cast<Inode>(inode));
+  TouchModified(*dir);
+  TouchChanged(*inode);
+  return {};
+}
+
+void Filesystem::LinkEntry(const sentry::InodeRef& dir, const std::string& name, const InodeRef& inode) {
+  AddEntry(dir, name, inode);
   inode->nlink++;
   if (inode->is_dir()) {
     inode->nlink = 2;  // its own "." and the entry
@@ -215,11 +276,20 @@ Result<void> Filesystem::ReserveInode() {
   return {};
 }
 
-void Filesystem::Unlink(Inode& dir, const std::string& name) {
+Result<void> Filesystem::Unlink(const sentry::InodeRef& dir, const std::string& name) {
+  sentry::InodeRef victim = Lookup(*dir, name);
+  if (!victim) return Errno{ENOENT};
+  RemoveEntry(*dir, name);
+  TouchModified(*dir);
+  TouchChanged(*victim);
+  return {};
+}
+
+void Filesystem::RemoveEntry(sentry::Inode& dir, const std::string& name) {
   DrainReleases();  // so that a file whose descriptions are gone goes now
   auto c = dir.cookies.find(name);
   if (c == dir.cookies.end()) return;
-  InodeRef inode = std::move(dir.entries.at(c->second).inode);
+  InodeRef inode = std::static_pointer_cast<Inode>(std::move(dir.entries.at(c->second).inode));
   dir.entries.erase(c->second);
   dir.cookies.erase(c);
   if (inode->is_dir()) {
@@ -232,13 +302,21 @@ void Filesystem::Unlink(Inode& dir, const std::string& name) {
   if (inode->nlink == 0 && inode->opens == 0) Forget(inode);
 }
 
-void Filesystem::Rename(const InodeRef& old_dir_ref, const std::string& old_name, const InodeRef& new_dir_ref,
-                        const std::string& new_name, bool exchange) {
-  Inode& old_dir = *old_dir_ref;
-  Inode& new_dir = *new_dir_ref;
+Result<void> Filesystem::Rename(const sentry::InodeRef& old_dir_ref, const std::string& old_name,
+                                const sentry::InodeRef& new_dir_ref, const std::string& new_name, unsigned flags) {
+  // Whiteouts are for overlayfs' use: not offered.
+  if (flags & RENAME_WHITEOUT) return Errno{EINVAL};
+  const bool exchange = flags & RENAME_EXCHANGE;
+  sentry::Inode& old_dir = *old_dir_ref;
+  sentry::Inode& new_dir = *new_dir_ref;
   auto oc = old_dir.cookies.find(old_name);
-  InodeRef moving = old_dir.entries.at(oc->second).inode;
-  InodeRef there = Lookup(new_dir, new_name);
+  if (oc == old_dir.cookies.end()) return Errno{ENOENT};
+  sentry::InodeRef moving = old_dir.entries.at(oc->second).inode;
+  sentry::InodeRef there = Lookup(new_dir, new_name);
+  TouchModified(old_dir);
+  TouchModified(new_dir);
+  TouchChanged(*moving);
+  if (there) TouchChanged(*there);
   if (exchange) {
     auto nc = new_dir.cookies.find(new_name);
     if (&old_dir == &new_dir) {
@@ -248,7 +326,7 @@ void Filesystem::Rename(const InodeRef& old_dir_ref, const std::string& old_name
       Inode::Entry& b = old_dir.entries.at(nc->second);
       std::swap(a.name, b.name);
       std::swap(oc->second, nc->second);
-      return;
+      return {};
     }
     old_dir.entries.at(oc->second).inode = there;
     new_dir.entries.at(nc->second).inode = moving;
@@ -264,14 +342,12 @@ void Filesystem::Rename(const InodeRef& old_dir_ref, const std::string& old_name
         new_dir.nlink--;
       }
     }
-    return;
+    return {};
   }
-  if (there) Unlink(new_dir, new_name);
+  if (there) RemoveEntry(new_dir, new_name);
   old_dir.entries.erase(oc->second);
   old_dir.cookies.erase(oc);
-  uint64_t cookie = new_dir.next_cookie++;
-  new_dir.entries.emplace(cookie, Inode::Entry{new_name, moving});
-  new_dir.cookies.emplace(new_name, cookie);
+  AddEntry(new_dir_ref, new_name, moving);
   if (moving->is_dir()) {
     moving->parent = new_dir_ref;
     if (&old_dir != &new_dir) {
@@ -279,6 +355,7 @@ void Filesystem::Rename(const InodeRef& old_dir_ref, const std::string& old_name
       new_dir.nlink++;
     }
   }
+  return {};
 }
 
 Result<size_t> Filesystem::Read(Inode& inode, uint64_t offset, void* buf, size_t n) {
@@ -398,7 +475,7 @@ Result<UniqueFd> Filesystem::OpenDescription(const InodeRef& inode, int flags) {
   return file;
 }
 
-InodeRef Filesystem::FindByHostIno(ino_t host_ino, bool* path_only) const {
+sentry::InodeRef Filesystem::FindByHostIno(ino_t host_ino, bool* path_only) {
   auto it = by_host_ino_.find(host_ino);
   *path_only = false;
   if (it != by_host_ino_.end()) return it->second;
@@ -464,17 +541,17 @@ void Filesystem::Forget(const InodeRef& inode) {
 }
 
 void Filesystem::Check(std::string* problems) const {
-  std::unordered_map<const Inode*, uint32_t> names;
+  std::unordered_map<const sentry::Inode*, uint32_t> names;
   uint64_t dirs = 0;
-  std::vector<const Inode*> stack{root_.get()};
+  std::vector<const sentry::Inode*> stack{root_.get()};
   while (!stack.empty()) {
-    const Inode* dir = stack.back();
+    const sentry::Inode* dir = stack.back();
     stack.pop_back();
     dirs++;
     uint32_t subdirs = 0;
     if (dir->entries.size() != dir->cookies.size()) *problems += "directory " + std::to_string(dir->ino) + ": index out of step\n";
     for (const auto& [cookie, entry] : dir->entries) {
-      const Inode* child = entry.inode.get();
+      const sentry::Inode* child = entry.inode.get();
       if (child->is_dir()) {
         subdirs++;
         if (child->parent.lock().get() != dir) *problems += "directory " + std::to_string(child->ino) + ": wrong parent\n";
@@ -496,14 +573,66 @@ void Filesystem::Check(std::string* problems) const {
                  std::to_string(used_inodes_) + ")\n";
 }
 
-StatFs Filesystem::statfs() {
+void Filesystem::Statfs(struct statfs* out) {
   DrainReleases();
-  StatFs s;
-  s.blocks = max_blocks_;
-  s.bfree = max_blocks_ > used_blocks_ ? max_blocks_ - used_blocks_ : 0;
-  s.files = max_inodes_;
-  s.ffree = max_inodes_ - used_inodes_;
-  return s;
+  std::memset(out, 0, sizeof *out);
+  out->f_type = TMPFS_MAGIC;
+  out->f_bsize = kPage;
+  out->f_frsize = kPage;
+  out->f_namelen = NAME_MAX;
+  out->f_blocks = max_blocks_;
+  out->f_bfree = out->f_bavail = max_blocks_ > used_blocks_ ? max_blocks_ - used_blocks_ : 0;
+  out->f_files = max_inodes_;
+  out->f_ffree = max_inodes_ - used_inodes_;
+  out->f_fsid = {{static_cast<int>(major(dev_) << 20 | minor(dev_)), 0}};
+  out->f_flags = kStValid | ST_RELATIME;  // this mount's flags
+}
+
+void Filesystem::Getattr(const sentry::Inode& vfs_inode, struct stat* st) {
+  sentry::Filesystem::Getattr(vfs_inode, st);
+  const Inode& inode = Of(vfs_inode);
+  if (inode.is_dir()) st->st_size = static_cast<off_t>(20 * (inode.entries.size() + 2));  // BOGO_DIRENT_SIZE each
+  if (inode.is_reg() && inode.memfd) {
+    struct stat data;
+    if (fstat(inode.memfd.get(), &data) == 0) st->st_blocks = data.st_blocks;
+  } else if (inode.is_symlink() && inode.target.size() >= 128) {
+    st->st_blocks = 8;  // a long symlink takes a page
+  }
+}
+
+int Filesystem::XattrSupport(const std::string& name, bool write) const {
+  if (name.starts_with("user.") || name.starts_with("trusted.") || name.starts_with("security.")) return 0;
+  // The POSIX ACL handlers: none set, so none to get.
+  if (!write && (name == "system.posix_acl_access" || name == "system.posix_acl_default")) return ENODATA;
+  return EOPNOTSUPP;
+}
+
+Result<void> Filesystem::SetSize(sentry::Inode& inode, uint64_t size) {
+  if (Result<void> r = Truncate(Of(inode), size); !r) return r;
+  TouchModified(inode);
+  return {};
+}
+
+Answer Filesystem::Open(Kernel&, Syscall&, const sentry::InodeRef& vfs_inode, int flags, const Credentials&) {
+  InodeRef inode = std::static_pointer_cast<Inode>(vfs_inode);
+  Result<UniqueFd> file = Errno{ENXIO};
+  if (flags & O_PATH)
+    file = OpenDescription(inode, O_PATH);
+  else if (inode->is_fifo())
+    file = OpenFifo(*inode, flags);
+  else if (S_ISSOCK(inode->mode) || S_ISCHR(inode->mode) || S_ISBLK(inode->mode))
+    // A socket cannot be opened (Linux: ENXIO); a device node would open
+    // the host's driver, which the sentry does not offer.
+    return Answer::Error(ENXIO);
+  else
+    file = OpenDescription(inode, flags);
+  if (!file) return Answer::Error(file.error());
+  return Answer::InstallFd(std::move(file.value()), flags & O_CLOEXEC);
+}
+
+std::shared_ptr<File> Filesystem::FileOf(Mount* mount, const sentry::InodeRef& inode, UniqueFd description,
+                                         bool path_only) {
+  return std::make_shared<TmpfsFile>(mount, std::static_pointer_cast<Inode>(inode), std::move(description), path_only);
 }
 
 }  // namespace ukcov::sentry::tmpfs

@@ -25,10 +25,11 @@
 #include <unordered_map>
 
 #include "base/unique_fd.h"
+#include "sentry/vfs/filesystem.h"
 #include "ukcov/result.hpp"
 
 namespace ukcov::sentry {
-struct Credentials;
+class Vfs;
 }
 
 namespace ukcov::sentry::tmpfs {
@@ -43,18 +44,13 @@ struct Options {
 // "size=BYTES[k|m|g],nr_inodes=N[k|m|g],mode=OCTAL,uid=N,gid=N".
 Result<Options> ParseOptions(const std::string& text, std::string* error);
 
-class Inode;
-using InodeRef = std::shared_ptr<Inode>;
+// Mounts a new tmpfs at `path`, an existing host directory (--tmpfs).
+Result<void> MountTmpfs(Vfs& vfs, const std::string& path, const Options& options, std::string* error);
 
-class Inode {
+// A tmpfs inode: the VFS's, with its data and its identity for guest fds.
+class Inode final : public sentry::Inode {
  public:
-  uint64_t ino = 0;
-  mode_t mode = 0;  // type and permission bits
-  uid_t uid = 0;
-  gid_t gid = 0;
-  uint32_t nlink = 0;
-  timespec atime{}, mtime{}, ctime{}, btime{};
-  uint64_t size = 0;  // regular: bytes; symlink: target length
+  using sentry::Inode::Inode;
 
   // Identity for the guest's fds; a regular file's data.
   UniqueFd memfd;
@@ -64,69 +60,53 @@ class Inode {
   // releases seen; an over-estimate when releases coalesce).
   uint64_t opens = 0;
 
-  std::string target;  // symlink
-  bool linkable = false;  // O_TMPFILE without O_EXCL: linkat may give it a name
   // The host has written the memfd directly (copy_file_range, sendfile,
   // splice into it): its size is the memfd's from then on (SyncSize).
   bool external_io = false;
-  std::map<std::string, std::string> xattrs;  // name with its namespace prefix
-
-  // Directory: entries in creation order (the getdents64 offset is an
-  // entry's cookie, so offsets stay valid while the directory changes).
-  std::weak_ptr<Inode> parent;
-  struct Entry {
-    std::string name;
-    InodeRef inode;
-  };
-  std::map<uint64_t, Entry> entries;
-  std::unordered_map<std::string, uint64_t> cookies;
-  uint64_t next_cookie = 3;  // 1 and 2 are "." and ".."
-
-  dev_t rdev = 0;  // a device node's device number
-
-  bool is_dir() const { return S_ISDIR(mode); }
-  bool is_fifo() const { return S_ISFIFO(mode); }
-  bool is_reg() const { return S_ISREG(mode); }
-  bool is_symlink() const { return S_ISLNK(mode); }
 };
 
-struct StatFs {
-  uint64_t blocks, bfree, files, ffree;
-};
+// The tmpfs inode behind a VFS inode of a tmpfs.
+inline Inode& Of(sentry::Inode& inode) { return static_cast<Inode&>(inode); }
+inline const Inode& Of(const sentry::Inode& inode) { return static_cast<const Inode&>(inode); }
 
-class Filesystem {
+using InodeRef = std::shared_ptr<Inode>;
+
+class Filesystem final : public sentry::Filesystem {
  public:
   Filesystem(const Options& options, dev_t dev);
-  ~Filesystem();
+  ~Filesystem() override;
 
-  dev_t dev() const { return dev_; }
-  const InodeRef& root() const { return root_; }
+  // ---- sentry::Filesystem ----
+  void Statfs(struct statfs* out) override;  // mm/shmem.c shmem_statfs
+  void Check(std::string* problems) const override;
+  // Reads the releases the host reported. Called by the operations whose
+  // outcome they can change (unlink, the inode limit, statfs), not by a
+  // thread of its own: a wake-up per close would cost more than the close.
+  void DrainReleases() override;
+  Result<sentry::InodeRef> Create(const sentry::InodeRef& dir, const std::string& name, mode_t mode, dev_t rdev,
+                                  const std::string& target, const Credentials& creds) override;
+  Result<sentry::InodeRef> CreateUnnamed(const sentry::InodeRef& dir, mode_t mode, const Credentials& creds) override;
+  // An extra hard link counts against nr_inodes, as Linux's tmpfs counts it.
+  Result<void> Link(const sentry::InodeRef& dir, const std::string& name, const sentry::InodeRef& inode) override;
+  // The inode goes when no name and no open description refers to it.
+  Result<void> Unlink(const sentry::InodeRef& dir, const std::string& name) override;
+  Result<void> Rename(const sentry::InodeRef& old_dir, const std::string& old_name, const sentry::InodeRef& new_dir,
+                      const std::string& new_name, unsigned flags) override;
+  Result<void> SetSize(sentry::Inode& inode, uint64_t size) override;
+  void Getattr(const sentry::Inode& inode, struct stat* st) override;  // shmem_getattr
+  int XattrSupport(const std::string& name, bool write) const override;  // user., trusted., security.
+  void SyncSize(sentry::Inode& inode) override;
+  Answer Open(Kernel& kernel, Syscall& sc, const sentry::InodeRef& inode, int flags, const Credentials& creds) override;
+  // The host socket is bound at the inode's stand-in.
+  Result<sentry::InodeRef> BindSocket(const sentry::InodeRef& dir, const std::string& name, mode_t mode,
+                                      const Credentials& creds, int socket) override;
+  Result<std::string> SocketPath(const sentry::Inode& inode) override;
+  sentry::InodeRef FindByHostIno(ino_t host_ino, bool* path_only) override;
+  std::shared_ptr<File> FileOf(Mount* mount, const sentry::InodeRef& inode, UniqueFd description,
+                               bool path_only) override;
 
-  // A directory entry, or null.
-  InodeRef Lookup(const Inode& dir, const std::string& name) const;
-
-  // A regular file the host may have written behind the sentry's back:
-  // takes the size the memfd has now.
-  void SyncSize(Inode& inode);
-
-  // A new inode (not yet linked anywhere). ENOSPC at the inode limit.
-  Result<InodeRef> NewInode(mode_t mode, const Credentials& creds, const Inode* dir);
-  // dir/name → inode. The caller checked that name is free.
-  void Link(const InodeRef& dir, const std::string& name, const InodeRef& inode);
-  // Room for one more inode, or one more name of an existing file (like
-  // Linux's tmpfs, an extra hard link counts against nr_inodes). ENOSPC
-  // when there is none.
-  Result<void> ReserveInode();
-  // Removes dir/name; the inode goes when no name and no open description
-  // refers to it.
-  void Unlink(Inode& dir, const std::string& name);
-  // Moves/exchanges entries: old_dir/old_name → new_dir/new_name (replacing
-  // what was there, which the caller validated).
-  void Rename(const InodeRef& old_dir, const std::string& old_name, const InodeRef& new_dir,
-              const std::string& new_name, bool exchange);
-
-  // Regular file data. ENOSPC beyond the size limit; EFBIG beyond the
-  // maximum file size.
+  // ---- the data of regular files, for tmpfs's File ----
+  // ENOSPC beyond the size limit; EFBIG beyond the maximum file size.
   Result<size_t> Read(Inode& inode, uint64_t offset, void* buf, size_t n);
   Result<size_t> Write(Inode& inode, uint64_t offset, const void* buf, size_t n);
   Result<void> Truncate(Inode& inode, uint64_t size);
@@ -134,42 +114,33 @@ class Filesystem {
   // SEEK_DATA / SEEK_HOLE, from the memfd's pages.
   Result<uint64_t> SeekData(Inode& inode, uint64_t offset, int whence);
 
+  uint64_t used_inodes() const { return used_inodes_; }
+  uint64_t max_inodes() const { return max_inodes_; }
+
+ private:
+  // A new inode (not yet linked anywhere). ENOSPC at the inode limit.
+  Result<InodeRef> NewInode(mode_t mode, const Credentials& creds, const sentry::Inode* dir);
+  // dir/name → inode, counting links.
+  void LinkEntry(const sentry::InodeRef& dir, const std::string& name, const InodeRef& inode);
+  // Room for one more inode, or one more name of an existing file. ENOSPC
+  // when there is none.
+  Result<void> ReserveInode();
+  void RemoveEntry(sentry::Inode& dir, const std::string& name);
   // A FIFO's open: a host FIFO private to the sentry stands for the inode's
   // pipe (one per inode, made at its first open), so the data moves
   // natively. Opened without blocking (the worker must not wait for a
-  // peer): ENXIO for a writer with no reader, as Linux's O_NONBLOCK gives;
-  // a blocking open's wait is not reproduced.
+  // peer): ENXIO for a writer with no reader, as Linux's O_NONBLOCK gives.
   Result<UniqueFd> OpenFifo(Inode& inode, int flags);
   // A FIFO's or socket's stand-in on the host: a path in a directory private
-  // to the sentry (made when first needed). A socket bound by the inode's
-  // name is bound there, so that connect by the name reaches it.
+  // to the sentry (made when first needed).
   Result<std::string> StandInPath(const Inode& inode);
-
   // A struct file on the inode for the guest (flags: access mode and the
   // status flags Linux keeps in f_flags), counted as an open description.
   // An O_PATH description is a token memfd of its own: the host will not
   // install an O_PATH file (fget skips them), and the token says "O_PATH".
   Result<UniqueFd> OpenDescription(const InodeRef& inode, int flags);
-  // The inode a guest fd's memfd inode number belongs to, or null;
-  // *path_only: the fd is an O_PATH description.
-  InodeRef FindByHostIno(ino_t host_ino, bool* path_only) const;
   // A description of `host_ino` was released (an inotify IN_CLOSE).
   void Released(ino_t host_ino);
-  // Reads the releases the host reported. Called by the operations whose
-  // outcome they can change (unlink, the inode limit, statfs), not by a
-  // thread of its own: a wake-up per close would cost more than the close.
-  void DrainReleases();
-
-  StatFs statfs();
-  // The tree's invariants (parents, link counts, inode accounting); one
-  // line per violation in *problems. For tests, after the guest is gone.
-  void Check(std::string* problems) const;
-  uint64_t used_inodes() const { return used_inodes_; }
-  uint64_t max_inodes() const { return max_inodes_; }
-
-  static timespec Now();
-
- private:
   void Forget(const InodeRef& inode);  // nlink 0 and nothing open: free it
   Result<void> EnsureMemfd(Inode& inode);
   uint64_t BlocksOf(uint64_t bytes) const;
@@ -179,13 +150,11 @@ class Filesystem {
 
   Options options_;
   std::string stand_in_dir_;  // made at the first stand-in, removed with the filesystem
-  dev_t dev_;
   uint64_t next_ino_ = 2;
   uint64_t used_inodes_ = 0;
   uint64_t max_inodes_;
   uint64_t max_blocks_;  // pages; 0 = no limit
   uint64_t used_blocks_ = 0;
-  InodeRef root_;
   UniqueFd inotify_;
   std::unordered_map<ino_t, InodeRef> by_host_ino_;
   struct PathToken {
@@ -196,10 +165,5 @@ class Filesystem {
   std::unordered_map<ino_t, PathToken> path_tokens_;  // an O_PATH description each
   std::unordered_map<int, ino_t> by_watch_;
 };
-
-// Time stamps, as Linux sets them: a change of the contents moves mtime and
-// ctime; of the attributes, ctime.
-inline void TouchModified(Inode& inode) { inode.mtime = inode.ctime = Filesystem::Now(); }
-inline void TouchChanged(Inode& inode) { inode.ctime = Filesystem::Now(); }
 
 }  // namespace ukcov::sentry::tmpfs

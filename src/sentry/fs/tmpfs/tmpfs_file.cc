@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "sentry/credentials.h"
+#include "sentry/vfs/readdir.h"
 #include "sentry/vfs/vfs.h"
 
 namespace ukcov::sentry {
@@ -49,21 +50,6 @@ Result<std::vector<iovec>> GuestVectors(Syscall& sc, bool vectored, uint64_t add
   return v;
 }
 
-// Relatime: atime moves when it is not newer than mtime or ctime, or is a
-// day old (Linux's default for tmpfs mounts).
-void TouchAccessed(tmpfs::Inode& inode) {
-  timespec now = tmpfs::Filesystem::Now();
-  auto le = [](const timespec& a, const timespec& b) {
-    return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec <= b.tv_nsec);
-  };
-  if (le(inode.atime, inode.mtime) || le(inode.atime, inode.ctime) || now.tv_sec - inode.atime.tv_sec >= 86400)
-    inode.atime = now;
-}
-
-
-// The offset of a directory read to its end: no cookie is above it.
-constexpr int64_t kEndOfDirectory = INT32_MAX;
-
 // What fcntl may do on an O_PATH description (fs/fcntl.c check_fcntl_cmd).
 bool AllowedOnPath(unsigned cmd) {
   return cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC || cmd == F_GETFD || cmd == F_SETFD || cmd == F_GETFL;
@@ -74,7 +60,7 @@ bool AllowedOnPath(unsigned cmd) {
 Answer TmpfsFile::ReadWrite(Kernel& kernel, Syscall& sc, const IoArgs& io) {
   std::lock_guard lock(kernel.vfs().mu);
   const bool reading = io.reading, positioned = io.positioned;
-  tmpfs::Filesystem& fs = *mount->fs;
+  tmpfs::Filesystem& fs = this->fs();
   const int fl = fcntl(description.get(), F_GETFL);
   const int access = fl & O_ACCMODE;
   if (reading ? access == O_WRONLY : access == O_RDONLY) return Answer::Error(EBADF);
@@ -126,7 +112,7 @@ Answer TmpfsFile::ReadWrite(Kernel& kernel, Syscall& sc, const IoArgs& io) {
   if (reading) {
     TouchAccessed(inode);
   } else if (done > 0) {
-    tmpfs::TouchModified(inode);
+    TouchModified(inode);
     // A write by someone without CAP_FSETID drops set-user-ID (and
     // set-group-ID when group-executable), as file_remove_privs does.
     auto creds = kernel.CredentialsOf(sc.task);
@@ -151,7 +137,7 @@ Answer TmpfsFile::Seek(Kernel& kernel, Syscall&, int64_t offset, unsigned whence
     if (target < 0) return Answer::Error(EINVAL);
   } else if (whence == SEEK_DATA || whence == SEEK_HOLE) {
     if (offset < 0) return Answer::Error(ENXIO);
-    Result<uint64_t> r = mount->fs->SeekData(inode, static_cast<uint64_t>(offset), static_cast<int>(whence));
+    Result<uint64_t> r = fs().SeekData(inode, static_cast<uint64_t>(offset), static_cast<int>(whence));
     if (!r) return Answer::Error(r.error());
     target = static_cast<int64_t>(*r);
   } else {
@@ -197,84 +183,15 @@ Answer TmpfsFile::Fallocate(Kernel& kernel, Syscall&, int mode, int64_t offset, 
   if (!inode->is_reg()) return Answer::Error(ENODEV);
   if (static_cast<uint64_t>(offset) + static_cast<uint64_t>(length) > 0x7fffffffffffffffull) return Answer::Error(EFBIG);
   if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)) return Answer::Error(EOPNOTSUPP);  // shmem's set
-  Result<void> r = mount->fs->Allocate(*inode, mode, static_cast<uint64_t>(offset), static_cast<uint64_t>(length));
+  Result<void> r = fs().Allocate(*inode, mode, static_cast<uint64_t>(offset), static_cast<uint64_t>(length));
   if (!r) return Answer::Error(r.error());
-  tmpfs::TouchModified(*inode);
+  TouchModified(*inode);
   return Answer::Return(0);
 }
 
 Answer TmpfsFile::Getdents(Kernel& kernel, Syscall& sc, uint64_t buffer, uint64_t count, bool legacy) {
   std::lock_guard lock(kernel.vfs().mu);
-  tmpfs::Inode& dir = *inode;
-  if (!dir.is_dir()) return Answer::Error(ENOTDIR);
-  int64_t pos = lseek(description.get(), 0, SEEK_CUR);
-  std::vector<char> out;
-  auto emit = [&](uint64_t ino, int64_t next, unsigned char type, const std::string& name) {
-    // linux_dirent64: ino, off, reclen, type, name; linux_dirent: ino, off,
-    // reclen, name, then a pad byte and the type in the record's last byte.
-    size_t header = legacy ? 18 : 19;
-    size_t reclen = (header + name.size() + 1 + (legacy ? 1 : 0) + 7) & ~size_t{7};
-    if (out.size() + reclen > count) return false;
-    size_t at = out.size();
-    out.resize(at + reclen, 0);
-    uint64_t off = static_cast<uint64_t>(next);
-    std::memcpy(&out[at], &ino, 8);
-    std::memcpy(&out[at + 8], &off, 8);
-    uint16_t r = static_cast<uint16_t>(reclen);
-    std::memcpy(&out[at + 16], &r, 2);
-    if (legacy) {
-      std::memcpy(&out[at + 18], name.c_str(), name.size() + 1);
-      out[at + reclen - 1] = static_cast<char>(type);
-    } else {
-      out[at + 18] = static_cast<char>(type);
-      std::memcpy(&out[at + 19], name.c_str(), name.size() + 1);
-    }
-    return true;
-  };
-  auto type_of = [](const tmpfs::Inode& i) -> unsigned char {
-    switch (i.mode & S_IFMT) {
-      case S_IFDIR: return DT_DIR;
-      case S_IFLNK: return DT_LNK;
-      case S_IFIFO: return DT_FIFO;
-      case S_IFSOCK: return DT_SOCK;
-      case S_IFCHR: return DT_CHR;
-      case S_IFBLK: return DT_BLK;
-      default: return DT_REG;
-    }
-  };
-  bool full = false;
-  if (pos == 0 && dir.nlink > 0) {
-    if (emit(dir.ino, 1, DT_DIR, ".")) pos = 1; else full = true;
-  }
-  // Past "..", the offset is the first cookie not to return: entries made
-  // from then on wait for a rewind, as Linux's tmpfs does.
-  if (!full && pos == 1 && dir.nlink > 0) {
-    tmpfs::InodeRef parent = dir.parent.lock();
-    const int64_t cap = static_cast<int64_t>(dir.next_cookie);
-    if (emit(parent ? parent->ino : dir.ino, cap, DT_DIR, "..")) pos = cap; else full = true;
-  }
-  if (pos == 2) pos = static_cast<int64_t>(dir.next_cookie);
-  // Newest first, as Linux's tmpfs lists (its dentries' child list); an
-  // offset past ".." is the cookie of the last entry returned, and the walk
-  // goes on with older ones: entries made since are not returned, removed
-  // ones are skipped, the rest come once.
-  if (!full && pos >= 2 && pos < kEndOfDirectory && dir.nlink > 0) {
-    auto it = dir.entries.lower_bound(static_cast<uint64_t>(pos));
-    while (it != dir.entries.begin()) {
-      --it;
-      if (!emit(it->second.inode->ino, static_cast<int64_t>(it->first), type_of(*it->second.inode), it->second.name)) {
-        full = true;
-        break;
-      }
-      pos = static_cast<int64_t>(it->first);
-    }
-    if (!full) pos = kEndOfDirectory;
-  }
-  if (out.empty() && full) return Answer::Error(EINVAL);  // not even one entry fits
-  if (!out.empty() && !sc.memory.Write(buffer, out.data(), out.size())) return Answer::Error(EFAULT);
-  lseek(description.get(), pos, SEEK_SET);
-  dir.atime = tmpfs::Filesystem::Now();
-  return Answer::Return(static_cast<int64_t>(out.size()));
+  return ReadDirectory(sc, *inode, description.get(), buffer, count, legacy);
 }
 
 // The host moves the bytes between the guest's own struct files (a tmpfs
@@ -306,31 +223,6 @@ Answer TmpfsFile::Fcntl(Kernel& kernel, Syscall&, unsigned cmd, uint64_t) {
   // Seals are memfd's, not tmpfs's: a tmpfs file is not sealable.
   if (cmd == F_ADD_SEALS || cmd == F_GET_SEALS) return Answer::Error(EINVAL);
   return Answer::Continue();
-}
-
-Answer WriteTmpfsStatfs(Syscall& sc, const Mount& mount, uint64_t address) {
-  tmpfs::StatFs s = mount.fs->statfs();
-  struct statfs out;
-  std::memset(&out, 0, sizeof out);
-  out.f_type = TMPFS_MAGIC;
-  out.f_bsize = 4096;
-  out.f_frsize = 4096;
-  out.f_namelen = 255;
-  out.f_blocks = s.blocks;
-  out.f_bfree = out.f_bavail = s.bfree;
-  out.f_files = s.files;
-  out.f_ffree = s.ffree;
-  const dev_t dev = mount.fs->dev();
-  out.f_fsid = {{static_cast<int>(major(dev) << 20 | minor(dev)), 0}};
-  out.f_flags = 0x0020 | 0x1000;  // ST_VALID | ST_RELATIME: this mount's flags
-  if (!sc.memory.Write(address, out)) return Answer::Error(EFAULT);
-  return Answer::Return(0);
-}
-
-
-Answer TmpfsFile::Statfs(Kernel& kernel, Syscall& sc, uint64_t address) {
-  std::lock_guard lock(kernel.vfs().mu);
-  return WriteTmpfsStatfs(sc, *mount, address);
 }
 
 }  // namespace ukcov::sentry

@@ -18,6 +18,8 @@ class TmpfsFile final : public File {
   TmpfsFile(Mount* mount, tmpfs::InodeRef inode, UniqueFd description, bool path_only)
       : mount(mount), inode(std::move(inode)), description(std::move(description)), path_only(path_only) {}
 
+  InodeRef OpenInode() const override { return inode; }
+
   bool PathOnly() const override { return path_only; }
   Answer ReadWrite(Kernel& kernel, Syscall& sc, const IoArgs& io) override;
   Answer Seek(Kernel& kernel, Syscall& sc, int64_t offset, unsigned whence) override;
@@ -28,16 +30,13 @@ class TmpfsFile final : public File {
   Answer Getdents(Kernel& kernel, Syscall& sc, uint64_t buffer, uint64_t count, bool legacy) override;
   Answer CopyRange(Kernel& kernel, Syscall& sc, bool out) override;
   Answer Fcntl(Kernel& kernel, Syscall& sc, unsigned cmd, uint64_t arg) override;
-  Answer Statfs(Kernel& kernel, Syscall& sc, uint64_t address) override;
+
+  tmpfs::Filesystem& fs() const { return static_cast<tmpfs::Filesystem&>(*inode->fs); }
 
   Mount* const mount;
   const tmpfs::InodeRef inode;
   const UniqueFd description;
   const bool path_only;
 };
-
-// statfs(2) of a tmpfs mount (mm/shmem.c shmem_statfs), written to the
-// guest's `address`. Caller holds the VFS lock.
-Answer WriteTmpfsStatfs(Syscall& sc, const Mount& mount, uint64_t address);
 
 }  // namespace ukcov::sentry

@@ -1,0 +1,66 @@
+#include "sentry/vfs/filesystem.h"
+
+#include <cerrno>
+#include <cstring>
+
+namespace ukcov::sentry {
+
+timespec CurrentTime() {
+  timespec t;
+  clock_gettime(CLOCK_REALTIME, &t);
+  return t;
+}
+
+void TouchAccessed(Inode& inode) {
+  const timespec now = CurrentTime();
+  auto le = [](const timespec& a, const timespec& b) {
+    return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec <= b.tv_nsec);
+  };
+  if (le(inode.atime, inode.mtime) || le(inode.atime, inode.ctime) || now.tv_sec - inode.atime.tv_sec >= 86400)
+    inode.atime = now;
+}
+
+InodeRef Filesystem::Lookup(const Inode& dir, const std::string& name) const {
+  auto c = dir.cookies.find(name);
+  return c == dir.cookies.end() ? nullptr : dir.entries.at(c->second).inode;
+}
+
+void Filesystem::AddEntry(const InodeRef& dir, const std::string& name, const InodeRef& inode) {
+  const uint64_t cookie = dir->next_cookie++;
+  dir->entries.emplace(cookie, Inode::Entry{name, inode});
+  dir->cookies.emplace(name, cookie);
+}
+
+Result<InodeRef> Filesystem::Create(const InodeRef&, const std::string&, mode_t, dev_t, const std::string&,
+                                    const Credentials&) {
+  return Errno{EPERM};
+}
+Result<InodeRef> Filesystem::CreateUnnamed(const InodeRef&, mode_t, const Credentials&) { return Errno{EOPNOTSUPP}; }
+Result<void> Filesystem::Link(const InodeRef&, const std::string&, const InodeRef&) { return Errno{EPERM}; }
+Result<void> Filesystem::Unlink(const InodeRef&, const std::string&) { return Errno{EPERM}; }
+Result<void> Filesystem::Rename(const InodeRef&, const std::string&, const InodeRef&, const std::string&, unsigned) {
+  return Errno{EPERM};
+}
+Result<void> Filesystem::SetSize(Inode&, uint64_t) { return Errno{EPERM}; }
+Result<InodeRef> Filesystem::BindSocket(const InodeRef&, const std::string&, mode_t, const Credentials&, int) {
+  return Errno{EPERM};
+}
+Result<std::string> Filesystem::SocketPath(const Inode&) { return Errno{ECONNREFUSED}; }
+
+void Filesystem::Getattr(const Inode& inode, struct stat* st) {
+  std::memset(st, 0, sizeof *st);
+  st->st_dev = dev_;
+  st->st_ino = inode.ino;
+  st->st_mode = inode.mode;
+  st->st_nlink = inode.nlink;
+  st->st_uid = inode.uid;
+  st->st_gid = inode.gid;
+  st->st_rdev = inode.rdev;
+  st->st_size = static_cast<off_t>(inode.size);
+  st->st_blksize = 4096;
+  st->st_atim = inode.atime;
+  st->st_mtim = inode.mtime;
+  st->st_ctim = inode.ctime;
+}
+
+}  // namespace ukcov::sentry
