@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #define KCOV_PATH "/sys/kernel/debug/kcov"
+#define KCOV_DIR "/sys/kernel/debug"
 #define KCOV_INIT_TRACE _IOR('c', 1, unsigned long)
 #define KCOV_ENABLE _IO('c', 100)
 #define KCOV_DISABLE _IO('c', 101)

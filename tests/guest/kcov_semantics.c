@@ -6,6 +6,7 @@
  * under `ukcov run`, the outputs must be identical. */
 #include "kcov_guest.h"
 
+#include <dirent.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
@@ -15,6 +16,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 
 #define WORDS (64 << 10)
 #define BYTES (WORDS * 8)
@@ -74,6 +76,48 @@ static void file_operations(void) {
   EXPECT_CALL("write on O_RDONLY", write(rdonly, &c, 1), "-1 EBADF");
   EXPECT_CALL("INIT_TRACE on O_RDONLY", ioctl(rdonly, KCOV_INIT_TRACE, WORDS), "0");
   close(rdonly);
+  close(fd);
+}
+
+/* The device's inode and directory: debugfs's (fs/debugfs), as Linux
+ * registers kcov there. Run last: chmod and truncate change the inode every
+ * later open shares. */
+static void debugfs(void) {
+  kcov_section = "debugfs";
+  DIR* dir = opendir(KCOV_DIR);
+  int listed = 0;
+  for (struct dirent* e; dir != NULL && (e = readdir(dir)) != NULL;)
+    if (strcmp(e->d_name, "kcov") == 0) listed = e->d_type == DT_REG;
+  EXPECT_YES("the directory lists kcov, a regular file", listed);
+  if (dir != NULL) closedir(dir);
+  struct stat st;
+  EXPECT_YES("the directory: 0700, root's",
+             stat(KCOV_DIR, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0700 && st.st_uid == 0);
+  struct statfs sfs;
+  EXPECT_YES("statfs of the directory: debugfs's magic", statfs(KCOV_DIR, &sfs) == 0 && sfs.f_type == 0x64626720);
+  EXPECT_CALL("mkdir in it", mkdir(KCOV_DIR "/d", 0755), "-1 EPERM");
+  EXPECT_CALL("unlink kcov", unlink(KCOV_PATH), "-1 EPERM");
+  EXPECT_CALL("rename kcov", rename(KCOV_PATH, KCOV_DIR "/k"), "-1 EPERM");
+  EXPECT_CALL("symlink in it", symlink("kcov", KCOV_DIR "/s"), "-1 EPERM");
+  int fd = kcov_open();
+  char link[64], target[PATH_MAX];
+  snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  ssize_t n = readlink(link, target, sizeof target - 1);
+  target[n > 0 ? n : 0] = 0;
+  EXPECT_YES("readlink of /proc/self/fd/N: " KCOV_PATH, strcmp(target, KCOV_PATH) == 0);
+  EXPECT_CALL("fsetxattr user.x", fsetxattr(fd, "user.x", "v", 1, 0), "-1 EOPNOTSUPP");
+  EXPECT_CALL("fgetxattr user.x", fgetxattr(fd, "user.x", target, sizeof target), "-1 EOPNOTSUPP");
+  EXPECT_CALL("flistxattr", flistxattr(fd, target, sizeof target), "0");
+  EXPECT_CALL("fchmod 0644", fchmod(fd, 0644), "0");
+  EXPECT_YES("fstat after it: 0644", fstat(fd, &st) == 0 && (st.st_mode & 07777) == 0644);
+  EXPECT_YES("stat by path: 0644 too", stat(KCOV_PATH, &st) == 0 && (st.st_mode & 07777) == 0644);
+  EXPECT_CALL("fchmod back to 0600", fchmod(fd, 0600), "0");
+  EXPECT_CALL("ftruncate to 0", ftruncate(fd, 0), "0");
+  int path_only = open(KCOV_PATH, O_PATH);
+  EXPECT_YES("open O_PATH: F_GETFL is O_PATH", path_only >= 0 && (fcntl(path_only, F_GETFL) & O_PATH));
+  EXPECT_CALL("ioctl on the O_PATH fd", ioctl(path_only, KCOV_INIT_TRACE, WORDS), "-1 EBADF");
+  EXPECT_YES("fstat of the O_PATH fd: a regular file", fstat(path_only, &st) == 0 && S_ISREG(st.st_mode));
+  close(path_only);
   close(fd);
 }
 
@@ -617,5 +661,6 @@ int main(void) {
   remote_checks();
   reset_trace();
   unique_mode();
+  debugfs();
   return kcov_summary("kcov_semantics");
 }

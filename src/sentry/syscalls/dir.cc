@@ -77,27 +77,6 @@ Answer Getdents(Kernel& kernel, Syscall& sc) {
 }  // namespace ukcov::sentry::syscalls
 
 namespace ukcov::sentry::syscalls {
-namespace {
-
-// The path of a directory of a mount as the guest sees it: the mount point,
-// then the names up from the mount's root. ENOENT once it has been removed.
-Result<std::string> PathOf(const Mount& mount, InodeRef dir) {
-  std::string path;
-  while (dir != mount.fs->root()) {
-    InodeRef parent = dir->parent.lock();
-    if (!parent || dir->nlink == 0) return Errno{ENOENT};
-    const std::string* name = nullptr;
-    for (const auto& [cookie, entry] : parent->entries)
-      if (entry.inode == dir) name = &entry.name;
-    if (name == nullptr) return Errno{ENOENT};
-    path = "/" + *name + path;
-    dir = parent;
-  }
-  return mount.path + path;
-}
-
-}  // namespace
-
 Answer Chdir(Kernel& kernel, Syscall& sc) {
   Vfs& vfs = kernel.vfs();
   Process& process = *sc.task.process;
@@ -142,7 +121,7 @@ Answer Getcwd(Kernel& kernel, Syscall& sc) {
   std::lock_guard lock(vfs.mu);
   Process& process = *sc.task.process;
   if (!process.cwd_dir) return Answer::Continue();
-  Result<std::string> path = PathOf(*process.cwd_mount, process.cwd_dir);
+  Result<std::string> path = vfs.PathOf(*process.cwd_mount, process.cwd_dir);
   if (!path) return Answer::Error(path.error());
   const uint64_t size = sc.arg(1);
   if (size < path->size() + 1) return Answer::Error(ERANGE);

@@ -87,10 +87,11 @@ Answer OpenInTree(Kernel& kernel, Syscall& sc, Location& loc, uint64_t flags, mo
   return fs.Open(kernel, sc, inode, static_cast<int>(flags), creds);
 }
 
-// Is `path` a magic link to one of the calling process's own fds
-// (/proc/self/fd/N, /proc/thread-self/fd/N, /proc/<its pid or tid>/fd/N,
-// /proc/<pid>/task/<tid>/fd/N)? Other processes' fds are the host's to open.
-bool OwnFdLink(const TaskState& task, const std::string& path, int* fd) {
+}  // namespace
+
+bool OwnFdLink(const TaskState& task, const std::string& unnormalized, int* fd) {
+  if (unnormalized.rfind("/proc/", 0) != 0) return false;
+  const std::string path = NormalizePath(unnormalized);
   unsigned long a = 0, b = 0, n = 0;
   char self[16] = {0};
   int used = 0;
@@ -110,8 +111,6 @@ bool OwnFdLink(const TaskState& task, const std::string& path, int* fd) {
   *fd = static_cast<int>(n);
   return true;
 }
-
-}  // namespace
 
 Answer Open(Kernel& kernel, Syscall& sc) {
   int dirfd = AT_FDCWD;
@@ -178,7 +177,7 @@ Answer Open(Kernel& kernel, Syscall& sc) {
   if (path->rfind("/proc/", 0) == 0) {
     const bool trailing_slash = path->size() > 1 && path->back() == '/';
     int fd;
-    if (OwnFdLink(sc.task, NormalizePath(*path), &fd)) {
+    if (OwnFdLink(sc.task, *path, &fd)) {
       FileRef file = LookupFd(kernel, sc.task, fd);
       if (!file.file) return Answer::Error(file.error == EBADF ? ENOENT : file.error);
       if (file.inode) {

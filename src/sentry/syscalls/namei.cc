@@ -202,6 +202,18 @@ Answer Readlink(Kernel& kernel, Syscall& sc) {
   Result<std::string> path = ReadPath(sc, sc.arg(at ? 1 : 0));
   if (!path) return Answer::Error(path.error());
   std::lock_guard lock(vfs.mu);
+  auto write = [&](const std::string& target) {
+    size_t n = std::min<size_t>(target.size(), static_cast<size_t>(size));
+    if (!sc.memory.Write(buffer, target.data(), n)) return Answer::Error(EFAULT);
+    return Answer::Return(static_cast<int64_t>(n));
+  };
+  // /proc/self/fd/N of a file of the sentry's tree: its path there (the
+  // host would name the memfd behind it).
+  if (int fd; OwnFdLink(sc.task, *path, &fd) && size > 0) {
+    FileRef file = LookupFd(kernel, sc.task, fd);
+    if (file.inode)
+      if (Result<std::string> name = vfs.PathOf(*file.mount, file.inode)) return write(*name);
+  }
   auto creds = kernel.CredentialsOf(sc.task);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, at ? sc.fd_arg(0) : AT_FDCWD, *path, kMustExist | kAllowEmpty);
   if (!loc) return Answer::Error(loc.error());
@@ -215,11 +227,9 @@ Answer Readlink(Kernel& kernel, Syscall& sc) {
     });
   if (size <= 0) return Answer::Error(EINVAL);
   if (!loc->inode->is_symlink()) return Answer::Error(path->empty() ? ENOENT : EINVAL);
-  const std::string& target = loc->inode->target;
-  size_t n = std::min<size_t>(target.size(), static_cast<size_t>(size));
-  if (!sc.memory.Write(buffer, target.data(), n)) return Answer::Error(EFAULT);
-  loc->inode->atime = CurrentTime();
-  return Answer::Return(static_cast<int64_t>(n));
+  Answer answer = write(loc->inode->target);
+  if (answer.value >= 0) loc->inode->atime = CurrentTime();
+  return answer;
 }
 
 }  // namespace ukcov::sentry::syscalls

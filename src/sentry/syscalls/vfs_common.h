@@ -53,4 +53,9 @@ inline bool InodeFd(Kernel& kernel, Syscall& sc, int fd, FileRef* file, Answer* 
   return true;
 }
 
+// Is `path` a magic link to one of the calling process's own fds
+// (/proc/self/fd/N, /proc/thread-self/fd/N, /proc/<its pid or tid>/fd/N,
+// /proc/<pid>/task/<tid>/fd/N)? Other processes' fds are the host's.
+bool OwnFdLink(const TaskState& task, const std::string& path, int* fd);
+
 }  // namespace ukcov::sentry::syscalls

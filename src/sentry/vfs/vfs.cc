@@ -77,6 +77,21 @@ Result<void> Vfs::AddMount(const std::string& path, const MakeFilesystem& make, 
   return {};
 }
 
+Result<std::string> Vfs::PathOf(const Mount& mount, InodeRef inode) const {
+  std::string path;
+  while (inode != mount.fs->root()) {
+    InodeRef parent = inode->parent.lock();
+    if (!parent || inode->nlink == 0) return Errno{ENOENT};
+    const std::string* name = nullptr;
+    for (const auto& [cookie, entry] : parent->entries)
+      if (entry.inode == inode) name = &entry.name;
+    if (name == nullptr) return Errno{ENOENT};
+    path = "/" + *name + path;
+    inode = parent;
+  }
+  return mount.path + path;
+}
+
 bool Vfs::AnyOpened() const {
   for (auto& m : mounts_)
     if (m->fs->MayHaveOpenFiles()) return true;

@@ -76,6 +76,12 @@ class Vfs {
   // number of that file. Caller holds mu.
   Mount* FindByHostIno(ino_t host_ino, InodeRef* inode, bool* path_only) const;
 
+  // The path of an inode of `mount` as the guest sees it (d_path): the
+  // mount point, then the names up from the mount's root. ENOENT once it
+  // has been removed, or for a file the tree keeps no parent of (a tmpfs
+  // file: it may have many names).
+  Result<std::string> PathOf(const Mount& mount, InodeRef inode) const;
+
   // The walk. Caller holds mu.
   Result<Location> Resolve(Kernel& kernel, TaskState& task, const Credentials& creds, int dirfd,
                            const std::string& path, unsigned flags);
