@@ -76,7 +76,6 @@ FileRef LookupFd(Kernel& kernel, TaskState& task, int fd) {
     bool in_mount;
     FileRef ref = Identify(kernel, st, &in_mount);
     if (!in_mount) return ref;
-    std::lock_guard lock(kernel.vfs().mu);
     InodeRef inode;
     bool path_only;
     if (kernel.vfs().FindByHostIno(st.st_ino, &inode, &path_only) == nullptr) return Host();
@@ -92,10 +91,12 @@ FileRef LookupFd(Kernel& kernel, TaskState& task, int fd) {
     }
     return ref;
   }
-  std::lock_guard lock(kernel.vfs().mu);
   ref.mount = kernel.vfs().FindByHostIno(st.st_ino, &ref.inode, &ref.path_only);
   if (ref.mount == nullptr) return Host();
-  ref.mount->fs->SyncSize(*ref.inode);
+  {
+    std::lock_guard inode_lock(ref.inode->mu);
+    ref.mount->fs->SyncSize(*ref.inode);
+  }
   ref.description = borrowed->get();
   ref.file = ref.mount->fs->FileOf(ref.mount, ref.inode, std::move(borrowed.value()), ref.path_only);
   ref.error = 0;

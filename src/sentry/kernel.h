@@ -41,7 +41,8 @@ struct Process {
   // credentials are stale.
   std::atomic<uint64_t> creds_generation{0};
   // The working directory when it is in one of the sentry's mounts (the
-  // host's stays where it was). Guarded by the VFS lock.
+  // host's stays where it was). Guarded by cwd_mu (a leaf lock).
+  std::mutex cwd_mu;
   Mount* cwd_mount = nullptr;
   InodeRef cwd_dir;
   // Otherwise the host's, as last read from /proc (chdir and fchdir are

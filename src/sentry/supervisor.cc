@@ -116,7 +116,6 @@ void Supervisor::Stop() {
     kernel_.ExitTask(std::move(task));
   }
   kernel_.kcov().ReleaseClosed();
-  std::lock_guard vfs_lock(kernel_.vfs().mu);
   for (auto& mount : kernel_.vfs().mounts()) mount->fs->DrainReleases();
 }
 
@@ -242,8 +241,8 @@ void Supervisor::BlockingCall::Cancel() {
 }
 
 void Supervisor::OpenFifo(Syscall& sc, std::string path, int flags, mode_t mode, const Credentials& creds) {
-  // Called under the VFS lock: the task table's lock (taken before the VFS
-  // lock elsewhere) must not be taken here.
+  // Called by a handler: the task comes from its own state, not from the
+  // task table (whose lock a handler never takes).
   std::shared_ptr<TaskState> task = sc.task.weak_from_this().lock();
   const uint64_t id = sc.notif.id;
   auto call = std::make_shared<BlockingCall>();
@@ -335,8 +334,8 @@ std::shared_ptr<TaskState> Supervisor::TaskFor(pid_t tid, int* error) {
   if (new_process) {
     // A new process starts in its parent's working directory.
     auto parent = processes_.find(ppid);
-    if (parent != processes_.end() && parent->second->cwd_dir) {
-      std::lock_guard vfs_lock(kernel_.vfs().mu);
+    if (parent != processes_.end()) {
+      std::lock_guard cwd_lock(parent->second->cwd_mu);  // the new process is not shared yet
       process->cwd_mount = parent->second->cwd_mount;
       process->cwd_dir = parent->second->cwd_dir;
     }

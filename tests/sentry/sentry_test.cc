@@ -304,7 +304,6 @@ TEST(TmpfsTest, NamesLimitsAndInvariants) {
 // path reroutes to the host; others stay the host's.
 TEST_F(SentryTest, VfsWalk) {
   Credentials creds = *kernel_->CredentialsOf(*task_);
-  std::lock_guard lock(kernel_->vfs().mu);
   auto in = kernel_->vfs().Resolve(*kernel_, *task_, creds, AT_FDCWD, mount_ + "/x", kFollowLast);
   ASSERT_TRUE(in);
   EXPECT_FALSE(in->on_host());

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <mutex>
 
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/syscalls/vfs_common.h"
@@ -21,7 +22,6 @@ Answer Access(Kernel& kernel, Syscall& sc) {
   if (flags & ~static_cast<uint64_t>(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return Answer::Error(EINVAL);
   Result<std::string> path = ReadPath(sc, sc.arg(at ? 1 : 0));
   if (!path) return Answer::Error(path.error());
-  std::lock_guard lock(vfs.mu);
   auto creds = kernel.CredentialsOf(sc.task);
   unsigned rflags = kMustExist | ((flags & AT_SYMLINK_NOFOLLOW) ? 0 : kFollowLast) | ((flags & AT_EMPTY_PATH) ? kAllowEmpty : 0);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, at ? sc.fd_arg(0) : AT_FDCWD, *path, rflags);
@@ -31,13 +31,17 @@ Answer Access(Kernel& kernel, Syscall& sc) {
   if (loc->trailing_slash && !loc->inode->is_dir()) return Answer::Error(ENOTDIR);
   int mask = ((mode & R_OK) ? kMayRead : 0) | ((mode & W_OK) ? kMayWrite : 0) | ((mode & X_OK) ? kMayExec : 0);
   if (mask == 0) return Answer::Return(0);
+  std::lock_guard lock(loc->inode->mu);
   if (int e = Permission(*loc->inode, *creds, mask)) return Answer::Error(e);
   return Answer::Return(0);
 }
 
 namespace {
 
+// Each takes the inode's lock for the change (notify_change under
+// inode_lock).
 Answer ChangeMode(Inode& inode, const Credentials& creds, mode_t mode) {
+  std::lock_guard lock(inode.mu);
   if (!OwnerOrCapable(inode, creds)) return Answer::Error(EPERM);
   mode_t bits = mode & 07777;
   // Setting set-group-ID on a file of a group one is not in needs CAP_FSETID.
@@ -48,6 +52,7 @@ Answer ChangeMode(Inode& inode, const Credentials& creds, mode_t mode) {
 }
 
 Answer ChangeSize(Inode& inode, int64_t length) {
+  std::lock_guard lock(inode.mu);
   if (length < 0) return Answer::Error(EINVAL);
   if (Result<void> r = inode.fs->SetSize(inode, static_cast<uint64_t>(length)); !r) return Answer::Error(r.error());
   return Answer::Return(0);
@@ -61,15 +66,13 @@ Answer Chmod(Kernel& kernel, Syscall& sc) {
     FileRef file;
     Answer other;
     if (!InodeFd(kernel, sc, sc.fd_arg(0), &file, &other)) return other;
-    std::lock_guard lock(vfs.mu);
-    return ChangeMode(*file.inode, *kernel.CredentialsOf(sc.task), static_cast<mode_t>(sc.arg(1)));
+      return ChangeMode(*file.inode, *kernel.CredentialsOf(sc.task), static_cast<mode_t>(sc.arg(1)));
   }
   const bool at = sc.nr() == SYS_fchmodat || sc.nr() == kSysFchmodat2;
   const uint64_t flags = sc.nr() == kSysFchmodat2 ? sc.arg(3) : 0;
   if (flags & ~static_cast<uint64_t>(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return Answer::Error(EINVAL);
   Result<std::string> path = ReadPath(sc, sc.arg(at ? 1 : 0));
   if (!path) return Answer::Error(path.error());
-  std::lock_guard lock(vfs.mu);
   auto creds = kernel.CredentialsOf(sc.task);
   const unsigned rflags = kMustExist | ((flags & AT_SYMLINK_NOFOLLOW) ? 0u : kFollowLast) | ((flags & AT_EMPTY_PATH) ? kAllowEmpty : 0u);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, at ? sc.fd_arg(0) : AT_FDCWD, *path, rflags);
@@ -88,8 +91,7 @@ Answer Truncate(Kernel& kernel, Syscall& sc) {
     FileRef file;
     Answer other;
     if (!InodeFd(kernel, sc, sc.fd_arg(0), &file, &other)) return other;
-    std::lock_guard lock(vfs.mu);
-    const int fl = fcntl(file.description, F_GETFL);
+      const int fl = fcntl(file.description, F_GETFL);
     if (length < 0) return Answer::Error(EINVAL);
     if (!file.inode->is_reg() || (fl & O_ACCMODE) == O_RDONLY) return Answer::Error(EINVAL);
     if (fl & O_APPEND) return Answer::Error(EPERM);
@@ -97,7 +99,6 @@ Answer Truncate(Kernel& kernel, Syscall& sc) {
   }
   Result<std::string> path = ReadPath(sc, sc.arg(0));
   if (!path) return Answer::Error(path.error());
-  std::lock_guard lock(vfs.mu);
   auto creds = kernel.CredentialsOf(sc.task);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, AT_FDCWD, *path, kMustExist | kFollowLast);
   if (!loc) return Answer::Error(loc.error());
@@ -106,7 +107,10 @@ Answer Truncate(Kernel& kernel, Syscall& sc) {
   if (loc->inode->is_dir()) return Answer::Error(EISDIR);
   if (loc->trailing_slash) return Answer::Error(ENOTDIR);
   if (!loc->inode->is_reg()) return Answer::Error(EINVAL);
-  if (int e = Permission(*loc->inode, *creds, kMayWrite)) return Answer::Error(e);
+  {
+    std::lock_guard lock(loc->inode->mu);
+    if (int e = Permission(*loc->inode, *creds, kMayWrite)) return Answer::Error(e);
+  }
   if (length < 0) return Answer::Error(EINVAL);
   return ChangeSize(*loc->inode, length);
 }
@@ -129,6 +133,7 @@ namespace {
 // fs/open.c chown_common and fs/attr.c: who may change owner and group, and
 // what a change does to set-user-ID and set-group-ID.
 Answer ChangeOwner(Inode& inode, const Credentials& creds, uid_t uid, gid_t gid) {
+  std::lock_guard lock(inode.mu);
   const bool set_uid = uid != static_cast<uid_t>(-1), set_gid = gid != static_cast<gid_t>(-1);
   if (set_uid && !(creds.fsuid == inode.uid && uid == inode.uid) && !creds.Capable(CAP_CHOWN))
     return Answer::Error(EPERM);
@@ -149,6 +154,7 @@ bool ValidTime(const timespec& t) { return t.tv_nsec == UTIME_NOW || t.tv_nsec =
 // fs/utimes.c: NOW needs ownership or write permission; explicit times need
 // ownership (or CAP_FOWNER).
 Answer ChangeTimes(Inode& inode, const Credentials& creds, const timespec* times) {
+  std::lock_guard lock(inode.mu);
   timespec t[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
   if (times != nullptr) {
     t[0] = times[0];
@@ -176,8 +182,7 @@ Answer Chown(Kernel& kernel, Syscall& sc) {
     FileRef file;
     Answer other;
     if (!InodeFd(kernel, sc, sc.fd_arg(0), &file, &other)) return other;
-    std::lock_guard lock(vfs.mu);
-    return ChangeOwner(*file.inode, *kernel.CredentialsOf(sc.task), static_cast<uid_t>(sc.arg(1)),
+      return ChangeOwner(*file.inode, *kernel.CredentialsOf(sc.task), static_cast<uid_t>(sc.arg(1)),
                        static_cast<gid_t>(sc.arg(2)));
   }
   const bool at = sc.nr() == SYS_fchownat;
@@ -186,7 +191,6 @@ Answer Chown(Kernel& kernel, Syscall& sc) {
   if (flags & ~static_cast<uint64_t>(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return Answer::Error(EINVAL);
   Result<std::string> path = ReadPath(sc, sc.arg(a));
   if (!path) return Answer::Error(path.error());
-  std::lock_guard lock(vfs.mu);
   auto creds = kernel.CredentialsOf(sc.task);
   const bool follow = sc.nr() == SYS_chown || (at && !(flags & AT_SYMLINK_NOFOLLOW));
   unsigned rflags = kMustExist | (follow ? kFollowLast : 0u) | ((flags & AT_EMPTY_PATH) ? kAllowEmpty : 0u);
@@ -258,12 +262,10 @@ Answer Utimes(Kernel& kernel, Syscall& sc) {
     FileRef file;
     Answer other;
     if (!InodeFd(kernel, sc, dirfd, &file, &other)) return other;
-    std::lock_guard lock(vfs.mu);
-    return ChangeTimes(*file.inode, *creds, have_times ? times : nullptr);
+      return ChangeTimes(*file.inode, *creds, have_times ? times : nullptr);
   }
   Result<std::string> path = ReadPath(sc, path_address);
   if (!path) return Answer::Error(path.error());
-  std::lock_guard lock(vfs.mu);
   unsigned rflags = kMustExist | ((flags & AT_SYMLINK_NOFOLLOW) ? 0u : kFollowLast) | ((flags & AT_EMPTY_PATH) ? kAllowEmpty : 0u);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, dirfd, *path, rflags);
   if (!loc) return Answer::Error(loc.error());

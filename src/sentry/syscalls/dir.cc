@@ -24,13 +24,14 @@ Answer Mkdir(Kernel& kernel, Syscall& sc) {
   const mode_t mode = static_cast<mode_t>(sc.arg(at ? 2 : 1));
   Result<std::string> path = ReadPath(sc, sc.arg(at ? 1 : 0));
   if (!path) return Answer::Error(path.error());
-  std::lock_guard lock(vfs.mu);
   auto creds = kernel.CredentialsOf(sc.task);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, dirfd, *path, 0);
   if (!loc) return Answer::Error(loc.error());
   if (loc->on_host())
     return HostAnswer(*loc, *creds, [&](const char* p) { return mkdir(p, mode & 07777 & ~creds->umask); });
-  if (loc->last != Location::Last::kNormal || loc->inode) return Answer::Error(EEXIST);
+  if (loc->last != Location::Last::kNormal) return Answer::Error(EEXIST);
+  auto lock = LockParent(*loc);
+  if (loc->inode) return Answer::Error(EEXIST);
   Inode& parent = *loc->parent;
   if (parent.nlink == 0) return Answer::Error(ENOENT);
   if (int e = Permission(parent, *creds, kMayWrite | kMayExec)) return Answer::Error(e);
@@ -44,7 +45,6 @@ Answer Rmdir(Kernel& kernel, Syscall& sc) {
   Vfs& vfs = kernel.vfs();
   Result<std::string> path = ReadPath(sc, sc.arg(0));
   if (!path) return Answer::Error(path.error());
-  std::lock_guard lock(vfs.mu);
   auto creds = kernel.CredentialsOf(sc.task);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, AT_FDCWD, *path, 0);
   if (!loc) return Answer::Error(loc.error());
@@ -59,6 +59,7 @@ Answer RemoveDirectory(Location& loc, const Credentials& creds) {
     case Location::Last::kRoot: return Answer::Error(EBUSY);  // a mount point
     case Location::Last::kNormal: break;
   }
+  InodeLocks locks = LockParentAndEntry(loc);
   if (!loc.inode) return Answer::Error(ENOENT);
   if (!loc.inode->is_dir()) return Answer::Error(ENOTDIR);
   if (int e = MayDelete(*loc.parent, *loc.inode, creds)) return Answer::Error(e);
@@ -83,34 +84,42 @@ Answer Chdir(Kernel& kernel, Syscall& sc) {
   if (sc.nr() == SYS_fchdir) {
     FileRef file = LookupFd(kernel, sc.task, sc.fd_arg(0));
     if (!file.file) return Answer::Error(file.error);
-    std::lock_guard lock(vfs.mu);
     if (!file.inode) {
+      std::lock_guard cwd_lock(process.cwd_mu);
       process.cwd_mount = nullptr;
       process.cwd_dir.reset();
       process.host_cwd_valid = false;
       return Answer::Continue();
     }
     if (!file.inode->is_dir()) return Answer::Error(ENOTDIR);
-    if (int e = Permission(*file.inode, *kernel.CredentialsOf(sc.task), kMayExec)) return Answer::Error(e);
+    {
+      std::lock_guard lock(file.inode->mu);
+      if (int e = Permission(*file.inode, *kernel.CredentialsOf(sc.task), kMayExec)) return Answer::Error(e);
+    }
+    std::lock_guard cwd_lock(process.cwd_mu);
     process.cwd_mount = file.mount;
     process.cwd_dir = file.inode;
     return Answer::Return(0);
   }
   Result<std::string> path = ReadPath(sc, sc.arg(0));
   if (!path) return Answer::Error(path.error());
-  std::lock_guard lock(vfs.mu);
   auto creds = kernel.CredentialsOf(sc.task);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, AT_FDCWD, *path, kMustExist | kFollowLast);
   if (!loc) return Answer::Error(loc.error());
   if (loc->on_host()) {
     if (loc->rerouted) return Answer::Error(EXDEV);
+    std::lock_guard cwd_lock(process.cwd_mu);
     process.cwd_mount = nullptr;  // the host's chdir decides from here
     process.cwd_dir.reset();
     process.host_cwd_valid = false;
     return Answer::Continue();
   }
   if (!loc->inode->is_dir()) return Answer::Error(ENOTDIR);
-  if (int e = Permission(*loc->inode, *creds, kMayExec)) return Answer::Error(e);
+  {
+    std::lock_guard lock(loc->inode->mu);
+    if (int e = Permission(*loc->inode, *creds, kMayExec)) return Answer::Error(e);
+  }
+  std::lock_guard cwd_lock(process.cwd_mu);
   process.cwd_mount = loc->mount;
   process.cwd_dir = loc->inode;
   return Answer::Return(0);
@@ -118,10 +127,16 @@ Answer Chdir(Kernel& kernel, Syscall& sc) {
 
 Answer Getcwd(Kernel& kernel, Syscall& sc) {
   Vfs& vfs = kernel.vfs();
-  std::lock_guard lock(vfs.mu);
   Process& process = *sc.task.process;
-  if (!process.cwd_dir) return Answer::Continue();
-  Result<std::string> path = vfs.PathOf(*process.cwd_mount, process.cwd_dir);
+  Mount* mount;
+  InodeRef dir;
+  {
+    std::lock_guard cwd_lock(process.cwd_mu);
+    mount = process.cwd_mount;
+    dir = process.cwd_dir;
+  }
+  if (!dir) return Answer::Continue();
+  Result<std::string> path = vfs.PathOf(*mount, dir);
   if (!path) return Answer::Error(path.error());
   const uint64_t size = sc.arg(1);
   if (size < path->size() + 1) return Answer::Error(ERANGE);
@@ -157,13 +172,14 @@ Answer Mknod(Kernel& kernel, Syscall& sc) {
     default:
       return Answer::Error(EINVAL);
   }
-  std::lock_guard lock(vfs.mu);
   auto creds = kernel.CredentialsOf(sc.task);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, dirfd, *path, 0);
   if (!loc) return Answer::Error(loc.error());
   if (loc->on_host())
     return HostAnswer(*loc, *creds, [&](const char* p) { return mknod(p, mode & ~(creds->umask & 0777), dev); });
-  if (loc->last != Location::Last::kNormal || loc->inode) return Answer::Error(EEXIST);
+  if (loc->last != Location::Last::kNormal) return Answer::Error(EEXIST);
+  auto lock = LockParent(*loc);
+  if (loc->inode) return Answer::Error(EEXIST);
   if (loc->trailing_slash) return Answer::Error(ENOENT);
   Inode& parent = *loc->parent;
   if (parent.nlink == 0) return Answer::Error(ENOENT);

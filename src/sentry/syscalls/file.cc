@@ -39,10 +39,14 @@ Answer OpenInTree(Kernel& kernel, Syscall& sc, Location& loc, uint64_t flags, mo
     if (flags & O_CREAT) return Answer::Error(EINVAL);
     if (access != O_WRONLY && access != O_RDWR) return Answer::Error(EINVAL);
     if (!inode || !inode->is_dir()) return Answer::Error(inode ? ENOTDIR : ENOENT);
-    if (int e = Permission(*inode, creds, kMayWrite | kMayExec)) return Answer::Error(e);
-    Result<InodeRef> created = fs.CreateUnnamed(inode, mode & 07777 & ~creds.umask, creds);
+    Result<InodeRef> created = Errno{ENOENT};
+    {
+      std::lock_guard dir_lock(inode->mu);
+      if (int e = Permission(*inode, creds, kMayWrite | kMayExec)) return Answer::Error(e);
+      created = fs.CreateUnnamed(inode, mode & 07777 & ~creds.umask, creds);
+    }
     if (!created) return Answer::Error(created.error());
-    (*created)->linkable = !(flags & O_EXCL);
+    (*created)->linkable = !(flags & O_EXCL);  // nobody else has it yet
     return fs.Open(kernel, sc, *created, static_cast<int>(flags & ~O_TMPFILE), creds);
   }
   bool created = false;
@@ -51,6 +55,9 @@ Answer OpenInTree(Kernel& kernel, Syscall& sc, Location& loc, uint64_t flags, mo
       // "." "..", the mount root: an existing directory.
       return Answer::Error(EISDIR);
     }
+    // The parent's lock for the lookup and the create, as open_last_lookups.
+    auto parent_lock = LockParent(loc);
+    inode = loc.inode;
     if (inode) {
       if (flags & O_EXCL) return Answer::Error(EEXIST);
       if (inode->is_dir()) return Answer::Error(EISDIR);
@@ -70,6 +77,7 @@ Answer OpenInTree(Kernel& kernel, Syscall& sc, Location& loc, uint64_t flags, mo
   if (!inode->is_dir() && (loc.trailing_slash || (flags & O_DIRECTORY))) return Answer::Error(ENOTDIR);
   if (path_only) return fs.Open(kernel, sc, inode, static_cast<int>(flags & kPathFlags), creds);
   if (inode->is_dir() && (access != O_RDONLY || (flags & O_TRUNC) || (flags & O_CREAT))) return Answer::Error(EISDIR);
+  std::unique_lock inode_lock(inode->mu);
   if (!created) {
     int mask = 0;
     if (access == O_RDONLY || access == O_RDWR) mask |= kMayRead;
@@ -84,6 +92,7 @@ Answer OpenInTree(Kernel& kernel, Syscall& sc, Location& loc, uint64_t flags, mo
   if ((flags & O_TRUNC) && inode->is_reg() && !created) {
     if (Result<void> r = fs.SetSize(*inode, 0); !r) return Answer::Error(r.error());
   }
+  inode_lock.unlock();
   return fs.Open(kernel, sc, inode, static_cast<int>(flags), creds);
 }
 
@@ -181,7 +190,6 @@ Answer Open(Kernel& kernel, Syscall& sc) {
       FileRef file = LookupFd(kernel, sc.task, fd);
       if (!file.file) return Answer::Error(file.error == EBADF ? ENOENT : file.error);
       if (file.inode) {
-        std::lock_guard lock(kernel.vfs().mu);
         if ((flags & O_CREAT) && (flags & O_EXCL)) return Answer::Error(EEXIST);
         Location loc;
         loc.mount = file.mount;
@@ -192,7 +200,6 @@ Answer Open(Kernel& kernel, Syscall& sc) {
     }
   }
   Vfs& vfs = kernel.vfs();
-  std::lock_guard lock(vfs.mu);
   auto creds = kernel.CredentialsOf(sc.task);
   unsigned rflags = 0;
   if (!(flags & O_NOFOLLOW) && !((flags & O_CREAT) && (flags & O_EXCL))) rflags |= kFollowLast;
@@ -210,7 +217,7 @@ Answer Open(Kernel& kernel, Syscall& sc) {
   if (!loc->rerouted) return Answer::Continue();  // nothing of ours: the host answers
   // A host file reached through a mount: opened for the guest. A FIFO's
   // blocking open waits for its peer, for ever if none comes: not on a
-  // worker, and not under the VFS lock.
+  // worker (and no lock is held here).
   struct stat st;
   if (!(flags & (O_NONBLOCK | O_PATH)) && stat(loc->host_path.c_str(), &st) == 0 && S_ISFIFO(st.st_mode)) {
     kernel.blocking().OpenFifo(sc, loc->host_path, static_cast<int>(flags), mode & ~creds->umask, *creds);

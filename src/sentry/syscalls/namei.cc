@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <mutex>
 
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/syscalls/vfs_common.h"
@@ -36,7 +37,6 @@ Answer Unlink(Kernel& kernel, Syscall& sc) {
   if (flags & ~static_cast<uint64_t>(AT_REMOVEDIR)) return Answer::Error(EINVAL);
   Result<std::string> path = ReadPath(sc, sc.arg(at ? 1 : 0));
   if (!path) return Answer::Error(path.error());
-  std::lock_guard lock(vfs.mu);
   auto creds = kernel.CredentialsOf(sc.task);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, dirfd, *path, 0);
   if (!loc) return Answer::Error(loc.error());
@@ -44,6 +44,7 @@ Answer Unlink(Kernel& kernel, Syscall& sc) {
     return HostAnswer(*loc, *creds, [&](const char* p) { return (flags & AT_REMOVEDIR) ? rmdir(p) : unlink(p); });
   if (flags & AT_REMOVEDIR) return RemoveDirectory(*loc, *creds);
   if (loc->last != Location::Last::kNormal) return Answer::Error(loc->last == Location::Last::kRoot ? EBUSY : EISDIR);
+  InodeLocks locks = LockParentAndEntry(*loc);
   if (!loc->inode) return Answer::Error(ENOENT);
   if (loc->trailing_slash) return Answer::Error(loc->inode->is_dir() ? EISDIR : ENOTDIR);
   if (int e = MayDelete(*loc->parent, *loc->inode, *creds)) return Answer::Error(e);
@@ -73,7 +74,6 @@ Answer Rename(Kernel& kernel, Syscall& sc) {
   if (!old_path) return Answer::Error(old_path.error());
   Result<std::string> new_path = ReadPath(sc, new_address);
   if (!new_path) return Answer::Error(new_path.error());
-  std::lock_guard lock(vfs.mu);
   auto creds = kernel.CredentialsOf(sc.task);
   Result<Location> from = vfs.Resolve(kernel, sc.task, *creds, old_dirfd, *old_path, 0);
   if (!from) return Answer::Error(from.error());
@@ -89,6 +89,24 @@ Answer Rename(Kernel& kernel, Syscall& sc) {
   if (from_ours != to_ours || from->mount != to->mount) return Answer::Error(EXDEV);
   if (from->last != Location::Last::kNormal || to->last != Location::Last::kNormal)
     return Answer::Error(from->last == Location::Last::kRoot || to->last == Location::Last::kRoot ? EBUSY : EBUSY);
+  // Linux's lock_rename: the filesystem's rename lock (no directory moves
+  // meanwhile but by this call), then both directories and both entries'
+  // inodes together, with the names looked up again under them.
+  std::lock_guard rename_lock(from->mount->fs->rename_mu);
+  InodeLocks locks;
+  for (;;) {
+    InodeRef seen_source, seen_target;
+    {
+      InodeLocks dirs({from->parent.get(), to->parent.get()});
+      seen_source = from->mount->fs->Lookup(*from->parent, from->name);
+      seen_target = to->mount->fs->Lookup(*to->parent, to->name);
+    }
+    locks = InodeLocks({from->parent.get(), to->parent.get(), seen_source.get(), seen_target.get()});
+    from->inode = from->mount->fs->Lookup(*from->parent, from->name);
+    to->inode = to->mount->fs->Lookup(*to->parent, to->name);
+    if (from->inode == seen_source && to->inode == seen_target) break;
+    locks.Unlock();
+  }
   InodeRef source = from->inode, target = to->inode;
   if (!source) return Answer::Error(ENOENT);
   if ((flags & RENAME_EXCHANGE) && !target) return Answer::Error(ENOENT);
@@ -142,7 +160,6 @@ Answer Link(Kernel& kernel, Syscall& sc) {
   if (!old_path) return Answer::Error(old_path.error());
   Result<std::string> new_path = ReadPath(sc, sc.arg(at ? 3 : 1));
   if (!new_path) return Answer::Error(new_path.error());
-  std::lock_guard lock(vfs.mu);
   auto creds = kernel.CredentialsOf(sc.task);
   unsigned rflags = kMustExist | ((flags & AT_SYMLINK_FOLLOW) ? kFollowLast : 0) | ((flags & AT_EMPTY_PATH) ? kAllowEmpty : 0);
   Result<Location> from = vfs.Resolve(kernel, sc.task, *creds, old_dirfd, *old_path, rflags);
@@ -160,6 +177,10 @@ Answer Link(Kernel& kernel, Syscall& sc) {
   if (from_ours != to_ours || from->mount != to->mount) return Answer::Error(EXDEV);
   InodeRef inode = from->inode;
   if (inode->is_dir()) return Answer::Error(EPERM);
+  // The directory and the inode together; the name looked up again.
+  InodeLocks locks({to->parent.get(), inode.get()});
+  to->inode = to->mount->fs->Lookup(*to->parent, to->name);
+  if (to->inode) return Answer::Error(EEXIST);
   if (from->trailing_slash || to->trailing_slash) return Answer::Error(ENOTDIR);
   if (int e = Permission(*to->parent, *creds, kMayWrite | kMayExec)) return Answer::Error(e);
   if (to->parent->nlink == 0) return Answer::Error(ENOENT);
@@ -178,14 +199,15 @@ Answer Symlink(Kernel& kernel, Syscall& sc) {
   if (!target) return Answer::Error(target.error());
   Result<std::string> path = ReadPath(sc, sc.arg(at ? 2 : 1));
   if (!path) return Answer::Error(path.error());
-  std::lock_guard lock(vfs.mu);
   auto creds = kernel.CredentialsOf(sc.task);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, at ? sc.fd_arg(1) : AT_FDCWD, *path, 0);
   if (!loc) return Answer::Error(loc.error());
   if (loc->on_host())
     return HostAnswer(*loc, *creds, [&](const char* p) { return symlink(target->c_str(), p); });
   if (target->empty()) return Answer::Error(ENOENT);
-  if (loc->last != Location::Last::kNormal || loc->inode) return Answer::Error(EEXIST);
+  if (loc->last != Location::Last::kNormal) return Answer::Error(EEXIST);
+  auto lock = LockParent(*loc);
+  if (loc->inode) return Answer::Error(EEXIST);
   if (loc->trailing_slash) return Answer::Error(ENOENT);
   if (int e = Permission(*loc->parent, *creds, kMayWrite | kMayExec)) return Answer::Error(e);
   if (loc->parent->nlink == 0) return Answer::Error(ENOENT);
@@ -201,7 +223,6 @@ Answer Readlink(Kernel& kernel, Syscall& sc) {
   const int64_t size = static_cast<int>(sc.arg(at ? 3 : 2));
   Result<std::string> path = ReadPath(sc, sc.arg(at ? 1 : 0));
   if (!path) return Answer::Error(path.error());
-  std::lock_guard lock(vfs.mu);
   auto write = [&](const std::string& target) {
     size_t n = std::min<size_t>(target.size(), static_cast<size_t>(size));
     if (!sc.memory.Write(buffer, target.data(), n)) return Answer::Error(EFAULT);
@@ -227,8 +248,11 @@ Answer Readlink(Kernel& kernel, Syscall& sc) {
     });
   if (size <= 0) return Answer::Error(EINVAL);
   if (!loc->inode->is_symlink()) return Answer::Error(path->empty() ? ENOENT : EINVAL);
-  Answer answer = write(loc->inode->target);
-  if (answer.value >= 0) loc->inode->atime = CurrentTime();
+  Answer answer = write(loc->inode->target);  // the target never changes: no lock to copy it
+  if (answer.value >= 0) {
+    std::lock_guard lock(loc->inode->mu);
+    loc->inode->atime = CurrentTime();
+  }
   return answer;
 }
 

@@ -48,7 +48,6 @@ Answer Bind(Kernel& kernel, Syscall& sc) {
   Vfs& vfs = kernel.vfs();
   std::string path;
   if (!UnixPath(sc, &path)) return Answer::Continue();
-  std::lock_guard lock(vfs.mu);
   auto creds = kernel.CredentialsOf(sc.task);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, AT_FDCWD, path, 0);
   if (!loc) return Answer::Error(loc.error());
@@ -61,7 +60,9 @@ Answer Bind(Kernel& kernel, Syscall& sc) {
     return bind(socket->get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 ? Answer::Return(0)
                                                                                      : Answer::Error(errno);
   }
-  if (loc->last != Location::Last::kNormal || loc->inode) return Answer::Error(EADDRINUSE);
+  if (loc->last != Location::Last::kNormal) return Answer::Error(EADDRINUSE);
+  auto lock = LockParent(*loc);
+  if (loc->inode) return Answer::Error(EADDRINUSE);
   if (int e = Permission(*loc->parent, *creds, kMayWrite | kMayExec)) return Answer::Error(e);
   Result<UniqueFd> socket = Borrow(sc);
   if (!socket) return Answer::Error(socket.error());
@@ -75,7 +76,6 @@ Answer Connect(Kernel& kernel, Syscall& sc) {
   Vfs& vfs = kernel.vfs();
   std::string path;
   if (!UnixPath(sc, &path)) return Answer::Continue();
-  std::lock_guard lock(vfs.mu);
   auto creds = kernel.CredentialsOf(sc.task);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, AT_FDCWD, path, kMustExist | kFollowLast);
   if (!loc) return Answer::Error(loc.error());
@@ -84,8 +84,11 @@ Answer Connect(Kernel& kernel, Syscall& sc) {
     if (!loc->rerouted) return Answer::Continue();
     host_path = loc->host_path;
   } else {
-    if (!S_ISSOCK(loc->inode->mode)) return Answer::Error(ECONNREFUSED);
-    if (int e = Permission(*loc->inode, *creds, kMayWrite)) return Answer::Error(e);
+    if (!loc->inode->is_socket()) return Answer::Error(ECONNREFUSED);
+    {
+      std::lock_guard lock(loc->inode->mu);
+      if (int e = Permission(*loc->inode, *creds, kMayWrite)) return Answer::Error(e);
+    }
     Result<std::string> p = loc->mount->fs->SocketPath(*loc->inode);
     if (!p) return Answer::Error(p.error());
     host_path = *p;

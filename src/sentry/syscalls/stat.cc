@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 
 #include "sentry/fd_table.h"
 #include "sentry/syscalls/syscalls.h"
@@ -22,7 +23,12 @@ namespace {
 // filesystem's getattr).
 Answer WriteStat(Syscall& sc, Inode& inode, uint64_t address, bool is_statx) {
   struct stat st;
-  inode.fs->Getattr(inode, &st);
+  timespec btime;
+  {
+    std::lock_guard lock(inode.mu);
+    inode.fs->Getattr(inode, &st);
+    btime = inode.btime;
+  }
   if (!is_statx) {
     if (!sc.memory.Write(address, st)) return Answer::Error(EFAULT);
     return Answer::Return(0);
@@ -38,10 +44,10 @@ Answer WriteStat(Syscall& sc, Inode& inode, uint64_t address, bool is_statx) {
   stx.stx_ino = st.st_ino;
   stx.stx_size = static_cast<uint64_t>(st.st_size);
   stx.stx_blocks = static_cast<uint64_t>(st.st_blocks);
-  stx.stx_atime = {inode.atime.tv_sec, static_cast<uint32_t>(inode.atime.tv_nsec), 0};
-  stx.stx_btime = {inode.btime.tv_sec, static_cast<uint32_t>(inode.btime.tv_nsec), 0};
-  stx.stx_ctime = {inode.ctime.tv_sec, static_cast<uint32_t>(inode.ctime.tv_nsec), 0};
-  stx.stx_mtime = {inode.mtime.tv_sec, static_cast<uint32_t>(inode.mtime.tv_nsec), 0};
+  stx.stx_atime = {st.st_atim.tv_sec, static_cast<uint32_t>(st.st_atim.tv_nsec), 0};
+  stx.stx_btime = {btime.tv_sec, static_cast<uint32_t>(btime.tv_nsec), 0};
+  stx.stx_ctime = {st.st_ctim.tv_sec, static_cast<uint32_t>(st.st_ctim.tv_nsec), 0};
+  stx.stx_mtime = {st.st_mtim.tv_sec, static_cast<uint32_t>(st.st_mtim.tv_nsec), 0};
   stx.stx_rdev_major = major(st.st_rdev);
   stx.stx_rdev_minor = minor(st.st_rdev);
   stx.stx_dev_major = major(st.st_dev);
@@ -64,7 +70,6 @@ Answer Stat(Kernel& kernel, Syscall& sc) {
     Result<std::string> path = ReadPath(sc, sc.arg(0));
     if (!path) return Answer::Error(path.error());
     Vfs& vfs = kernel.vfs();
-    std::lock_guard lock(vfs.mu);
     auto creds = kernel.CredentialsOf(sc.task);
     Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, AT_FDCWD, *path,
                                        kMustExist | (sc.nr() == SYS_stat ? kFollowLast : 0));
@@ -87,8 +92,7 @@ Answer Stat(Kernel& kernel, Syscall& sc) {
     Vfs& vfs = kernel.vfs();
     {
       if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE)) return Answer::Continue();
-      std::lock_guard lock(vfs.mu);
-      auto creds = kernel.CredentialsOf(sc.task);
+        auto creds = kernel.CredentialsOf(sc.task);
       unsigned rflags = kMustExist | ((flags & AT_SYMLINK_NOFOLLOW) ? 0 : kFollowLast) | ((flags & AT_EMPTY_PATH) ? kAllowEmpty : 0);
       Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, sc.fd_arg(0), *path, rflags);
       if (!loc) return Answer::Error(loc.error());
@@ -118,7 +122,6 @@ Answer Stat(Kernel& kernel, Syscall& sc) {
   FileRef file = LookupFd(kernel, sc.task, fd);
   if (!file.file) return Answer::Error(file.error);
   if (!file.inode) return Answer::Continue();
-  std::lock_guard lock(kernel.vfs().mu);
   return WriteStat(sc, *file.inode, out, is_statx);
 }
 

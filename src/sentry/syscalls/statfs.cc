@@ -28,12 +28,10 @@ Answer Statfs(Kernel& kernel, Syscall& sc) {
     FileRef file = LookupFd(kernel, sc.task, sc.fd_arg(0));
     if (!file.file) return Answer::Error(file.error);
     if (!file.inode) return Answer::Continue();
-    std::lock_guard lock(vfs.mu);
     return WriteStatfs(sc, *file.inode->fs, sc.arg(1));
   }
   Result<std::string> path = ReadPath(sc, sc.arg(0));
   if (!path) return Answer::Error(path.error());
-  std::lock_guard lock(vfs.mu);
   auto creds = kernel.CredentialsOf(sc.task);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, AT_FDCWD, *path, kMustExist | kFollowLast);
   if (!loc) return Answer::Error(loc.error());

@@ -53,6 +53,32 @@ inline bool InodeFd(Kernel& kernel, Syscall& sc, int fd, FileRef* file, Answer* 
   return true;
 }
 
+// A call that changes the directory a name is in (loc.last kNormal): that
+// directory's lock, held to the end of the call, and the name looked up
+// again under it, as Linux's lookup under the parent's i_rwsem (what the
+// walk saw may have changed since).
+[[nodiscard]] inline std::unique_lock<std::mutex> LockParent(Location& loc) {
+  std::unique_lock lock(loc.parent->mu);
+  loc.inode = loc.mount->fs->Lookup(*loc.parent, loc.name);
+  return lock;
+}
+
+// A call that removes or replaces the entry loc names (unlink, rmdir):
+// the directory's lock and the entry's inode's, taken together, with the
+// name looked up again under them (loc.inode: null if it has gone).
+[[nodiscard]] inline InodeLocks LockParentAndEntry(Location& loc) {
+  for (;;) {
+    InodeRef seen;
+    {
+      std::lock_guard lock(loc.parent->mu);
+      seen = loc.mount->fs->Lookup(*loc.parent, loc.name);
+    }
+    InodeLocks locks({loc.parent.get(), seen.get()});
+    loc.inode = loc.mount->fs->Lookup(*loc.parent, loc.name);
+    if (loc.inode == seen) return locks;
+  }
+}
+
 // Is `path` a magic link to one of the calling process's own fds
 // (/proc/self/fd/N, /proc/thread-self/fd/N, /proc/<its pid or tid>/fd/N,
 // /proc/<pid>/task/<tid>/fd/N)? Other processes' fds are the host's.

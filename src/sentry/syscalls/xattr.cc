@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <mutex>
 #include <cstring>
 #include <vector>
 
@@ -106,7 +107,6 @@ Answer OnHost(Syscall& sc, const Credentials& creds, const std::string& path, bo
 }  // namespace
 
 Answer Xattr(Kernel& kernel, Syscall& sc) {
-  Vfs& vfs = kernel.vfs();
   const int nr = sc.nr();
   const bool by_fd = nr == SYS_fsetxattr || nr == SYS_fgetxattr || nr == SYS_flistxattr || nr == SYS_fremovexattr;
   const bool follow = !(nr == SYS_lsetxattr || nr == SYS_lgetxattr || nr == SYS_llistxattr || nr == SYS_lremovexattr);
@@ -128,7 +128,6 @@ Answer Xattr(Kernel& kernel, Syscall& sc) {
       if (size && !sc.memory.Read(sc.arg(2), value.data(), size)) return Answer::Error(EFAULT);
     }
   }
-  std::lock_guard lock(vfs.mu);
   auto creds = kernel.CredentialsOf(sc.task);
   Target target;
   int found = Find(kernel, sc, by_fd, follow, &target, *creds);
@@ -136,12 +135,16 @@ Answer Xattr(Kernel& kernel, Syscall& sc) {
   if (found < 0) return Answer::Error(-found);
   if (!target.inode) return OnHost(sc, *creds, target.host_path, follow, name, value, set, get, list);
   Inode& inode = *target.inode;
+  // What goes back to the guest is copied out under the inode's lock and
+  // written to the guest after it.
+  std::unique_lock lock(inode.mu);
 
   if (list) {
     uint64_t size = sc.arg(2);
     std::string names;
     for (const auto& [name, value] : inode.xattrs)
       if (!StartsWith(name, "trusted.") || creds->Capable(CAP_SYS_ADMIN)) names += name + '\0';
+    lock.unlock();
     if (size == 0) return Answer::Return(static_cast<int64_t>(names.size()));
     if (size > kSizeMax) size = kSizeMax;
     if (names.size() > size) return Answer::Error(names.size() > kSizeMax ? E2BIG : ERANGE);
@@ -166,12 +169,14 @@ Answer Xattr(Kernel& kernel, Syscall& sc) {
     if (int e = inode.fs->XattrSupport(name, false)) return Answer::Error(e);
     auto it = inode.xattrs.find(name);
     if (it == inode.xattrs.end()) return Answer::Error(ENODATA);
-    const std::string& value = it->second;
-    if (size == 0) return Answer::Return(static_cast<int64_t>(value.size()));
+    const std::string found_value = it->second;
+    lock.unlock();
+    if (size == 0) return Answer::Return(static_cast<int64_t>(found_value.size()));
     if (size > kSizeMax) size = kSizeMax;
-    if (value.size() > size) return Answer::Error(ERANGE);
-    if (!value.empty() && !sc.memory.Write(sc.arg(2), value.data(), value.size())) return Answer::Error(EFAULT);
-    return Answer::Return(static_cast<int64_t>(value.size()));
+    if (found_value.size() > size) return Answer::Error(ERANGE);
+    if (!found_value.empty() && !sc.memory.Write(sc.arg(2), found_value.data(), found_value.size()))
+      return Answer::Error(EFAULT);
+    return Answer::Return(static_cast<int64_t>(found_value.size()));
   }
   // remove
   if (int e = XattrPermission(inode, *creds, name, true)) return Answer::Error(e);

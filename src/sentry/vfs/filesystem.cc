@@ -1,7 +1,9 @@
 #include "sentry/vfs/filesystem.h"
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
+#include <thread>
 
 namespace ukcov::sentry {
 
@@ -18,6 +20,43 @@ void TouchAccessed(Inode& inode) {
   };
   if (le(inode.atime, inode.mtime) || le(inode.atime, inode.ctime) || now.tv_sec - inode.atime.tv_sec >= 86400)
     inode.atime = now;
+}
+
+InodeLocks::InodeLocks(std::initializer_list<Inode*> inodes) {
+  std::vector<Inode*> want;
+  for (Inode* i : inodes)
+    if (i != nullptr && std::find(want.begin(), want.end(), i) == want.end()) want.push_back(i);
+  size_t first = 0;
+  for (;;) {
+    want[first]->mu.lock();
+    size_t failed = want.size();
+    for (size_t i = 0; i < want.size() && failed == want.size(); i++) {
+      if (i == first) continue;
+      if (!want[i]->mu.try_lock()) failed = i;
+    }
+    if (failed == want.size()) break;
+    // Let go of all taken, and wait for the one that was busy first.
+    for (size_t i = 0; i < failed; i++)
+      if (i != first) want[i]->mu.unlock();
+    want[first]->mu.unlock();
+    first = failed;
+    std::this_thread::yield();
+  }
+  held_ = std::move(want);
+}
+
+InodeLocks& InodeLocks::operator=(InodeLocks&& other) noexcept {
+  if (this != &other) {
+    Unlock();
+    held_ = std::move(other.held_);
+    other.held_.clear();
+  }
+  return *this;
+}
+
+void InodeLocks::Unlock() {
+  for (Inode* i : held_) i->mu.unlock();
+  held_.clear();
 }
 
 InodeRef Filesystem::Lookup(const Inode& dir, const std::string& name) const {

@@ -5,6 +5,16 @@
 // dentry cache, so the tree, the attributes the VFS checks and the simple
 // extended attributes are the VFS's; what differs between filesystems is
 // behind Filesystem (vfs/filesystem.h) and File (vfs/file.h). Instrumented.
+//
+// Locking (the whole order is in docs/design.md): `mu` guards the inode's
+// attributes, its data's size and, for a directory, its entries and its
+// children's "..". The walk holds one directory's lock at a time; a call
+// that changes a directory holds it for the whole change. A call that needs
+// several inodes (unlink: the directory and the victim; rename: up to four)
+// takes them together with InodeLocks, never one while blocking on another:
+// renames move directories, so "parent before child" is no fixed order.
+// `type` and a symlink's `target` never change once the inode is in the
+// tree, and are read without it.
 #pragma once
 
 #include <sys/stat.h>
@@ -14,8 +24,11 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <initializer_list>
 #include <unordered_map>
+#include <vector>
 
 namespace ukcov::sentry {
 
@@ -31,7 +44,10 @@ class Inode {
   Inode& operator=(const Inode&) = delete;
 
   Filesystem* const fs;  // its superblock
-  uint64_t ino = 0;
+  std::mutex mu;
+
+  mode_t type = 0;  // S_IFMT: set when made, never changed
+  uint64_t ino = 0;  // never changed
   mode_t mode = 0;  // type and permission bits
   uid_t uid = 0;
   gid_t gid = 0;
@@ -55,10 +71,32 @@ class Inode {
   std::unordered_map<std::string, uint64_t> cookies;
   uint64_t next_cookie = 3;  // 1 and 2 are "." and ".."
 
-  bool is_dir() const { return S_ISDIR(mode); }
-  bool is_fifo() const { return S_ISFIFO(mode); }
-  bool is_reg() const { return S_ISREG(mode); }
-  bool is_symlink() const { return S_ISLNK(mode); }
+  bool is_dir() const { return S_ISDIR(type); }
+  bool is_fifo() const { return S_ISFIFO(type); }
+  bool is_reg() const { return S_ISREG(type); }
+  bool is_symlink() const { return S_ISLNK(type); }
+  bool is_socket() const { return S_ISSOCK(type); }
+  bool is_device() const { return S_ISCHR(type) || S_ISBLK(type); }
+};
+
+// Several inodes' locks at once (nulls and repeats skipped): one is waited
+// for, the others tried, and on a failure all are let go and the one that
+// failed is waited for next (std::lock's way). No order among them is
+// needed, and none is held while waiting for another.
+class InodeLocks {
+ public:
+  InodeLocks() = default;
+  explicit InodeLocks(std::initializer_list<Inode*> inodes);
+  ~InodeLocks() { Unlock(); }
+  InodeLocks(const InodeLocks&) = delete;
+  InodeLocks& operator=(const InodeLocks&) = delete;
+  InodeLocks(InodeLocks&& other) noexcept : held_(std::move(other.held_)) { other.held_.clear(); }
+  InodeLocks& operator=(InodeLocks&& other) noexcept;
+
+  void Unlock();
+
+ private:
+  std::vector<Inode*> held_;
 };
 
 // The time stamps' clock (current_time()).

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <vector>
 
 namespace ukcov::sentry {
@@ -17,6 +18,9 @@ constexpr int64_t kEndOfDirectory = INT32_MAX;
 
 Answer ReadDirectory(Syscall& sc, Inode& dir, int description, uint64_t buffer, uint64_t count, bool legacy) {
   if (!dir.is_dir()) return Answer::Error(ENOTDIR);
+  // The entries are read under the directory's lock, and written to the
+  // guest after it.
+  std::unique_lock lock(dir.mu);
   int64_t pos = lseek(description, 0, SEEK_CUR);
   std::vector<char> out;
   auto emit = [&](uint64_t ino, int64_t next, unsigned char type, const std::string& name) {
@@ -42,7 +46,7 @@ Answer ReadDirectory(Syscall& sc, Inode& dir, int description, uint64_t buffer, 
     return true;
   };
   auto type_of = [](const Inode& i) -> unsigned char {
-    switch (i.mode & S_IFMT) {
+    switch (i.type) {
       case S_IFDIR: return DT_DIR;
       case S_IFLNK: return DT_LNK;
       case S_IFIFO: return DT_FIFO;
@@ -81,8 +85,10 @@ Answer ReadDirectory(Syscall& sc, Inode& dir, int description, uint64_t buffer, 
     if (!full) pos = kEndOfDirectory;
   }
   if (out.empty() && full) return Answer::Error(EINVAL);  // not even one entry fits
+  lock.unlock();
   if (!out.empty() && !sc.memory.Write(buffer, out.data(), out.size())) return Answer::Error(EFAULT);
   lseek(description, pos, SEEK_SET);
+  lock.lock();
   TouchAccessed(dir);
   return Answer::Return(static_cast<int64_t>(out.size()));
 }

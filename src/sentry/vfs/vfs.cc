@@ -78,15 +78,26 @@ Result<void> Vfs::AddMount(const std::string& path, const MakeFilesystem& make, 
 }
 
 Result<std::string> Vfs::PathOf(const Mount& mount, InodeRef inode) const {
+  // No rename moves a directory meanwhile; each entry list under its lock.
+  std::lock_guard rename_lock(mount.fs->rename_mu);
   std::string path;
   while (inode != mount.fs->root()) {
-    InodeRef parent = inode->parent.lock();
-    if (!parent || inode->nlink == 0) return Errno{ENOENT};
-    const std::string* name = nullptr;
-    for (const auto& [cookie, entry] : parent->entries)
-      if (entry.inode == inode) name = &entry.name;
-    if (name == nullptr) return Errno{ENOENT};
-    path = "/" + *name + path;
+    InodeRef parent;
+    bool removed;
+    {
+      std::lock_guard lock(inode->mu);
+      parent = inode->parent.lock();
+      removed = inode->nlink == 0;
+    }
+    if (!parent || removed) return Errno{ENOENT};
+    std::string name;
+    {
+      std::lock_guard lock(parent->mu);
+      for (const auto& [cookie, entry] : parent->entries)
+        if (entry.inode == inode) name = entry.name;
+    }
+    if (name.empty()) return Errno{ENOENT};
+    path = "/" + name + path;
     inode = parent;
   }
   return mount.path + path;
@@ -141,18 +152,21 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
   const bool scoped = flags & (kBeneath | kInRoot);
   if (scoped && !path.empty() && path[0] == '/' && (flags & kBeneath)) return Errno{EXDEV};
   if (path.empty() || path[0] != '/' || scoped) {
-    if (dirfd == AT_FDCWD && task.process->cwd_dir) {
-      mount = task.process->cwd_mount;
-      dir = task.process->cwd_dir;
-    } else if (dirfd == AT_FDCWD) {
+    if (dirfd == AT_FDCWD) {
       Process& process = *task.process;
-      if (!process.host_cwd_valid) {
-        Result<std::string> cwd = ReadHostLink("/proc/" + std::to_string(task.tid) + "/cwd");
-        if (!cwd) return Errno{ENOENT};
-        process.host_cwd = *cwd;
-        process.host_cwd_valid = true;
+      std::lock_guard cwd_lock(process.cwd_mu);
+      if (process.cwd_dir) {
+        mount = process.cwd_mount;
+        dir = process.cwd_dir;
+      } else {
+        if (!process.host_cwd_valid) {
+          Result<std::string> cwd = ReadHostLink("/proc/" + std::to_string(task.tid) + "/cwd");
+          if (!cwd) return Errno{ENOENT};
+          process.host_cwd = *cwd;
+          process.host_cwd_valid = true;
+        }
+        host = process.host_cwd;
       }
-      host = process.host_cwd;
     } else {
       FileRef file = LookupFd(kernel, task, dirfd);
       if (!file.file) return Errno{file.error};
@@ -330,7 +344,11 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
     }
 
     // ---- mount phase ----
+    // One directory's lock at a time, for its permission, its entry and
+    // its "..": what the walk returns may change before the caller locks
+    // it, and a caller that changes a directory looks its name up again.
     if (!dir->is_dir()) return Errno{ENOTDIR};
+    std::unique_lock dir_lock(dir->mu);
     if (int e = Permission(*dir, creds, kMayExec)) return Errno{e};
     if (part == ".") {
       if (last) {
@@ -362,6 +380,7 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
         continue;
       }
       InodeRef parent = dir->parent.lock();
+      dir_lock.unlock();
       if (!parent) return Errno{ENOENT};
       dir = parent;
       if (last) {
@@ -371,9 +390,11 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
     }
     named_in_mount = true;
     InodeRef child = mount->fs->Lookup(*dir, part);
+    dir_lock.unlock();
     const bool follow = !last || (flags & kFollowLast) || trailing;
     if (child && child->is_symlink() && follow) {
       if (int e = follow_link(child->target)) return Errno{e};
+      std::lock_guard child_lock(child->mu);
       child->atime = CurrentTime();  // touched once followed, as Linux's pick_link
       continue;
     }
@@ -382,7 +403,10 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
       loc.parent = dir;
       loc.name = part;
       loc.inode = child;
-      if (child) mount->fs->SyncSize(*child);
+      if (child) {
+        std::lock_guard child_lock(child->mu);
+        mount->fs->SyncSize(*child);
+      }
       if (!child && (flags & kMustExist)) return Errno{ENOENT};
       return loc;
     }

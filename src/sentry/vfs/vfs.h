@@ -55,11 +55,11 @@ inline constexpr unsigned kNoXdev = 16;      // RESOLVE_NO_XDEV
 inline constexpr unsigned kBeneath = 32;     // RESOLVE_BENEATH: never above the start
 inline constexpr unsigned kInRoot = 64;      // RESOLVE_IN_ROOT: the start is "/"
 
+// Locking: the mount table is fixed once the guest runs; each filesystem
+// and inode has its own locks (vfs/inode.h, vfs/filesystem.h; the order is
+// in docs/design.md). The walk takes no lock of the caller's.
 class Vfs {
  public:
-  // Held by a handler for its whole call: each call is atomic.
-  std::recursive_mutex mu;
-
   // Mounts the filesystem `make` makes, given its device number, at `path`:
   // an existing host directory, unless `anywhere` (a path that stays a
   // mount point of the sentry's whether or not the host has it).
@@ -73,7 +73,7 @@ class Vfs {
   Mount* MountOf(const Filesystem* fs) const;
 
   // The inode of a mount a guest's struct file is on, by the host inode
-  // number of that file. Caller holds mu.
+  // number of that file.
   Mount* FindByHostIno(ino_t host_ino, InodeRef* inode, bool* path_only) const;
 
   // The path of an inode of `mount` as the guest sees it (d_path): the
@@ -82,7 +82,8 @@ class Vfs {
   // file: it may have many names).
   Result<std::string> PathOf(const Mount& mount, InodeRef inode) const;
 
-  // The walk. Caller holds mu.
+  // The walk: where `path` leads from `dirfd` for `task`. The caller holds
+  // no inode lock.
   Result<Location> Resolve(Kernel& kernel, TaskState& task, const Credentials& creds, int dirfd,
                            const std::string& path, unsigned flags);
 

@@ -44,6 +44,7 @@ InodeRef Filesystem::NewInode(mode_t mode) {
   auto inode = std::make_shared<Inode>(this);
   inode->ino = next_ino_++;
   inode->mode = mode;
+  inode->type = mode & S_IFMT;
   inode->atime = inode->mtime = inode->ctime = inode->btime = CurrentTime();
   return inode;
 }
@@ -105,15 +106,13 @@ Answer File::ReadWrite(Kernel&, Syscall&, const IoArgs& io) {
   return Answer::Error(io.reading ? EISDIR : EBADF);
 }
 
-Answer File::Seek(Kernel& kernel, Syscall&, int64_t offset, unsigned whence) {
-  std::lock_guard lock(kernel.vfs().mu);
+Answer File::Seek(Kernel&, Syscall&, int64_t offset, unsigned whence) {
   return SeekDirectory(description_.get(), offset, whence);
 }
 
 Answer File::Fsync(Kernel&, Syscall&) { return Answer::Return(0); }
 
-Answer File::Getdents(Kernel& kernel, Syscall& sc, uint64_t buffer, uint64_t count, bool legacy) {
-  std::lock_guard lock(kernel.vfs().mu);
+Answer File::Getdents(Kernel&, Syscall& sc, uint64_t buffer, uint64_t count, bool legacy) {
   return ReadDirectory(sc, *inode_, description_.get(), buffer, count, legacy);
 }
 

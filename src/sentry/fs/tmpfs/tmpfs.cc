@@ -109,6 +109,7 @@ Filesystem::Filesystem(const Options& options, dev_t dev)
   root_ = std::make_shared<Inode>(this);
   root_->ino = 1;
   root_->mode = S_IFDIR | options.mode;
+  root_->type = S_IFDIR;
   root_->uid = options.uid;
   root_->gid = options.gid;
   root_->nlink = 2;
@@ -132,6 +133,7 @@ std::string Filesystem::StandInPathOf(const Inode& inode) const {
 }
 
 Result<std::string> Filesystem::StandInPath(const Inode& inode) {
+  std::lock_guard lock(stand_in_mu_);
   if (stand_in_dir_.empty()) {
     char dir[] = "/tmp/ukcov-fifo.XXXXXX";
     if (mkdtemp(dir) == nullptr) return Errno{ENOMEM};
@@ -155,6 +157,11 @@ Result<UniqueFd> Filesystem::OpenFifo(Inode& inode, int flags) {
 uint64_t Filesystem::BlocksOf(uint64_t bytes) const { return (bytes + kPage - 1) / kPage; }
 
 void Filesystem::AccountBlocks(const struct stat& before, const struct stat& after) {
+  std::lock_guard lock(usage_mu_);
+  AccountBlocksLocked(before, after);
+}
+
+void Filesystem::AccountBlocksLocked(const struct stat& before, const struct stat& after) {
   const int64_t delta = (static_cast<int64_t>(after.st_blocks) - static_cast<int64_t>(before.st_blocks)) / 8;
   used_blocks_ = delta < 0 && static_cast<uint64_t>(-delta) > used_blocks_ ? 0 : used_blocks_ + static_cast<uint64_t>(delta);
 }
@@ -171,10 +178,14 @@ void Filesystem::SyncSize(sentry::Inode& vfs_inode) {
 }
 
 Result<InodeRef> Filesystem::NewInode(mode_t mode, const Credentials& creds, const sentry::Inode* dir) {
-  if (Result<void> room = ReserveInode(); !room) return Errno{room.error()};
+  if (Result<void> room = ReserveInode(dir); !room) return Errno{room.error()};
   auto inode = std::make_shared<Inode>(this);
-  inode->ino = next_ino_++;
+  {
+    std::lock_guard lock(usage_mu_);
+    inode->ino = next_ino_++;
+  }
   inode->mode = mode;
+  inode->type = mode & S_IFMT;
   inode->uid = creds.fsuid;
   inode->gid = creds.fsgid;
   // A setgid directory gives its group, and setgid to subdirectories.
@@ -185,6 +196,7 @@ Result<InodeRef> Filesystem::NewInode(mode_t mode, const Credentials& creds, con
   inode->atime = inode->mtime = inode->ctime = inode->btime = CurrentTime();
   if (S_ISREG(mode)) {
     if (Result<void> r = EnsureMemfd(*inode); !r) {
+      std::lock_guard lock(usage_mu_);
       used_inodes_--;
       return Errno{r.error()};
     }
@@ -230,7 +242,7 @@ Result<sentry::InodeRef> Filesystem::BindSocket(const sentry::InodeRef& dir, con
   if (!made) return Errno{made.error()};
   Result<std::string> host_path = StandInPath(**made);
   if (!host_path) {
-    Forget(*made);
+    ForgetIfUnused(**made);  // nobody else has it: no lock to take
     return Errno{host_path.error()};
   }
   sockaddr_un addr{};
@@ -239,7 +251,7 @@ Result<sentry::InodeRef> Filesystem::BindSocket(const sentry::InodeRef& dir, con
   if (bind(socket, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     const int error = errno;
     unlink(host_path->c_str());
-    Forget(*made);
+    ForgetIfUnused(**made);  // nobody else has it: no lock to take
     return Errno{error == EADDRINUSE ? EINVAL : error};  // bound already: Linux says EINVAL
   }
   LinkEntry(dir, name, *made);
@@ -252,7 +264,7 @@ Result<std::string> Filesystem::SocketPath(const sentry::Inode& inode) { return 
 Result<void> Filesystem::Link(const sentry::InodeRef& dir, const std::string& name, const sentry::InodeRef& inode) {
   // The first name of an O_TMPFILE file was reserved when it was made.
   if (inode->nlink > 0)
-    if (Result<void> r = ReserveInode(); !r) return r;
+    if (Result<void> r = ReserveInode(dir.get()); !r) return r;
   LinkEntry(dir, name, std::static_pointer_cast<Inode>(inode));
   TouchModified(*dir);
   TouchChanged(*inode);
@@ -269,8 +281,16 @@ void Filesystem::LinkEntry(const sentry::InodeRef& dir, const std::string& name,
   }
 }
 
-Result<void> Filesystem::ReserveInode() {
-  if (used_inodes_ >= max_inodes_) DrainReleases();  // released files may make room
+Result<void> Filesystem::ReserveInode(const sentry::Inode* held) {
+  {
+    std::lock_guard lock(usage_mu_);
+    if (used_inodes_ < max_inodes_) {
+      used_inodes_++;
+      return {};
+    }
+  }
+  DrainReleases({held});  // released files may make room
+  std::lock_guard lock(usage_mu_);
   if (used_inodes_ >= max_inodes_) return Errno{ENOSPC};
   used_inodes_++;
   return {};
@@ -286,7 +306,6 @@ Result<void> Filesystem::Unlink(const sentry::InodeRef& dir, const std::string& 
 }
 
 void Filesystem::RemoveEntry(sentry::Inode& dir, const std::string& name) {
-  DrainReleases();  // so that a file whose descriptions are gone goes now
   auto c = dir.cookies.find(name);
   if (c == dir.cookies.end()) return;
   InodeRef inode = std::static_pointer_cast<Inode>(std::move(dir.entries.at(c->second).inode));
@@ -296,10 +315,14 @@ void Filesystem::RemoveEntry(sentry::Inode& dir, const std::string& name) {
     inode->nlink = 0;
     dir.nlink--;
   } else {
-    if (inode->nlink > 1 && used_inodes_ > 0) used_inodes_--;  // an extra link's reservation
+    if (inode->nlink > 1) {  // an extra link's reservation
+      std::lock_guard lock(usage_mu_);
+      if (used_inodes_ > 0) used_inodes_--;
+    }
     inode->nlink--;
   }
-  if (inode->nlink == 0 && inode->opens == 0) Forget(inode);
+  ForgetIfUnused(*inode);
+  DrainReleases({&dir, inode.get()});  // so that other files whose descriptions are gone go now
 }
 
 Result<void> Filesystem::Rename(const sentry::InodeRef& old_dir_ref, const std::string& old_name,
@@ -369,8 +392,11 @@ Result<size_t> Filesystem::Read(Inode& inode, uint64_t offset, void* buf, size_t
 Result<size_t> Filesystem::Write(Inode& inode, uint64_t offset, const void* buf, size_t n) {
   if (offset >= kMaxFileSize) return Errno{EFBIG};
   if (n > kMaxFileSize - offset) n = kMaxFileSize - offset;
-  // Blocks are only counted against a size limit (no limit, no fstat).
+  // Blocks are only counted against a size limit (no limit, no fstat);
+  // with one, a write's allocation is one at a time in the filesystem.
   const bool limited = max_blocks_ != 0;
+  std::unique_lock usage_lock(usage_mu_, std::defer_lock);
+  if (limited) usage_lock.lock();
   struct stat before {};
   if (limited) fstat(inode.memfd.get(), &before);
   size_t done = 0;
@@ -398,7 +424,7 @@ Result<size_t> Filesystem::Write(Inode& inode, uint64_t offset, const void* buf,
   if (limited) {
     struct stat after;
     fstat(inode.memfd.get(), &after);
-    AccountBlocks(before, after);
+    AccountBlocksLocked(before, after);
   }
   if (offset + done > inode.size) inode.size = offset + done;
   return done;
@@ -416,6 +442,7 @@ Result<void> Filesystem::Truncate(Inode& inode, uint64_t size) {
 }
 
 Result<void> Filesystem::Allocate(Inode& inode, int mode, uint64_t offset, uint64_t length) {
+  std::lock_guard usage_lock(usage_mu_);
   if (!(mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)) && max_blocks_ != 0) {
     // Pages this would add, at most.
     if (used_blocks_ + BlocksOf(length + offset % kPage) > max_blocks_) {
@@ -430,7 +457,7 @@ Result<void> Filesystem::Allocate(Inode& inode, int mode, uint64_t offset, uint6
   if (fallocate(inode.memfd.get(), mode, static_cast<off_t>(offset), static_cast<off_t>(length)) != 0)
     return Errno{errno};
   fstat(inode.memfd.get(), &after);
-  AccountBlocks(before, after);
+  AccountBlocksLocked(before, after);
   inode.size = static_cast<uint64_t>(after.st_size);
   return {};
 }
@@ -450,12 +477,14 @@ Result<UniqueFd> Filesystem::OpenDescription(const InodeRef& inode, int flags) {
     fstat(token.get(), &st);
     Result<UniqueFd> file = Reopen(token.get(), O_RDONLY);
     if (!file) return Errno{file.error()};
+    std::lock_guard files_lock(files_mu_);
     int watch = WatchReleases(inotify_.get(), token.get());
     if (watch >= 0) by_watch_[watch] = st.st_ino;
     path_tokens_[st.st_ino] = {inode, std::move(token), watch};
     inode->opens++;
     return file;
   }
+  std::lock_guard inode_lock(inode->mu);
   if (Result<void> r = EnsureMemfd(*inode); !r) return Errno{r.error()};
   // What the host keeps of the guest's flags: access mode, O_APPEND,
   // O_NONBLOCK, O_SYNC/O_DSYNC. Directories and symlinks are read-only
@@ -465,6 +494,7 @@ Result<UniqueFd> Filesystem::OpenDescription(const InodeRef& inode, int flags) {
   host_flags |= flags & (O_APPEND | O_NONBLOCK | O_SYNC | O_DSYNC);
   Result<UniqueFd> file = Reopen(inode->memfd.get(), host_flags);
   if (!file) return Errno{file.error()};
+  std::lock_guard files_lock(files_mu_);
   if (!by_host_ino_.count(inode->host_ino)) {
     int watch = WatchReleases(inotify_.get(), inode->memfd.get());
     if (watch >= 0) by_watch_[watch] = inode->host_ino;
@@ -476,6 +506,7 @@ Result<UniqueFd> Filesystem::OpenDescription(const InodeRef& inode, int flags) {
 }
 
 sentry::InodeRef Filesystem::FindByHostIno(ino_t host_ino, bool* path_only) {
+  std::lock_guard files_lock(files_mu_);
   auto it = by_host_ino_.find(host_ino);
   *path_only = false;
   if (it != by_host_ino_.end()) return it->second;
@@ -495,17 +526,45 @@ void Filesystem::Released(ino_t host_ino) {
     }
     path_tokens_.erase(token);
     if (inode->opens > 0) inode->opens--;
-    if (inode->nlink == 0 && inode->opens == 0) Forget(inode);
+    if (inode->opens == 0) orphans_.push_back(std::move(inode));
     return;
   }
   auto it = by_host_ino_.find(host_ino);
   if (it == by_host_ino_.end()) return;
   InodeRef inode = it->second;
   if (inode->opens > 0) inode->opens--;
-  if (inode->nlink == 0 && inode->opens == 0) Forget(inode);
+  if (inode->opens == 0) orphans_.push_back(std::move(inode));
 }
 
-void Filesystem::DrainReleases() {
+void Filesystem::DrainReleases() { DrainReleases({}); }
+
+void Filesystem::DrainReleases(std::initializer_list<const sentry::Inode*> held) {
+  std::vector<InodeRef> candidates;
+  {
+    std::lock_guard files_lock(files_mu_);
+    ReadReleases();
+    candidates.swap(orphans_);
+  }
+  // A file with no description left goes if it has no name either; that
+  // needs its lock, which an fd call may hold: then it waits for the next
+  // drain (try_lock: this thread may hold other inodes' locks).
+  std::vector<InodeRef> later;
+  for (InodeRef& inode : candidates) {
+    bool is_held = false;
+    for (const sentry::Inode* h : held) is_held = is_held || h == inode.get();
+    std::unique_lock lock(inode->mu, std::defer_lock);
+    if (is_held || !lock.try_lock()) {
+      later.push_back(std::move(inode));
+      continue;
+    }
+    ForgetIfUnused(*inode);
+  }
+  if (later.empty()) return;
+  std::lock_guard files_lock(files_mu_);
+  for (InodeRef& inode : later) orphans_.push_back(std::move(inode));
+}
+
+void Filesystem::ReadReleases() {
   alignas(inotify_event) char buf[4096];
   for (;;) {
     ssize_t n = read(inotify_.get(), buf, sizeof buf);
@@ -520,23 +579,33 @@ void Filesystem::DrainReleases() {
   }
 }
 
-void Filesystem::Forget(const InodeRef& inode) {
-  if ((inode->is_fifo() || S_ISSOCK(inode->mode)) && !stand_in_dir_.empty()) unlink(StandInPathOf(*inode).c_str());
-  if (inode->host_ino != 0) {
-    by_host_ino_.erase(inode->host_ino);
-    if (inode->watch >= 0) {
-      inotify_rm_watch(inotify_.get(), inode->watch);
-      by_watch_.erase(inode->watch);
-      inode->watch = -1;
+void Filesystem::ForgetIfUnused(Inode& inode) {
+  if (inode.nlink != 0) return;
+  {
+    std::lock_guard files_lock(files_mu_);
+    if (inode.opens != 0 || inode.forgotten) return;
+    inode.forgotten = true;
+    if (inode.host_ino != 0) {
+      by_host_ino_.erase(inode.host_ino);
+      if (inode.watch >= 0) {
+        inotify_rm_watch(inotify_.get(), inode.watch);
+        by_watch_.erase(inode.watch);
+        inode.watch = -1;
+      }
     }
   }
-  if (inode->memfd) {
-    struct stat st;
-    if (fstat(inode->memfd.get(), &st) == 0) used_blocks_ -= std::min<uint64_t>(used_blocks_, static_cast<uint64_t>(st.st_blocks) / 8);
-    inode->memfd.reset();
+  if (inode.is_fifo() || inode.is_socket()) {
+    std::lock_guard lock(stand_in_mu_);
+    if (!stand_in_dir_.empty()) unlink(StandInPathOf(inode).c_str());
   }
-  inode->entries.clear();
-  inode->cookies.clear();
+  std::lock_guard usage_lock(usage_mu_);
+  if (inode.memfd) {
+    struct stat st;
+    if (fstat(inode.memfd.get(), &st) == 0) used_blocks_ -= std::min<uint64_t>(used_blocks_, static_cast<uint64_t>(st.st_blocks) / 8);
+    inode.memfd.reset();
+  }
+  inode.entries.clear();
+  inode.cookies.clear();
   if (used_inodes_ > 0) used_inodes_--;
 }
 
@@ -575,6 +644,7 @@ void Filesystem::Check(std::string* problems) const {
 
 void Filesystem::Statfs(struct statfs* out) {
   DrainReleases();
+  std::lock_guard lock(usage_mu_);
   std::memset(out, 0, sizeof *out);
   out->f_type = TMPFS_MAGIC;
   out->f_bsize = kPage;
@@ -620,7 +690,7 @@ Answer Filesystem::Open(Kernel&, Syscall&, const sentry::InodeRef& vfs_inode, in
     file = OpenDescription(inode, O_PATH);
   else if (inode->is_fifo())
     file = OpenFifo(*inode, flags);
-  else if (S_ISSOCK(inode->mode) || S_ISCHR(inode->mode) || S_ISBLK(inode->mode))
+  else if (inode->is_socket() || inode->is_device())
     // A socket cannot be opened (Linux: ENXIO); a device node would open
     // the host's driver, which the sentry does not offer.
     return Answer::Error(ENXIO);

@@ -10,8 +10,8 @@
 // the memfd's inode number says which tmpfs inode a guest fd is. Directories
 // and symlinks get an empty memfd for that identity when first opened.
 //
-// Locking: every operation runs under the VFS lock (Vfs::mu), held by the
-// syscall handler for the whole call, so each call is atomic.
+// Locking: the VFS's inode locks (vfs/inode.h) as each operation states,
+// then the filesystem's own leaf locks (below).
 #pragma once
 
 #include <sys/stat.h>
@@ -22,7 +22,10 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <initializer_list>
+#include <mutex>
 #include <unordered_map>
+#include <vector>
 
 #include "base/unique_fd.h"
 #include "sentry/vfs/filesystem.h"
@@ -57,12 +60,14 @@ class Inode final : public sentry::Inode {
   ino_t host_ino = 0;
   int watch = -1;  // the inotify watch on the memfd, once opened by the guest
   // Open file descriptions the guest may still hold (installs minus
-  // releases seen; an over-estimate when releases coalesce).
+  // releases seen; an over-estimate when releases coalesce). Guarded by the
+  // filesystem's files_mu_, as `watch` is.
   uint64_t opens = 0;
 
   // The host has written the memfd directly (copy_file_range, sendfile,
   // splice into it): its size is the memfd's from then on (SyncSize).
   bool external_io = false;
+  bool forgotten = false;  // freed (guarded by the filesystem's files_mu_)
 };
 
 // The tmpfs inode behind a VFS inode of a tmpfs.
@@ -83,6 +88,9 @@ class Filesystem final : public sentry::Filesystem {
   // outcome they can change (unlink, the inode limit, statfs), not by a
   // thread of its own: a wake-up per close would cost more than the close.
   void DrainReleases() override;
+  // The same, from a caller that holds the locks of `held` (never taken
+  // here).
+  void DrainReleases(std::initializer_list<const sentry::Inode*> held);
   Result<sentry::InodeRef> Create(const sentry::InodeRef& dir, const std::string& name, mode_t mode, dev_t rdev,
                                   const std::string& target, const Credentials& creds) override;
   Result<sentry::InodeRef> CreateUnnamed(const sentry::InodeRef& dir, mode_t mode, const Credentials& creds) override;
@@ -124,7 +132,7 @@ class Filesystem final : public sentry::Filesystem {
   void LinkEntry(const sentry::InodeRef& dir, const std::string& name, const InodeRef& inode);
   // Room for one more inode, or one more name of an existing file. ENOSPC
   // when there is none.
-  Result<void> ReserveInode();
+  Result<void> ReserveInode(const sentry::Inode* held);
   void RemoveEntry(sentry::Inode& dir, const std::string& name);
   // A FIFO's open: a host FIFO private to the sentry stands for the inode's
   // pipe (one per inode, made at its first open), so the data moves
@@ -139,22 +147,32 @@ class Filesystem final : public sentry::Filesystem {
   // An O_PATH description is a token memfd of its own: the host will not
   // install an O_PATH file (fget skips them), and the token says "O_PATH".
   Result<UniqueFd> OpenDescription(const InodeRef& inode, int flags);
-  // A description of `host_ino` was released (an inotify IN_CLOSE).
+  // Reads the host's release reports; a description of `host_ino` was
+  // released (an inotify IN_CLOSE). Caller holds files_mu_.
+  void ReadReleases();
   void Released(ino_t host_ino);
-  void Forget(const InodeRef& inode);  // nlink 0 and nothing open: free it
+  // nlink 0 and nothing open: frees it. Caller holds the inode's lock (or
+  // nobody else can reach it).
+  void ForgetIfUnused(Inode& inode);
   Result<void> EnsureMemfd(Inode& inode);
   uint64_t BlocksOf(uint64_t bytes) const;
   void AccountBlocks(const struct stat& before, const struct stat& after);
+  void AccountBlocksLocked(const struct stat& before, const struct stat& after);  // usage_mu_ held
 
   std::string StandInPathOf(const Inode& inode) const;
 
   Options options_;
+  // Lock order: an inode's lock (vfs/inode.h), then files_mu_, then
+  // stand_in_mu_ or usage_mu_. None is held across a guest-memory copy.
+  std::mutex stand_in_mu_;
   std::string stand_in_dir_;  // made at the first stand-in, removed with the filesystem
+  std::mutex usage_mu_;  // the counts and limits below
   uint64_t next_ino_ = 2;
   uint64_t used_inodes_ = 0;
   uint64_t max_inodes_;
   uint64_t max_blocks_;  // pages; 0 = no limit
   uint64_t used_blocks_ = 0;
+  std::mutex files_mu_;  // the guest's open descriptions: what follows
   UniqueFd inotify_;
   std::unordered_map<ino_t, InodeRef> by_host_ino_;
   struct PathToken {
@@ -164,6 +182,7 @@ class Filesystem final : public sentry::Filesystem {
   };
   std::unordered_map<ino_t, PathToken> path_tokens_;  // an O_PATH description each
   std::unordered_map<int, ino_t> by_watch_;
+  std::vector<InodeRef> orphans_;  // no description left: freed once nameless too
 };
 
 }  // namespace ukcov::sentry::tmpfs

@@ -57,8 +57,11 @@ bool AllowedOnPath(unsigned cmd) {
 
 }  // namespace
 
+// The inode's lock is taken for each chunk's move between the memfd and the
+// sentry's buffer, never across a guest-memory copy: two writes to one file
+// are atomic per 64 KiB chunk (Linux: per call), and I/O on different files
+// never waits for each other.
 Answer TmpfsFile::ReadWrite(Kernel& kernel, Syscall& sc, const IoArgs& io) {
-  std::lock_guard lock(kernel.vfs().mu);
   const bool reading = io.reading, positioned = io.positioned;
   tmpfs::Filesystem& fs = this->fs();
   const int fl = fcntl(description.get(), F_GETFL);
@@ -75,7 +78,10 @@ Answer TmpfsFile::ReadWrite(Kernel& kernel, Syscall& sc, const IoArgs& io) {
   uint64_t pos = positioned ? static_cast<uint64_t>(io.position)
                             : static_cast<uint64_t>(lseek(description.get(), 0, SEEK_CUR));
   const bool append = !reading && ((fl & O_APPEND) || (io.v2 && (io.rw_flags & RWF_APPEND)));
-  if (append) pos = inode.size;
+  if (append) {
+    std::lock_guard lock(inode.mu);
+    pos = inode.size;
+  }
   uint64_t total = 0;
   for (const iovec& io : *vectors) total += io.iov_len;
   if (total == 0) return Answer::Return(0);
@@ -91,14 +97,22 @@ Answer TmpfsFile::ReadWrite(Kernel& kernel, Syscall& sc, const IoArgs& io) {
       uint64_t guest = reinterpret_cast<uint64_t>(io.iov_base) + at;
       size_t moved;
       if (reading) {
-        Result<size_t> r = fs.Read(inode, pos + done, buf.data(), n);
+        Result<size_t> r = Errno{EIO};
+        {
+          std::lock_guard lock(inode.mu);
+          r = fs.Read(inode, pos + done, buf.data(), n);
+        }
         if (!r) { error = r.error(); break; }
         if (*r == 0) break;
         if (!sc.memory.Write(guest, buf.data(), *r)) { error = EFAULT; break; }
         moved = *r;
       } else {
         if (!sc.memory.Read(guest, buf.data(), n)) { error = EFAULT; break; }
-        Result<size_t> r = fs.Write(inode, pos + done, buf.data(), n);
+        Result<size_t> r = Errno{EIO};
+        {
+          std::lock_guard lock(inode.mu);
+          r = fs.Write(inode, pos + done, buf.data(), n);
+        }
         if (!r) { error = r.error(); break; }
         moved = *r;
       }
@@ -109,6 +123,7 @@ Answer TmpfsFile::ReadWrite(Kernel& kernel, Syscall& sc, const IoArgs& io) {
     if (error || at < io.iov_len) break;
   }
   if (done == 0 && error) return Answer::Error(error);
+  std::unique_lock lock(inode.mu);
   if (reading) {
     TouchAccessed(inode);
   } else if (done > 0) {
@@ -121,21 +136,18 @@ Answer TmpfsFile::ReadWrite(Kernel& kernel, Syscall& sc, const IoArgs& io) {
       if ((inode.mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP)) inode.mode &= ~S_ISGID;
     }
   }
+  lock.unlock();
   if (!positioned) lseek(description.get(), static_cast<off_t>(pos + done), SEEK_SET);
   return Answer::Return(static_cast<int64_t>(done));
 }
 
-Answer TmpfsFile::Seek(Kernel& kernel, Syscall&, int64_t offset, unsigned whence) {
-  std::lock_guard lock(kernel.vfs().mu);
+Answer TmpfsFile::Seek(Kernel&, Syscall&, int64_t offset, unsigned whence) {
   tmpfs::Inode& inode = *this->inode;
+  if (inode.is_dir()) return SeekDirectory(description.get(), offset, whence);
+  std::lock_guard lock(inode.mu);
   const int64_t cur = lseek(description.get(), 0, SEEK_CUR);
   int64_t target;
-  if (inode.is_dir()) {  // libfs offset directories: SEEK_SET and SEEK_CUR only
-    if (whence == SEEK_SET) target = offset;
-    else if (whence == SEEK_CUR) target = cur + offset;
-    else return Answer::Error(EINVAL);
-    if (target < 0) return Answer::Error(EINVAL);
-  } else if (whence == SEEK_DATA || whence == SEEK_HOLE) {
+  if (whence == SEEK_DATA || whence == SEEK_HOLE) {
     if (offset < 0) return Answer::Error(ENXIO);
     Result<uint64_t> r = fs().SeekData(inode, static_cast<uint64_t>(offset), static_cast<int>(whence));
     if (!r) return Answer::Error(r.error());
@@ -151,22 +163,19 @@ Answer TmpfsFile::Seek(Kernel& kernel, Syscall&, int64_t offset, unsigned whence
   return Answer::Return(target);
 }
 
-Answer TmpfsFile::Fsync(Kernel& kernel, Syscall&) {
-  std::lock_guard lock(kernel.vfs().mu);
+Answer TmpfsFile::Fsync(Kernel&, Syscall&) {
   return Answer::Return(0);  // memory is the storage: nothing to flush
 }
 
-Answer TmpfsFile::Ioctl(Kernel& kernel, Syscall&, unsigned, uint64_t) {
+Answer TmpfsFile::Ioctl(Kernel&, Syscall&, unsigned, uint64_t) {
   // A regular file's ioctls are shmem's, which the host answers on the
   // guest's own struct file on the inode's memfd (same size, same offset).
   // A directory's token is no directory: none of its ioctls.
-  std::lock_guard lock(kernel.vfs().mu);
   if (inode->is_reg()) return Answer::Continue();
   return Answer::Error(ENOTTY);
 }
 
-Answer TmpfsFile::Mmap(Kernel& kernel, Syscall&, const MmapArgs&) {
-  std::lock_guard lock(kernel.vfs().mu);
+Answer TmpfsFile::Mmap(Kernel&, Syscall&, const MmapArgs&) {
   if (!inode->is_reg()) return Answer::Error(ENODEV);
   // The host maps the guest's own struct file on the inode's memfd: its
   // access-mode checks are Linux's, and the pages are the file's.
@@ -174,8 +183,7 @@ Answer TmpfsFile::Mmap(Kernel& kernel, Syscall&, const MmapArgs&) {
 }
 
 // fs/open.c vfs_fallocate past its generic checks, mm/shmem.c shmem_fallocate.
-Answer TmpfsFile::Fallocate(Kernel& kernel, Syscall&, int mode, int64_t offset, int64_t length) {
-  std::lock_guard lock(kernel.vfs().mu);
+Answer TmpfsFile::Fallocate(Kernel&, Syscall&, int mode, int64_t offset, int64_t length) {
   const int fl = fcntl(description.get(), F_GETFL);
   if ((fl & O_ACCMODE) == O_RDONLY) return Answer::Error(EBADF);
   if ((mode & FALLOC_FL_PUNCH_HOLE) && (fl & O_APPEND)) return Answer::Error(EPERM);
@@ -183,14 +191,14 @@ Answer TmpfsFile::Fallocate(Kernel& kernel, Syscall&, int mode, int64_t offset, 
   if (!inode->is_reg()) return Answer::Error(ENODEV);
   if (static_cast<uint64_t>(offset) + static_cast<uint64_t>(length) > 0x7fffffffffffffffull) return Answer::Error(EFBIG);
   if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)) return Answer::Error(EOPNOTSUPP);  // shmem's set
+  std::lock_guard lock(inode->mu);
   Result<void> r = fs().Allocate(*inode, mode, static_cast<uint64_t>(offset), static_cast<uint64_t>(length));
   if (!r) return Answer::Error(r.error());
   TouchModified(*inode);
   return Answer::Return(0);
 }
 
-Answer TmpfsFile::Getdents(Kernel& kernel, Syscall& sc, uint64_t buffer, uint64_t count, bool legacy) {
-  std::lock_guard lock(kernel.vfs().mu);
+Answer TmpfsFile::Getdents(Kernel&, Syscall& sc, uint64_t buffer, uint64_t count, bool legacy) {
   return ReadDirectory(sc, *inode, description.get(), buffer, count, legacy);
 }
 
@@ -198,10 +206,12 @@ Answer TmpfsFile::Getdents(Kernel& kernel, Syscall& sc, uint64_t buffer, uint64_
 // file's is on its memfd, so the data is right either way). What Linux
 // refuses for a tmpfs fd is refused here, and the host may change a file's
 // size under the sentry: noted.
-Answer TmpfsFile::CopyRange(Kernel& kernel, Syscall& sc, bool out) {
-  std::lock_guard lock(kernel.vfs().mu);
+Answer TmpfsFile::CopyRange(Kernel&, Syscall& sc, bool out) {
   if (inode->is_dir()) return Answer::Error(sc.nr() == SYS_copy_file_range ? EISDIR : EINVAL);
-  if (out) inode->external_io = true;
+  if (out) {
+    std::lock_guard lock(inode->mu);
+    inode->external_io = true;
+  }
   return Answer::Continue();
 }
 
@@ -210,8 +220,7 @@ Answer TmpfsFile::CopyRange(Kernel& kernel, Syscall& sc, bool out) {
 // the inode, as Linux keeps them for tmpfs) work natively. What differs is
 // what the memfd cannot say: an O_PATH description (a token) and a
 // directory (its F_GETFL carries O_DIRECTORY).
-Answer TmpfsFile::Fcntl(Kernel& kernel, Syscall&, unsigned cmd, uint64_t) {
-  std::lock_guard lock(kernel.vfs().mu);
+Answer TmpfsFile::Fcntl(Kernel&, Syscall&, unsigned cmd, uint64_t) {
   if (path_only) {
     if (!AllowedOnPath(cmd)) return Answer::Error(EBADF);
     return Answer::Return(O_PATH);  // what Linux keeps in f_flags for one
