@@ -58,7 +58,7 @@ for calls in 200 400; do
   valgrind --tool=callgrind --callgrind-out-file="$out/cg.tmpfs_meta.$calls" \
     "$bin/bench_tmpfs_dispatch" meta "$calls" >/dev/null 2>&1
 done
-callgrind_annotate --inclusive=no "$out/cg.tmpfs_meta.400" 2>/dev/null | grep -E '^ *[0-9,]+ \(' | head -12 >"$out/tmpfs_profile.txt"
+callgrind_annotate --inclusive=no "$out/cg.tmpfs_meta.400" 2>/dev/null | grep -E '^ *[0-9,]+ \(' | sed -n '1,12p' >"$out/tmpfs_profile.txt"
 python3 bench/report_tmpfs.py "$out"
 
 # The counters backend (issue 5): collection at the return to user space

@@ -23,18 +23,20 @@ void TouchAccessed(Inode& inode) {
 }
 
 InodeLocks::InodeLocks(std::initializer_list<Inode*> inodes) {
-  std::vector<Inode*> want;
+  std::array<Inode*, kMax> want{};
+  size_t n = 0;
   for (Inode* i : inodes)
-    if (i != nullptr && std::find(want.begin(), want.end(), i) == want.end()) want.push_back(i);
+    if (i != nullptr && std::find(want.begin(), want.begin() + n, i) == want.begin() + n && n < kMax) want[n++] = i;
+  if (n == 0) return;
   size_t first = 0;
   for (;;) {
     want[first]->mu.lock();
-    size_t failed = want.size();
-    for (size_t i = 0; i < want.size() && failed == want.size(); i++) {
+    size_t failed = n;
+    for (size_t i = 0; i < n && failed == n; i++) {
       if (i == first) continue;
       if (!want[i]->mu.try_lock()) failed = i;
     }
-    if (failed == want.size()) break;
+    if (failed == n) break;
     // Let go of all taken, and wait for the one that was busy first.
     for (size_t i = 0; i < failed; i++)
       if (i != first) want[i]->mu.unlock();
@@ -42,21 +44,23 @@ InodeLocks::InodeLocks(std::initializer_list<Inode*> inodes) {
     first = failed;
     std::this_thread::yield();
   }
-  held_ = std::move(want);
+  held_ = want;
+  count_ = n;
 }
 
 InodeLocks& InodeLocks::operator=(InodeLocks&& other) noexcept {
   if (this != &other) {
     Unlock();
-    held_ = std::move(other.held_);
-    other.held_.clear();
+    held_ = other.held_;
+    count_ = other.count_;
+    other.count_ = 0;
   }
   return *this;
 }
 
 void InodeLocks::Unlock() {
-  for (Inode* i : held_) i->mu.unlock();
-  held_.clear();
+  for (size_t i = 0; i < count_; i++) held_[i]->mu.unlock();
+  count_ = 0;
 }
 
 InodeRef Filesystem::Lookup(const Inode& dir, const std::string& name) const {

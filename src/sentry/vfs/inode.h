@@ -21,6 +21,8 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -28,7 +30,6 @@
 #include <string>
 #include <initializer_list>
 #include <unordered_map>
-#include <vector>
 
 namespace ukcov::sentry {
 
@@ -85,18 +86,22 @@ class Inode {
 // needed, and none is held while waiting for another.
 class InodeLocks {
  public:
+  static constexpr size_t kMax = 4;  // rename's two directories and two entries
+
   InodeLocks() = default;
+  // At most kMax distinct inodes.
   explicit InodeLocks(std::initializer_list<Inode*> inodes);
   ~InodeLocks() { Unlock(); }
   InodeLocks(const InodeLocks&) = delete;
   InodeLocks& operator=(const InodeLocks&) = delete;
-  InodeLocks(InodeLocks&& other) noexcept : held_(std::move(other.held_)) { other.held_.clear(); }
+  InodeLocks(InodeLocks&& other) noexcept : held_(other.held_), count_(other.count_) { other.count_ = 0; }
   InodeLocks& operator=(InodeLocks&& other) noexcept;
 
   void Unlock();
 
  private:
-  std::vector<Inode*> held_;
+  std::array<Inode*, kMax> held_{};
+  size_t count_ = 0;
 };
 
 // The time stamps' clock (current_time()).
