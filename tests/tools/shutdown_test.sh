@@ -2,31 +2,64 @@
 # `ukcov run` always ends: 1,000 short guests in a row, every tenth killed
 # (SIGKILL) while its threads are in trapped syscalls; each run must end
 # within 20 s with the guest's status (0, or 128+9 for the killed ones).
+# A run that does not end is reported with what each of the sentry's
+# threads and processes was doing, then killed.
 # Usage: shutdown_test.sh UKCOV SPINNER  (SPINNER: the reliability guest)
 set -uo pipefail
 ukcov=$1; spinner=$2
 hung=0; wrong=0
+
+# Waits up to 20 s for the sentry $1 (whose guest is $2, if known) to end.
+# 0: it ended; 1: it hung (reported, then killed).
+await() {
+  local sentry=$1 guest=${2:-}
+  for _ in $(seq 1 400); do
+    kill -0 "$sentry" 2>/dev/null || return 0
+    sleep 0.05
+  done
+  echo "  the sentry $sentry after 20 s:"
+  for t in /proc/"$sentry"/task/*; do
+    echo "    thread $(basename "$t") $(cat "$t"/comm 2>/dev/null) wchan=$(cat "$t"/wchan 2>/dev/null)" \
+         "syscall=$(cut -d' ' -f1-3 "$t"/syscall 2>/dev/null)"
+  done
+  for c in $(pgrep -P "$sentry") ${guest}; do
+    echo "    process $c: $(cat /proc/"$c"/comm 2>/dev/null) $(grep -h State /proc/"$c"/status 2>/dev/null)"
+    for t in /proc/"$c"/task/*; do
+      echo "      thread $(basename "$t") wchan=$(cat "$t"/wchan 2>/dev/null) syscall=$(cut -d' ' -f1-3 "$t"/syscall 2>/dev/null)"
+    done
+  done
+  kill -KILL "$sentry" 2>/dev/null
+  return 1
+}
+
 for i in $(seq 1 1000); do
+  expect=0
   if (( i % 10 == 0 )); then
-    timeout 20 "$ukcov" run -- "$spinner" spin &
-    runner=$!
-    # The guest: the timeout's grandchild, once it exists and has trapped.
+    "$ukcov" run -- "$spinner" spin &
+    sentry=$!
     guest=
+    # The guest: the sentry's child, once it runs the spinner.
     for _ in $(seq 1 2000); do
-      sentry=$(pgrep -P "$runner" -x ukcov) && guest=$(pgrep -P "$sentry") && break
+      guest=$(pgrep -P "$sentry" -x reliability) && break
       sleep 0.005
     done
     sleep 0.00$(( i % 7 + 1 ))
-    [ -n "$guest" ] && kill -KILL "$guest"
-    wait "$runner"; status=$?
+    if [ -z "$guest" ] || ! kill -KILL "$guest"; then
+      echo "run $i: the guest '$guest' could not be killed"
+    fi
     expect=137
   else
-    timeout 20 "$ukcov" run -- true; status=$?
-    expect=0
+    "$ukcov" run -- true &
+    sentry=$!
+    guest=
   fi
-  if [ "$status" -eq 124 ]; then
+  if ! await "$sentry" "$guest"; then
     echo "run $i: hung (killed after 20 s)"; hung=$((hung + 1))
-  elif [ "$status" -ne "$expect" ]; then
+    wait "$sentry"
+    continue
+  fi
+  wait "$sentry"; status=$?
+  if [ "$status" -ne "$expect" ]; then
     echo "run $i: exit $status, expected $expect"; wrong=$((wrong + 1))
   fi
 done
