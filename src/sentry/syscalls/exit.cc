@@ -3,7 +3,6 @@
 // common handle the task inherited (Linux: kcov_remote_start in a worker).
 #include <cerrno>
 
-#include "sentry/fs/kcov/kcov_device.h"
 #include "sentry/kernel.h"
 #include "sentry/syscalls/syscalls.h"
 
