@@ -33,4 +33,4 @@ bench: build
 	@bash bench/run.sh
 
 clean:
-	rm -rf build build-gcc build-asan build-tsan
+	rm -rf build build-gcc build-asan build-tsan build-counters build-*.configure.log

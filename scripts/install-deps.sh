@@ -29,5 +29,19 @@ echo "install-deps: installing ${missing[*]}" >&2
 sudo=()
 [ "$(id -u)" -eq 0 ] || sudo=(sudo)
 export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -qq
-"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+# Another apt or dpkg (unattended-upgrades on a fresh machine) may hold the
+# locks: wait for it, up to 10 minutes, rather than fail at once.
+apt_get() {
+  local err deadline=$((SECONDS + 600))
+  err=$(mktemp)
+  while ! "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 "$@" 2>"$err"; do
+    if ! grep -qiE "could not get lock|unable to lock|is held by" "$err" || [ "$SECONDS" -ge "$deadline" ]; then
+      cat "$err" >&2; rm -f "$err"; return 1
+    fi
+    echo "install-deps: another package manager holds the lock; waiting" >&2
+    sleep 5
+  done
+  cat "$err" >&2; rm -f "$err"
+}
+apt_get update -qq
+apt_get install -y -qq --no-install-recommends "${missing[@]}" >&2

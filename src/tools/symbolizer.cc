@@ -3,6 +3,7 @@
 #include <cxxabi.h>
 #include <dwarf.h>
 #include <elfutils/libdw.h>
+#include <gelf.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -64,14 +65,30 @@ Result<Symbolizer> Symbolizer::Open(const std::string& binary) {
   GElf_Addr bias = 0;
   Elf* elf = dwfl_module_getelf(module, &bias);
   if (elf == nullptr) return Errno{ENOEXEC};
-  return Symbolizer(std::move(dwfl), module, bias);
+  std::vector<Range> text;
+  size_t phnum = 0;
+  if (elf_getphdrnum(elf, &phnum) == 0) {
+    for (size_t i = 0; i < phnum; i++) {
+      GElf_Phdr ph;
+      if (gelf_getphdr(elf, static_cast<int>(i), &ph) != nullptr && ph.p_type == PT_LOAD && (ph.p_flags & PF_X))
+        text.push_back({ph.p_vaddr, ph.p_vaddr + ph.p_memsz});
+    }
+  }
+  return Symbolizer(std::move(dwfl), module, bias, std::move(text));
 }
 
 Symbolized Symbolizer::Symbolize(uint64_t pc) const {
   Symbolized out;
   out.pc = pc;
-  uint64_t ret = pc >= UKCOV_CANONICAL_PC_BASE ? pc - UKCOV_CANONICAL_PC_BASE : pc;
-  out.address = ret - 1;  // inside the call instruction
+  // A value below the canonical base is a raw address: the engine keeps
+  // those for code outside the instrumented module (another library, at
+  // wherever it was loaded), so it names nothing in this binary.
+  out.outside = true;
+  if (pc < UKCOV_CANONICAL_PC_BASE) return out;
+  out.address = pc - UKCOV_CANONICAL_PC_BASE - 1;  // inside the call instruction
+  for (const Range& r : text_)
+    if (out.address >= r.lo && out.address < r.hi) out.outside = false;
+  if (out.outside) return out;
   Dwarf_Addr addr = base_ + out.address;
 
   // Inlined frames, innermost first, from the DWARF scopes at the address.
@@ -131,7 +148,7 @@ std::string Symbolizer::Strip(const char* path) const {
 std::string Format(const Symbolized& s) {
   char head[40];
   std::snprintf(head, sizeof head, "0x%016" PRIx64, s.pc);
-  if (s.frames.empty()) return std::string(head) + "  ??";
+  if (s.frames.empty()) return std::string(head) + (s.outside ? "  ??  (not in the binary's code)" : "  ??");
   std::string out;
   for (size_t i = 0; i < s.frames.size(); i++) {
     const Frame& f = s.frames[i];

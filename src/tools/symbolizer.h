@@ -22,8 +22,9 @@ struct Frame {
 
 struct Symbolized {
   uint64_t pc = 0;       // as given
-  uint64_t address = 0;  // ELF virtual address of the call that recorded it
+  uint64_t address = 0;  // ELF virtual address of the call that recorded it (canonical PCs)
   std::vector<Frame> frames;  // empty: no symbol at that address
+  bool outside = false;  // the address is in none of the binary's executable segments
 };
 
 class Symbolizer {
@@ -31,8 +32,11 @@ class Symbolizer {
   // ENOENT / EACCES / ENOEXEC (not an ELF file with DWARF).
   static Result<Symbolizer> Open(const std::string& binary);
 
-  // `pc` is a canonical PC (>= 0xffffffff80000000) or an ELF address. A PC
-  // is a return address: the call that recorded it is the byte before.
+  // `pc` is a canonical PC (0xffffffff80000000 + the ELF address of the
+  // return address: the call that recorded it is the byte before). A raw
+  // address (below the base: code outside the instrumented module), or a
+  // canonical PC outside the binary's executable segments, has no frames
+  // (the nearest symbol before it would be a guess).
   Symbolized Symbolize(uint64_t pc) const;
 
   // Paths under `prefix` are printed relative to it.
@@ -42,13 +46,17 @@ class Symbolizer {
   struct DwflDeleter {
     void operator()(Dwfl* d) const { dwfl_end(d); }
   };
-  Symbolizer(std::unique_ptr<Dwfl, DwflDeleter> dwfl, Dwfl_Module* module, uint64_t base)
-      : dwfl_(std::move(dwfl)), module_(module), base_(base) {}
+  struct Range {
+    uint64_t lo, hi;  // ELF virtual addresses, [lo, hi)
+  };
+  Symbolizer(std::unique_ptr<Dwfl, DwflDeleter> dwfl, Dwfl_Module* module, uint64_t base, std::vector<Range> text)
+      : dwfl_(std::move(dwfl)), module_(module), base_(base), text_(std::move(text)) {}
   std::string Strip(const char* path) const;
 
   std::unique_ptr<Dwfl, DwflDeleter> dwfl_;
   Dwfl_Module* module_;
   uint64_t base_;  // where libdwfl placed the file's address 0
+  std::vector<Range> text_;  // the executable PT_LOAD segments
   std::string strip_prefix_;
 };
 

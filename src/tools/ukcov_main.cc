@@ -1,4 +1,5 @@
 // The ukcov command line.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -61,6 +62,11 @@ int Symbolize(const std::string& binary, bool area, const std::string& relative_
     std::ifstream file;
     std::istream* in = &std::cin;
     if (name != "-") {
+      struct stat st;
+      if (stat(name.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+        std::cerr << "ukcov symbolize: " << name << ": " << std::strerror(EISDIR) << "\n";
+        return 1;
+      }
       file.open(name, std::ios::binary);
       if (!file) {
         std::cerr << "ukcov symbolize: " << name << ": " << std::strerror(errno) << "\n";
@@ -69,6 +75,10 @@ int Symbolize(const std::string& binary, bool area, const std::string& relative_
       in = &file;
     }
     auto pcs = area ? ukcov::tools::ReadArea(*in) : ukcov::tools::ReadPcList(*in);
+    if (in->bad()) {
+      std::cerr << "ukcov symbolize: " << name << ": read error\n";
+      return 1;
+    }
     if (!pcs) {
       std::cerr << "ukcov symbolize: " << name << ": " << pcs.error_message() << "\n";
       return 1;
@@ -84,13 +94,15 @@ int Symbolize(const std::string& binary, bool area, const std::string& relative_
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int Main(int argc, char** argv) {
   CLI::App app{"ukcov: kcov for user-space kernels"};
   app.require_subcommand(0, 1);
   app.fallthrough();
 
   auto* version = app.add_subcommand("version", "Print the version");
-  auto* help = app.add_subcommand("help", "Print this help");
+  auto* help = app.add_subcommand("help", "Print this help, or a command's (ukcov help run)");
+  std::string help_topic;
+  help->add_option("command", help_topic, "The command to describe");
 
   auto* symbolize = app.add_subcommand("symbolize", "Print function and file:line of kcov PCs");
   std::string binary = SelfPath();
@@ -133,6 +145,9 @@ int main(int argc, char** argv) {
     // --help and --version are "errors" that exit 0; a usage error exits 2,
     // as for a missing subcommand.
     int r = app.exit(e);
+    // `ukcov run ls -la`: the program's options were read as run's.
+    if (r != 0 && *run && dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr)
+      std::cerr << "ukcov run: put -- before a program that takes options: ukcov run [OPTIONS] -- PROG [ARGS...]\n";
     return r == 0 ? 0 : 2;
   }
   if (*run) return ukcov::sentry::Run(run_options);
@@ -141,10 +156,32 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*symbolize) return Symbolize(binary, area, relative_to, inputs, gvisor);
+  if (*help && !help_topic.empty()) {
+    CLI::App* topic = nullptr;
+    for (CLI::App* sub : app.get_subcommands({}))
+      if (sub->get_name() == help_topic) topic = sub;
+    if (topic == nullptr) {
+      std::cerr << "ukcov help: no command '" << help_topic << "' (run, symbolize, version, help)\n";
+      return 2;
+    }
+    std::cout << topic->help();
+    return 0;
+  }
   if (*help || app.get_subcommands().empty()) {
     // app.help() would describe the chosen subcommand ("help" itself).
     std::cout << app.get_formatter()->make_help(&app, app.get_name(), CLI::AppFormatMode::Normal);
     return *help ? 0 : 2;
   }
   return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    // Nothing below should throw; if it does, one line and a failure, not
+    // an abort.
+    std::cerr << "ukcov: " << e.what() << "\n";
+    return 1;
+  }
 }

@@ -27,4 +27,18 @@ check "symbolize --area" bash -c "'$bin/ukcov' symbolize --area --binary '$bin/u
 check "bad PC text: exit 1 naming the line" bash -c "printf '0x10\nnope\n' | '$bin/ukcov' symbolize --binary '$bin/ukcov-example-host' 2>&1 >/dev/null | grep -q 'line 2'; [ \${PIPESTATUS[1]} -eq 1 ]"
 check "missing input file: exit 1" bash -c "! '$bin/ukcov' symbolize --binary '$bin/ukcov-example-host' '$tmp/none' 2>/dev/null"
 check "missing binary: exit non-zero" bash -c "! '$bin/ukcov' symbolize --binary '$tmp/none' </dev/null 2>/dev/null"
+
+# A new user's defects (issue 11), each through the real entry point.
+check "help run: run's options, exit 0" bash -c "'$bin/ukcov' help run | grep -q -- '--tmpfs'"
+check "help of an unknown command: exit 2" bash -c "'$bin/ukcov' help frobnicate >/dev/null 2>&1; [ \$? -eq 2 ]"
+check "symbolize --area of a directory: exit 1, says why" bash -c \
+  "'$bin/ukcov' symbolize --area '$tmp' 2>&1 >/dev/null | grep -q 'Is a directory'; [ \${PIPESTATUS[0]} -eq 1 ]"
+check "symbolize of a directory: exit 1, says why" bash -c \
+  "'$bin/ukcov' symbolize '$tmp' 2>&1 >/dev/null | grep -q 'Is a directory'; [ \${PIPESTATUS[0]} -eq 1 ]"
+# 0x12345 is no canonical PC (a raw address: code outside the instrumented
+# module): no function of this binary may be named for it.
+check "symbolize of a raw address: ??" bash -c \
+  "echo 12345 | '$bin/ukcov' symbolize | grep -qE '^0x0000000000012345  \?\?  \(not in the binary.s code\)$'"
+check "symbolize of a canonical PC past the binary's code: ??" bash -c \
+  "echo ffffffff90000000 | '$bin/ukcov' symbolize | grep -qE '^0xffffffff90000000  \?\?'"
 exit $fail

@@ -55,6 +55,14 @@ check "a directory: 126" one_line_error 126 "Permission denied" "$tmp"
 check "nested under another listener: 125, says why" one_line_error 125 "already runs under a seccomp listener" "$ukcov" run -- true
 check "no command: usage, exit 2" bash -c "'$ukcov' run >/dev/null 2>&1; [ \$? -eq 2 ]"
 check "bad --workers: exit 2" bash -c "'$ukcov' run --workers 0 -- true >/dev/null 2>&1; [ \$? -eq 2 ]"
+check "a program's options without --: exit 2, suggests --" bash -c \
+  "'$ukcov' run ls -la 2>&1 >/dev/null | grep -q 'put -- before'; [ \${PIPESTATUS[0]} -eq 2 ]"
+check "--tmpfs size=-1: 125, a bad value" bash -c \
+  "'$ukcov' run --tmpfs '$tmp:size=-1' -- true 2>&1 | grep -q \"bad value for tmpfs option 'size': '-1'\"; [ \${PIPESTATUS[0]} -eq 125 ]"
+check "--tmpfs nr_inodes=-5 and uid=-1: 125" bash -c \
+  "'$ukcov' run --tmpfs '$tmp:nr_inodes=-5' -- true 2>/dev/null; a=\$?; '$ukcov' run --tmpfs '$tmp:uid=-1' -- true 2>/dev/null; b=\$?; [ \$a -eq 125 ] && [ \$b -eq 125 ]"
+check "--tmpfs /: 125, says why" bash -c \
+  "'$ukcov' run --tmpfs / -- true 2>&1 | grep -q 'root directory cannot be a mount point'; [ \${PIPESTATUS[0]} -eq 125 ]"
 
 # Unprivileged: the sentry needs no privilege. The kcov file is root's
 # (debugfs is 0700 root on Linux): an unprivileged guest gets EACCES.

@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -33,7 +34,8 @@ constexpr uint64_t kMaxFileSize = 0x7fffffffffffffffull;  // MAX_LFS_FILESIZE
 constexpr uint64_t kDefaultInodes = 1 << 20;
 
 Result<uint64_t> ParseSize(const std::string& value, bool percent_ok) {
-  if (value.empty()) return Errno{EINVAL};
+  // Digits first: strtoull would take "-1" as the largest number.
+  if (value.empty() || !std::isdigit(static_cast<unsigned char>(value[0]))) return Errno{EINVAL};
   char* end;
   errno = 0;
   unsigned long long n = std::strtoull(value.c_str(), &end, 10);
@@ -62,6 +64,8 @@ Result<Options> ParseOptions(const std::string& text, std::string* error) {
     if (item.empty()) continue;
     size_t eq = item.find('=');
     std::string key = item.substr(0, eq), value = eq == std::string::npos ? "" : item.substr(eq + 1);
+    // Numbers start with a digit: strtoul would take "-1" as the largest.
+    const bool leading_digit = !value.empty() && std::isdigit(static_cast<unsigned char>(value[0]));
     Result<uint64_t> n = Errno{EINVAL};
     if (key == "size") {
       if ((n = ParseSize(value, true))) o.size_bytes = *n;
@@ -70,14 +74,14 @@ Result<Options> ParseOptions(const std::string& text, std::string* error) {
     } else if (key == "mode") {
       char* end;
       unsigned long m = std::strtoul(value.c_str(), &end, 8);
-      if (!value.empty() && *end == 0 && m <= 07777) {
+      if (leading_digit && *end == 0 && m <= 07777) {
         o.mode = static_cast<mode_t>(m);
         n = 0;
       }
     } else if (key == "uid" || key == "gid") {
       char* end;
       unsigned long v = std::strtoul(value.c_str(), &end, 10);
-      if (!value.empty() && *end == 0 && v < 0xffffffffUL) {
+      if (leading_digit && *end == 0 && v < 0xffffffffUL) {
         (key == "uid" ? o.uid : o.gid) = static_cast<uid_t>(v);
         n = 0;
       }
@@ -94,6 +98,13 @@ Result<Options> ParseOptions(const std::string& text, std::string* error) {
 }
 
 Result<void> MountTmpfs(Vfs& vfs, const std::string& path, const Options& options, std::string* error) {
+  char canonical[PATH_MAX];
+  if (realpath(path.c_str(), canonical) != nullptr && std::string(canonical) == "/") {
+    // Everything the guest runs would be under it, empty: not even its
+    // program and libc could be loaded.
+    *error = "--tmpfs " + path + ": the root directory cannot be a mount point (the guest's programs are there)";
+    return Errno{EBUSY};
+  }
   Result<void> r = vfs.AddMount(
       path, [&options](dev_t dev) { return std::make_unique<Filesystem>(options, dev); }, false, error);
   if (!r) *error = "--tmpfs " + *error;
