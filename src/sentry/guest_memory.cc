@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
+#include <iterator>
 
 namespace ukcov::sentry {
 
@@ -37,6 +39,61 @@ Result<void> GuestMemory::Write(uint64_t address, const void* src, size_t length
   ssize_t n = process_vm_writev(tid_, &local, 1, &remote, 1, 0);
   if (n != static_cast<ssize_t>(length)) return Errno{EFAULT};
   return {};
+}
+
+namespace {
+
+constexpr size_t kPage = 4096;
+
+// The remote range as one iovec per page: process_vm_readv/writev stop at
+// the first element that fails, and never split one.
+size_t PageVectors(uint64_t address, size_t length, iovec* out, size_t max) {
+  size_t n = 0;
+  while (length > 0 && n < max) {
+    size_t piece = std::min<size_t>(length, kPage - address % kPage);
+    out[n++] = {reinterpret_cast<void*>(address), piece};
+    address += piece;
+    length -= piece;
+  }
+  return n;
+}
+
+}  // namespace
+
+size_t GuestMemory::ReadSome(uint64_t address, void* dst, size_t length) const {
+  size_t done = 0;
+  while (done < length) {
+    if (address + done < address) break;
+    iovec remote[IOV_MAX > 64 ? 64 : IOV_MAX];
+    size_t n = PageVectors(address + done, length - done, remote, std::size(remote));
+    size_t want = 0;
+    for (size_t i = 0; i < n; i++) want += remote[i].iov_len;
+    iovec local{static_cast<char*>(dst) + done, want};
+    ssize_t got = process_vm_readv(tid_, &local, 1, remote, n, 0);
+    if (got <= 0) break;
+    done += static_cast<size_t>(got);
+    if (static_cast<size_t>(got) < want) break;
+  }
+  if (done > 0 && !StillPending()) return 0;  // read from whoever has the tid now
+  return done;
+}
+
+size_t GuestMemory::WriteSome(uint64_t address, const void* src, size_t length) const {
+  if (!StillPending()) return 0;
+  size_t done = 0;
+  while (done < length) {
+    if (address + done < address) break;
+    iovec remote[IOV_MAX > 64 ? 64 : IOV_MAX];
+    size_t n = PageVectors(address + done, length - done, remote, std::size(remote));
+    size_t want = 0;
+    for (size_t i = 0; i < n; i++) want += remote[i].iov_len;
+    iovec local{const_cast<char*>(static_cast<const char*>(src)) + done, want};
+    ssize_t got = process_vm_writev(tid_, &local, 1, remote, n, 0);
+    if (got <= 0) break;
+    done += static_cast<size_t>(got);
+    if (static_cast<size_t>(got) < want) break;
+  }
+  return done;
 }
 
 Result<std::string> GuestMemory::ReadString(uint64_t address, size_t max) const {

@@ -28,6 +28,11 @@ class GuestMemory {
 
   Result<void> Read(uint64_t address, void* dst, size_t length) const;
   Result<void> Write(uint64_t address, const void* src, size_t length) const;
+  // As much as can be copied from the start of the range, up to the first
+  // page that cannot (copy_from_user/copy_to_user's partial copies): the
+  // byte count, 0 when the first page fails or the notification is stale.
+  size_t ReadSome(uint64_t address, void* dst, size_t length) const;
+  size_t WriteSome(uint64_t address, const void* src, size_t length) const;
   // A NUL-terminated string of at most `max` bytes including the NUL:
   // EFAULT, or ENAMETOOLONG when no NUL comes within `max`.
   Result<std::string> ReadString(uint64_t address, size_t max) const;

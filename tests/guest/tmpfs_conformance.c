@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <linux/falloc.h>
 #include <sys/file.h>
 #include <sys/socket.h>
@@ -1076,6 +1078,90 @@ static void working_directory(void) {
   close(base_fd);
 }
 
+/* RLIMIT_FSIZE: a write at or past the limit is EFBIG with SIGXFSZ, one
+ * that straddles it is cut at it; truncate and fallocate may not grow a
+ * file past it (with KEEP_SIZE, fallocate may). Partial I/O: a buffer that
+ * runs into a page that cannot be read or written moves what came before
+ * it; a range outside user space is EFAULT before any byte moves. */
+static volatile sig_atomic_t xfsz_signals;
+static void on_xfsz(int sig) {
+  (void)sig;
+  xfsz_signals++;
+}
+
+static void limits_and_partial_io(void) {
+  char buf[512];
+  memset(buf, 'f', sizeof buf);
+  int fd = open("fsize", O_CREAT | O_RDWR | O_TRUNC, 0644);
+  struct sigaction sa, old_sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_xfsz;
+  sigaction(SIGXFSZ, &sa, &old_sa);
+  struct rlimit old_limit, limit;
+  getrlimit(RLIMIT_FSIZE, &old_limit);
+  limit = old_limit;
+  limit.rlim_cur = 10000;
+  /* The limit applies to stdout too (a file, under ctest): the lines are
+   * kept in memory until it is lifted. */
+  fflush(stdout);
+  FILE* real_stdout = stdout;
+  char* held = NULL;
+  size_t held_size = 0;
+  stdout = open_memstream(&held, &held_size);
+  CASE("fsize: setrlimit 10000", setrlimit(RLIMIT_FSIZE, &limit));
+  CASE("fsize: write within", pwrite(fd, buf, 100, 0));
+  CASE("fsize: write straddling: cut at it", pwrite(fd, buf, 200, 9900));
+  SHOW("fsize: signals so far", "%d", (int)xfsz_signals);
+  CASE("fsize: write at the limit", pwrite(fd, buf, 10, 10000));
+  CASE("fsize: write of 0 bytes past it", pwrite(fd, buf, 0, 20000));
+  SHOW("fsize: signals after the write", "%d", (int)xfsz_signals);
+  CASE("fsize: ftruncate past", ftruncate(fd, 20000));
+  CASE("fsize: truncate by path past", truncate("fsize", 10001));
+  CASE("fsize: ftruncate within", ftruncate(fd, 5000));
+  CASE("fsize: fallocate past", fallocate(fd, 0, 0, 20000));
+  CASE("fsize: fallocate KEEP_SIZE past", fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 20000));
+  SHOW("fsize: signals after truncate, fallocate", "%d", (int)xfsz_signals);
+  struct stat st;
+  fstat(fd, &st);
+  SHOW("fsize: size", "%lld", (long long)st.st_size);
+  CASE("fsize: setrlimit back", setrlimit(RLIMIT_FSIZE, &old_limit));
+  sigaction(SIGXFSZ, &old_sa, NULL);
+  fclose(stdout);
+  stdout = real_stdout;
+  fputs(held, stdout);
+  free(held);
+
+  ftruncate(fd, 0);
+  pwrite(fd, buf, sizeof buf, 0);
+  char* p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  memset(p, 'p', 4096);
+  munmap(p + 4096, 4096);
+  struct iovec two[2] = {{p, 100}, {p + 4096, 100}};
+  CASE("partial: pwritev, second buffer unmapped", pwritev(fd, two, 2, 0));
+  CASE("partial: pwrite running into an unmapped page", pwrite(fd, p + 4000, 200, 0));
+  CASE("partial: pread into a buffer running into one", pread(fd, p + 4000, 200, 0));
+  CASE("partial: preadv, second buffer unmapped", preadv(fd, two, 2, 0));
+  struct iovec outside[2] = {{p, 10}, {(void*)0xffff800000000000ull, 10}};
+  CASE("partial: preadv with an iovec outside user space", preadv(fd, outside, 2, 0));
+  CASE("partial: pwritev with an iovec outside user space", pwritev(fd, outside, 2, 0));
+  CASE("partial: pwrite from a kernel address", pwrite(fd, (void*)0xffffffff80000000ull, 10, 0));
+  CASE("partial: write of a count past user space", pwrite(fd, p, 0x800000000000ull, 0));
+  munmap(p, 4096);
+  /* A shared mapping of a 100-byte file, two pages long: the second page is
+   * past the end of the file (touching it is SIGBUS). */
+  int small = open("small", O_CREAT | O_RDWR | O_TRUNC, 0644);
+  pwrite(small, buf, 100, 0);
+  char* m = mmap(NULL, 8192, PROT_READ, MAP_SHARED, small, 0);
+  CASE("partial: pwrite from a mapping past its file's end", m == MAP_FAILED ? -1 : pwrite(fd, m + 4000, 200, 0));
+  if (m != MAP_FAILED) munmap(m, 8192);
+  close(small);
+  fstat(fd, &st);
+  SHOW("partial: size", "%lld", (long long)st.st_size);
+  close(fd);
+  unlink("small");
+  unlink("fsize");
+}
+
 int main(int argc, char** argv) {
   if (argc != 2 || chdir(argv[1]) != 0) {
     fprintf(stderr, "usage: %s EMPTY_TMPFS_DIR\n", argv[0]);
@@ -1101,5 +1187,6 @@ int main(int argc, char** argv) {
   magic_links();
   special_files();
   working_directory();
+  limits_and_partial_io();
   return 0;
 }

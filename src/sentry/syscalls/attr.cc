@@ -10,6 +10,7 @@
 
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/syscalls/vfs_common.h"
+#include "sentry/vfs/limits.h"
 
 namespace ukcov::sentry::syscalls {
 
@@ -51,9 +52,10 @@ Answer ChangeMode(Inode& inode, const Credentials& creds, mode_t mode) {
   return Answer::Return(0);
 }
 
-Answer ChangeSize(Inode& inode, int64_t length) {
-  std::lock_guard lock(inode.mu);
+Answer ChangeSize(TaskState& task, Inode& inode, int64_t length) {
   if (length < 0) return Answer::Error(EINVAL);
+  std::lock_guard lock(inode.mu);
+  if (int e = CheckFileGrowth(task, inode.size, static_cast<uint64_t>(length))) return Answer::Error(e);
   if (Result<void> r = inode.fs->SetSize(inode, static_cast<uint64_t>(length)); !r) return Answer::Error(r.error());
   return Answer::Return(0);
 }
@@ -95,7 +97,7 @@ Answer Truncate(Kernel& kernel, Syscall& sc) {
     if (length < 0) return Answer::Error(EINVAL);
     if (!file.inode->is_reg() || (fl & O_ACCMODE) == O_RDONLY) return Answer::Error(EINVAL);
     if (fl & O_APPEND) return Answer::Error(EPERM);
-    return ChangeSize(*file.inode, length);
+    return ChangeSize(sc.task, *file.inode, length);
   }
   Result<std::string> path = ReadPath(sc, sc.arg(0));
   if (!path) return Answer::Error(path.error());
@@ -112,7 +114,7 @@ Answer Truncate(Kernel& kernel, Syscall& sc) {
     if (int e = Permission(*loc->inode, *creds, kMayWrite)) return Answer::Error(e);
   }
   if (length < 0) return Answer::Error(EINVAL);
-  return ChangeSize(*loc->inode, length);
+  return ChangeSize(sc.task, *loc->inode, length);
 }
 
 Answer CredentialsChange(Kernel&, Syscall& sc) {

@@ -8,6 +8,7 @@
 #include <linux/fs.h>
 #include <linux/magic.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "sentry/credentials.h"
+#include "sentry/vfs/limits.h"
 #include "sentry/vfs/readdir.h"
 #include "sentry/vfs/vfs.h"
 
@@ -32,18 +34,32 @@ constexpr uint64_t kMaxFileSize = 0x7fffffffffffffffull;
 constexpr size_t kChunk = 64 << 10;
 
 // The guest's buffers of one call.
+// access_ok(): the range lies in the user half of the address space
+// (x86-64, 4-level paging: below TASK_SIZE_MAX).
+bool AccessOk(uint64_t address, uint64_t length) {
+  constexpr uint64_t kTaskSizeMax = (1ull << 47) - 4096;
+  return length <= kTaskSizeMax && address <= kTaskSizeMax - length;
+}
+
+// The guest's buffers of one call, checked as import_iovec and vfs_read /
+// vfs_write check them: a negative length is EINVAL, a range outside user
+// space EFAULT (before any byte moves), and the total is clamped to
+// MAX_RW_COUNT.
 Result<std::vector<iovec>> GuestVectors(Syscall& sc, bool vectored, uint64_t address, uint64_t count) {
   std::vector<iovec> v;
   if (!vectored) {
+    if (!AccessOk(address, count)) return Errno{EFAULT};
     v.push_back({reinterpret_cast<void*>(address), static_cast<size_t>(std::min(count, kMaxRwCount))});
     return v;
   }
   if (count > kUioMaxIov) return Errno{EINVAL};
   v.resize(count);
   if (count && !sc.memory.Read(address, v.data(), count * sizeof(iovec))) return Errno{EFAULT};
+  for (const iovec& io : v)
+    if (static_cast<ssize_t>(io.iov_len) < 0) return Errno{EINVAL};
   uint64_t total = 0;
   for (iovec& io : v) {
-    if (static_cast<ssize_t>(io.iov_len) < 0) return Errno{EINVAL};
+    if (!AccessOk(reinterpret_cast<uint64_t>(io.iov_base), io.iov_len)) return Errno{EFAULT};
     if (total + io.iov_len > kMaxRwCount) io.iov_len = kMaxRwCount - total;
     total += io.iov_len;
   }
@@ -85,15 +101,24 @@ Answer TmpfsFile::ReadWrite(Kernel& kernel, Syscall& sc, const IoArgs& io) {
   uint64_t total = 0;
   for (const iovec& io : *vectors) total += io.iov_len;
   if (total == 0) return Answer::Return(0);
-  if (!reading && pos >= kMaxFileSize) return Answer::Error(EFBIG);
+  // generic_write_check_limits: RLIMIT_FSIZE, then the largest file.
+  uint64_t budget = total;
+  if (!reading) {
+    const uint64_t limit = FileSizeLimit(sc.task);
+    if (limit != RLIM_INFINITY) {
+      if (pos >= limit) return Answer::Error(FileSizeExceeded(sc.task));
+      budget = std::min(budget, limit - pos);
+    }
+    if (pos >= kMaxFileSize) return Answer::Error(EFBIG);
+  }
 
   std::vector<char> buf(std::min<uint64_t>(total, kChunk));
   uint64_t done = 0;
   int error = 0;
   for (const iovec& io : *vectors) {
     uint64_t at = 0;
-    while (at < io.iov_len) {
-      size_t n = static_cast<size_t>(std::min<uint64_t>(io.iov_len - at, buf.size()));
+    while (at < io.iov_len && done < budget) {
+      size_t n = static_cast<size_t>(std::min<uint64_t>({io.iov_len - at, buf.size(), budget - done}));
       uint64_t guest = reinterpret_cast<uint64_t>(io.iov_base) + at;
       size_t moved;
       if (reading) {
@@ -104,23 +129,30 @@ Answer TmpfsFile::ReadWrite(Kernel& kernel, Syscall& sc, const IoArgs& io) {
         }
         if (!r) { error = r.error(); break; }
         if (*r == 0) break;
-        if (!sc.memory.Write(guest, buf.data(), *r)) { error = EFAULT; break; }
-        moved = *r;
+        // As copy_to_user: the bytes before a page that cannot be written.
+        moved = sc.memory.WriteSome(guest, buf.data(), *r);
+        if (moved < *r) error = EFAULT;
+        n = *r;
       } else {
-        if (!sc.memory.Read(guest, buf.data(), n)) { error = EFAULT; break; }
+        // As copy_from_user: what can be read up to the first bad page is
+        // written.
+        const size_t readable = sc.memory.ReadSome(guest, buf.data(), n);
+        if (readable < n) error = EFAULT;
+        if (readable == 0) break;
         Result<size_t> r = Errno{EIO};
         {
           std::lock_guard lock(inode.mu);
-          r = fs.Write(inode, pos + done, buf.data(), n);
+          r = fs.Write(inode, pos + done, buf.data(), readable);
         }
         if (!r) { error = r.error(); break; }
         moved = *r;
+        if (readable < n) n = readable;
       }
       done += moved;
       at += moved;
       if (moved < n) break;
     }
-    if (error || at < io.iov_len) break;
+    if (error || at < io.iov_len || done >= budget) break;
   }
   if (done == 0 && error) return Answer::Error(error);
   std::unique_lock lock(inode.mu);
@@ -183,7 +215,7 @@ Answer TmpfsFile::Mmap(Kernel&, Syscall&, const MmapArgs&) {
 }
 
 // fs/open.c vfs_fallocate past its generic checks, mm/shmem.c shmem_fallocate.
-Answer TmpfsFile::Fallocate(Kernel&, Syscall&, int mode, int64_t offset, int64_t length) {
+Answer TmpfsFile::Fallocate(Kernel&, Syscall& sc, int mode, int64_t offset, int64_t length) {
   const int fl = fcntl(description.get(), F_GETFL);
   if ((fl & O_ACCMODE) == O_RDONLY) return Answer::Error(EBADF);
   if ((mode & FALLOC_FL_PUNCH_HOLE) && (fl & O_APPEND)) return Answer::Error(EPERM);
@@ -192,6 +224,9 @@ Answer TmpfsFile::Fallocate(Kernel&, Syscall&, int mode, int64_t offset, int64_t
   if (static_cast<uint64_t>(offset) + static_cast<uint64_t>(length) > 0x7fffffffffffffffull) return Answer::Error(EFBIG);
   if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)) return Answer::Error(EOPNOTSUPP);  // shmem's set
   std::lock_guard lock(inode->mu);
+  if (!(mode & FALLOC_FL_PUNCH_HOLE))  // shmem_fallocate: inode_newsize_ok, KEEP_SIZE or not
+    if (int e = CheckFileGrowth(sc.task, inode->size, static_cast<uint64_t>(offset) + static_cast<uint64_t>(length)))
+      return Answer::Error(e);
   Result<void> r = fs().Allocate(*inode, mode, static_cast<uint64_t>(offset), static_cast<uint64_t>(length));
   if (!r) return Answer::Error(r.error());
   TouchModified(*inode);
