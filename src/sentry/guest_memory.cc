@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <climits>
 #include <cstring>
 #include <iterator>
 
@@ -58,42 +57,36 @@ size_t PageVectors(uint64_t address, size_t length, iovec* out, size_t max) {
   return n;
 }
 
-}  // namespace
-
-size_t GuestMemory::ReadSome(uint64_t address, void* dst, size_t length) const {
+// process_vm_readv or process_vm_writev of the range, page by page, up to
+// the first page that fails.
+using VmCall = ssize_t (*)(pid_t, const iovec*, unsigned long, const iovec*, unsigned long, unsigned long);
+size_t TransferSome(VmCall call, pid_t tid, uint64_t address, char* local_base, size_t length) {
   size_t done = 0;
-  while (done < length) {
-    if (address + done < address) break;
-    iovec remote[IOV_MAX > 64 ? 64 : IOV_MAX];
+  while (done < length && address + done >= address) {
+    iovec remote[64];
     size_t n = PageVectors(address + done, length - done, remote, std::size(remote));
     size_t want = 0;
     for (size_t i = 0; i < n; i++) want += remote[i].iov_len;
-    iovec local{static_cast<char*>(dst) + done, want};
-    ssize_t got = process_vm_readv(tid_, &local, 1, remote, n, 0);
+    iovec local{local_base + done, want};
+    ssize_t got = call(tid, &local, 1, remote, n, 0);
     if (got <= 0) break;
     done += static_cast<size_t>(got);
     if (static_cast<size_t>(got) < want) break;
   }
+  return done;
+}
+
+}  // namespace
+
+size_t GuestMemory::ReadSome(uint64_t address, void* dst, size_t length) const {
+  size_t done = TransferSome(process_vm_readv, tid_, address, static_cast<char*>(dst), length);
   if (done > 0 && !StillPending()) return 0;  // read from whoever has the tid now
   return done;
 }
 
 size_t GuestMemory::WriteSome(uint64_t address, const void* src, size_t length) const {
   if (!StillPending()) return 0;
-  size_t done = 0;
-  while (done < length) {
-    if (address + done < address) break;
-    iovec remote[IOV_MAX > 64 ? 64 : IOV_MAX];
-    size_t n = PageVectors(address + done, length - done, remote, std::size(remote));
-    size_t want = 0;
-    for (size_t i = 0; i < n; i++) want += remote[i].iov_len;
-    iovec local{const_cast<char*>(static_cast<const char*>(src)) + done, want};
-    ssize_t got = process_vm_writev(tid_, &local, 1, remote, n, 0);
-    if (got <= 0) break;
-    done += static_cast<size_t>(got);
-    if (static_cast<size_t>(got) < want) break;
-  }
-  return done;
+  return TransferSome(process_vm_writev, tid_, address, const_cast<char*>(static_cast<const char*>(src)), length);
 }
 
 Result<std::string> GuestMemory::ReadString(uint64_t address, size_t max) const {
