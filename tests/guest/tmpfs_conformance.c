@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <linux/openat2.h>
+#include <linux/stat.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1162,6 +1163,56 @@ static void limits_and_partial_io(void) {
   unlink("fsize");
 }
 
+/* Checks Linux makes at the edges, each seen to differ once: statx's flag
+ * and mask validation and its mount id; O_DIRECT (a tmpfs regular file can,
+ * a directory cannot); what F_GETFL reports for O_PATH; renameat2 and
+ * link with ".", trailing slashes; getdents64 counts past INT_MAX. */
+static void edge_checks(void) {
+  close(open("edge", O_CREAT | O_RDWR, 0644));
+  mkdir("edged", 0755);
+  struct statx stx;
+  CASE("statx: reserved mask bit", syscall(SYS_statx, AT_FDCWD, "edge", 0, 0x80000000u, &stx));
+  CASE("statx: flag 0x1", syscall(SYS_statx, AT_FDCWD, "edge", 0x1, STATX_BASIC_STATS, &stx));
+  CASE("statx: both sync types", syscall(SYS_statx, AT_FDCWD, "edge", AT_STATX_FORCE_SYNC | AT_STATX_DONT_SYNC,
+                                        STATX_BASIC_STATS, &stx));
+  CASE("newfstatat: flag 0x1", syscall(SYS_newfstatat, AT_FDCWD, "edge", &stx, 0x1));
+  memset(&stx, 0, sizeof stx);
+  CASE("statx: STATX_MNT_ID", syscall(SYS_statx, AT_FDCWD, "edge", 0, STATX_BASIC_STATS | STATX_MNT_ID, &stx));
+  SHOW("statx: mask has MNT_ID, id non-zero", "%d %d", !!(stx.stx_mask & STATX_MNT_ID), stx.stx_mnt_id != 0);
+  int fd = open("edged", O_RDONLY | O_DIRECT);
+  CASE("open a directory O_DIRECT", fd);
+  if (fd >= 0) close(fd);
+  fd = open("edge", O_RDWR | O_DIRECT);
+  CASE("open a file O_DIRECT", fd);
+  if (fd >= 0) close(fd);
+  int p = open("edge", O_PATH);
+  CASE("F_GETFL of O_PATH", fcntl(p, F_GETFL));
+  close(p);
+  p = open("edge", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  CASE("F_GETFL of O_PATH|O_NOFOLLOW|O_CLOEXEC", fcntl(p, F_GETFL));
+  close(p);
+  p = open("edged", O_PATH | O_DIRECTORY);
+  CASE("F_GETFL of O_PATH|O_DIRECTORY", fcntl(p, F_GETFL));
+  close(p);
+  fd = open("edge", O_WRONLY | O_APPEND | O_NONBLOCK);
+  CASE("F_GETFL of O_WRONLY|O_APPEND|O_NONBLOCK", fcntl(fd, F_GETFL));
+  close(fd);
+  CASE("renameat2 NOREPLACE from .", syscall(SYS_renameat2, AT_FDCWD, ".", AT_FDCWD, "x", RENAME_NOREPLACE));
+  CASE("renameat2 NOREPLACE to .", syscall(SYS_renameat2, AT_FDCWD, "edge", AT_FDCWD, ".", RENAME_NOREPLACE));
+  CASE("renameat2 to ..", syscall(SYS_renameat2, AT_FDCWD, "edge", AT_FDCWD, "..", 0));
+  CASE("link to a new name with a trailing slash", link("edge", "edge2/"));
+  CASE("link to an existing name with one", link("edge", "edged/"));
+  CASE("link from a name with one", link("edge/", "edge3"));
+  int dfd = open("edged", O_RDONLY | O_DIRECTORY);
+  static char big[65536];
+  CASE("getdents64: count past INT_MAX", syscall(SYS_getdents64, dfd, big, 0x80001000ul));
+  CASE("getdents64: count 4G-1", syscall(SYS_getdents64, dfd, big, 0xfffffffful));
+  CASE("getdents64: count INT_MAX", syscall(SYS_getdents64, dfd, big, 0x7ffffffful) > 0);
+  close(dfd);
+  rmdir("edged");
+  unlink("edge");
+}
+
 int main(int argc, char** argv) {
   if (argc != 2 || chdir(argv[1]) != 0) {
     fprintf(stderr, "usage: %s EMPTY_TMPFS_DIR\n", argv[0]);
@@ -1188,5 +1239,6 @@ int main(int argc, char** argv) {
   special_files();
   working_directory();
   limits_and_partial_io();
+  edge_checks();
   return 0;
 }

@@ -72,7 +72,9 @@ Answer Getdents(Kernel& kernel, Syscall& sc) {
   FileRef file = LookupFd(kernel, sc.task, sc.fd_arg(0));
   if (!file.file) return Answer::Error(file.error);
   if (file.file->PathOnly()) return Answer::Error(EBADF);
-  return file.file->Getdents(kernel, sc, sc.arg(1), static_cast<uint32_t>(sc.arg(2)), sc.nr() == SYS_getdents);
+  const uint32_t count = static_cast<uint32_t>(sc.arg(2));  // unsigned int in the ABI
+  if (file.inode && count > INT32_MAX) return Answer::Error(EINVAL);  // 6.18's iterate_dir
+  return file.file->Getdents(kernel, sc, sc.arg(1), count, sc.nr() == SYS_getdents);
 }
 
 }  // namespace ukcov::sentry::syscalls

@@ -86,9 +86,15 @@ Answer Rename(Kernel& kernel, Syscall& sc) {
     long r = syscall(SYS_renameat2, AT_FDCWD, from->host_path.c_str(), AT_FDCWD, to->host_path.c_str(), flags);
     return r < 0 ? Answer::Error(errno) : Answer::Return(0);
   }
-  if (from_ours != to_ours || from->mount != to->mount) return Answer::Error(EXDEV);
-  if (from->last != Location::Last::kNormal || to->last != Location::Last::kNormal)
-    return Answer::Error(from->last == Location::Last::kRoot || to->last == Location::Last::kRoot ? EBUSY : EBUSY);
+  // do_renameat2 compares the parents' mounts: ".." at a mount's root has
+  // its parent in the mount.
+  Mount* const from_parent = from_ours ? from->mount : from->dotdot_from;
+  Mount* const to_parent = to_ours ? to->mount : to->dotdot_from;
+  if (from_parent == nullptr || from_parent != to_parent) return Answer::Error(EXDEV);
+  // do_renameat2: ".", ".." or a mount's root as the old name is EBUSY; as
+  // the new name, EEXIST with RENAME_NOREPLACE, else EBUSY.
+  if (from->last != Location::Last::kNormal) return Answer::Error(EBUSY);
+  if (to->last != Location::Last::kNormal) return Answer::Error((flags & RENAME_NOREPLACE) ? EEXIST : EBUSY);
   // Linux's lock_rename: the filesystem's rename lock (no directory moves
   // meanwhile but by this call), then both directories and both entries'
   // inodes together, with the names looked up again under them.
@@ -181,7 +187,10 @@ Answer Link(Kernel& kernel, Syscall& sc) {
   InodeLocks locks({to->parent.get(), inode.get()});
   to->inode = to->mount->fs->Lookup(*to->parent, to->name);
   if (to->inode) return Answer::Error(EEXIST);
-  if (from->trailing_slash || to->trailing_slash) return Answer::Error(ENOTDIR);
+  // filename_create: a new name with a trailing slash is no creatable
+  // name (ENOENT; EEXIST when it exists, above).
+  if (to->trailing_slash) return Answer::Error(ENOENT);
+  if (from->trailing_slash) return Answer::Error(ENOTDIR);
   if (int e = Permission(*to->parent, *creds, kMayWrite | kMayExec)) return Answer::Error(e);
   if (to->parent->nlink == 0) return Answer::Error(ENOENT);
   // An unlinked file stays nameless, but an O_TMPFILE one (without O_EXCL)

@@ -22,6 +22,9 @@ namespace {
 // An inode of the sentry's tree as stat(2) or statx(2) reports it (the
 // filesystem's getattr).
 Answer WriteStat(Syscall& sc, Inode& inode, uint64_t address, bool is_statx) {
+  // The mount's id, as statx reports it: the sentry's own numbering (its
+  // mounts are not the host's), distinct from the host's small ids.
+  const uint64_t mnt_id = minor(inode.fs->dev());
   struct stat st;
   timespec btime;
   {
@@ -35,7 +38,8 @@ Answer WriteStat(Syscall& sc, Inode& inode, uint64_t address, bool is_statx) {
   }
   struct statx stx;
   std::memset(&stx, 0, sizeof stx);
-  stx.stx_mask = STATX_BASIC_STATS | STATX_BTIME;
+  stx.stx_mask = STATX_BASIC_STATS | STATX_BTIME | STATX_MNT_ID;
+  stx.stx_mnt_id = mnt_id;
   stx.stx_blksize = static_cast<uint32_t>(st.st_blksize);
   stx.stx_nlink = static_cast<uint32_t>(st.st_nlink);
   stx.stx_uid = st.st_uid;
@@ -87,6 +91,12 @@ Answer Stat(Kernel& kernel, Syscall& sc) {
     // newfstatat(dirfd, path, buf, flags) / statx(dirfd, path, flags, mask, buf)
     uint64_t flags = is_statx ? sc.arg(2) : sc.arg(3);
     out = is_statx ? sc.arg(4) : sc.arg(2);
+    // vfs_statx's checks, before the path is read: flags, both sync types,
+    // statx's reserved mask bit.
+    if (flags & ~static_cast<uint64_t>(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE))
+      return Answer::Error(EINVAL);
+    if ((flags & AT_STATX_SYNC_TYPE) == AT_STATX_SYNC_TYPE) return Answer::Error(EINVAL);
+    if (is_statx && (static_cast<uint32_t>(sc.arg(3)) & STATX__RESERVED)) return Answer::Error(EINVAL);
     Result<std::string> path = sc.memory.ReadString(sc.arg(1), PATH_MAX);
     if (!path) return Answer::Continue();  // the host reports EFAULT / ENAMETOOLONG
     Vfs& vfs = kernel.vfs();

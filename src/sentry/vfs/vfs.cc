@@ -368,6 +368,7 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
       if (dir == mount->fs->root()) {  // out of the mount, to the mount point's parent
         if (flags & kNoXdev) return Errno{EXDEV};
         host = Dirname(mount->path);
+        Mount* const left = mount;
         mount = nullptr;
         dir.reset();
         left_mount = left_mount || named_in_mount;
@@ -375,6 +376,7 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
           loc.host_path = host;
           loc.rerouted = left_mount;
           loc.last = Location::Last::kDotDot;
+          loc.dotdot_from = left;
           return loc;
         }
         continue;

@@ -43,6 +43,9 @@ struct Location {
   bool on_host() const { return mount == nullptr; }
   enum class Last { kNormal, kDot, kDotDot, kRoot };
   Last last = Last::kNormal;
+  // A path whose last component is ".." at a mount's root: it leads to the
+  // host, but its parent (where Linux's rename and link look) is that mount.
+  Mount* dotdot_from = nullptr;
   bool trailing_slash = false;
 };
 

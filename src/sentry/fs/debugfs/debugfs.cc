@@ -75,6 +75,8 @@ Result<void> Filesystem::SetSize(Inode& inode, uint64_t size) {
 
 Answer Filesystem::Open(Kernel& kernel, Syscall& sc, const InodeRef& inode, int flags, const Credentials&) {
   const bool path_only = flags & O_PATH;
+  // do_dentry_open: no debugfs file can do O_DIRECT (no FMODE_CAN_ODIRECT).
+  if (!path_only && (flags & O_DIRECT)) return Answer::Error(EINVAL);
   if (!path_only && inode->is_reg()) {  // kcov: the device's open
     Result<UniqueFd> file = kcov_.Open(sc.task, flags, inode);
     if (!file) return Answer::Error(file.error());

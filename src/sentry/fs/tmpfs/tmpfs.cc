@@ -491,7 +491,7 @@ Result<UniqueFd> Filesystem::OpenDescription(const InodeRef& inode, int flags) {
     std::lock_guard files_lock(files_mu_);
     int watch = WatchReleases(inotify_.get(), token.get());
     if (watch >= 0) by_watch_[watch] = st.st_ino;
-    path_tokens_[st.st_ino] = {inode, std::move(token), watch};
+    path_tokens_[st.st_ino] = {inode, std::move(token), watch, flags & (O_PATH | O_NOFOLLOW | O_DIRECTORY)};
     inode->opens++;
     return file;
   }
@@ -525,6 +525,12 @@ sentry::InodeRef Filesystem::FindByHostIno(ino_t host_ino, bool* path_only) {
   if (token == path_tokens_.end()) return nullptr;
   *path_only = true;
   return token->second.inode;
+}
+
+int Filesystem::PathFlags(ino_t host_ino) {
+  std::lock_guard files_lock(files_mu_);
+  auto token = path_tokens_.find(host_ino);
+  return token == path_tokens_.end() ? O_PATH : token->second.flags;
 }
 
 void Filesystem::Released(ino_t host_ino) {
@@ -696,9 +702,12 @@ Result<void> Filesystem::SetSize(sentry::Inode& inode, uint64_t size) {
 
 Answer Filesystem::Open(Kernel&, Syscall&, const sentry::InodeRef& vfs_inode, int flags, const Credentials&) {
   InodeRef inode = std::static_pointer_cast<Inode>(vfs_inode);
+  // do_dentry_open: O_DIRECT needs FMODE_CAN_ODIRECT, which shmem gives
+  // regular files only.
+  if ((flags & O_DIRECT) && !(flags & O_PATH) && !inode->is_reg()) return Answer::Error(EINVAL);
   Result<UniqueFd> file = Errno{ENXIO};
   if (flags & O_PATH)
-    file = OpenDescription(inode, O_PATH);
+    file = OpenDescription(inode, flags);
   else if (inode->is_fifo())
     file = OpenFifo(*inode, flags);
   else if (inode->is_socket() || inode->is_device())

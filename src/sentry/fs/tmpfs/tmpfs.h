@@ -110,6 +110,8 @@ class Filesystem final : public sentry::Filesystem {
                                       const Credentials& creds, int socket) override;
   Result<std::string> SocketPath(const sentry::Inode& inode) override;
   sentry::InodeRef FindByHostIno(ino_t host_ino, bool* path_only) override;
+  // F_GETFL of the O_PATH description whose token is `host_ino`.
+  int PathFlags(ino_t host_ino);
   std::shared_ptr<File> FileOf(Mount* mount, const sentry::InodeRef& inode, UniqueFd description,
                                bool path_only) override;
 
@@ -179,6 +181,7 @@ class Filesystem final : public sentry::Filesystem {
     InodeRef inode;
     UniqueFd token;
     int watch;
+    int flags;  // what F_GETFL reports: O_PATH and the O_NOFOLLOW, O_DIRECTORY it was opened with
   };
   std::unordered_map<ino_t, PathToken> path_tokens_;  // an O_PATH description each
   std::unordered_map<int, ino_t> by_watch_;

@@ -258,7 +258,11 @@ Answer TmpfsFile::CopyRange(Kernel&, Syscall& sc, bool out) {
 Answer TmpfsFile::Fcntl(Kernel&, Syscall&, unsigned cmd, uint64_t) {
   if (path_only) {
     if (!AllowedOnPath(cmd)) return Answer::Error(EBADF);
-    return Answer::Return(O_PATH);  // what Linux keeps in f_flags for one
+    // What Linux keeps in f_flags for one: O_PATH, and O_NOFOLLOW and
+    // O_DIRECTORY as given.
+    struct stat st;
+    if (fstat(description.get(), &st) != 0) return Answer::Return(O_PATH);
+    return Answer::Return(fs().PathFlags(st.st_ino));
   }
   if (cmd == F_GETFL && inode->is_dir()) {
     int fl = fcntl(description.get(), F_GETFL);
