@@ -1211,6 +1211,41 @@ static void edge_checks(void) {
   close(dfd);
   rmdir("edged");
   unlink("edge");
+
+  /* Links and truncation as an unprivileged user, after dropping root:
+   * fs.protected_hardlinks (the host's setting) refuses links to files the
+   * caller neither owns nor may read and write; truncate by path needs
+   * write permission, ftruncate an fd open for writing. */
+  mkdir("lk", 01777);
+  chmod("lk", 01777);
+  close(open("lk/secret", O_CREAT | O_RDWR, 0600));
+  close(open("lk/public", O_CREAT | O_RDWR, 0644));
+  int keep = open("lk/secret", O_RDWR);
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0) _exit(1);
+    close(open("lk/mine", O_CREAT | O_RDWR, 0600));
+    CASE("nobody: link other's 0600 file", link("lk/secret", "lk/l1"));
+    CASE("nobody: link other's 0644 file", link("lk/public", "lk/l2"));
+    CASE("nobody: link own file", link("lk/mine", "lk/l3"));
+    int own = open("lk/public", O_RDONLY);
+    CASE("nobody: linkat AT_EMPTY_PATH, other's file", linkat(own, "", AT_FDCWD, "lk/l4", AT_EMPTY_PATH));
+    close(own);
+    CASE("nobody: truncate other's 0600 by path", truncate("lk/secret", 0));
+    CASE("nobody: truncate other's 0644 by path", truncate("lk/public", 0));
+    CASE("nobody: ftruncate an fd root opened O_RDWR", ftruncate(keep, 0));
+    CASE("nobody: truncate own file", truncate("lk/mine", 10));
+    fflush(stdout);
+    _exit(0);
+  }
+  int status;
+  waitpid(pid, &status, 0);
+  SHOW("nobody (links) child exit", "%d", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  close(keep);
+  const char* made[] = {"lk/l1", "lk/l2", "lk/l3", "lk/l4", "lk/mine", "lk/secret", "lk/public"};
+  for (size_t i = 0; i < sizeof made / sizeof made[0]; i++) unlink(made[i]);
+  rmdir("lk");
 }
 
 int main(int argc, char** argv) {

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <mutex>
 
 #include "sentry/syscalls/syscalls.h"
@@ -17,6 +18,23 @@
 
 namespace ukcov::sentry::syscalls {
 namespace {
+
+// fs/namei.c may_linkat: with the host's fs.protected_hardlinks set, only
+// the owner (or CAP_FOWNER) may link a file that is not a safe source: a
+// regular file, not set-user-ID, not executable set-group-ID, that the
+// caller may read and write. Caller holds the inode's lock.
+int MayLink(const Inode& inode, const Credentials& creds) {
+  char setting = '0';
+  if (FILE* f = std::fopen("/proc/sys/fs/protected_hardlinks", "re")) {
+    setting = static_cast<char>(std::fgetc(f));
+    std::fclose(f);
+  }
+  if (setting == '0') return 0;
+  const bool safe = inode.is_reg() && !(inode.mode & S_ISUID) &&
+                    (inode.mode & (S_ISGID | S_IXGRP)) != (S_ISGID | S_IXGRP) &&
+                    Permission(inode, creds, kMayRead | kMayWrite) == 0;
+  return safe || OwnerOrCapable(inode, creds) ? 0 : EPERM;
+}
 
 // Is `maybe_ancestor` `inode` or one of its ancestors?
 bool IsAncestor(const InodeRef& maybe_ancestor, InodeRef inode) {
@@ -182,7 +200,6 @@ Answer Link(Kernel& kernel, Syscall& sc) {
   if (to_ours && (to->last != Location::Last::kNormal || to->inode)) return Answer::Error(EEXIST);
   if (from_ours != to_ours || from->mount != to->mount) return Answer::Error(EXDEV);
   InodeRef inode = from->inode;
-  if (inode->is_dir()) return Answer::Error(EPERM);
   // The directory and the inode together; the name looked up again.
   InodeLocks locks({to->parent.get(), inode.get()});
   to->inode = to->mount->fs->Lookup(*to->parent, to->name);
@@ -191,8 +208,12 @@ Answer Link(Kernel& kernel, Syscall& sc) {
   // name (ENOENT; EEXIST when it exists, above).
   if (to->trailing_slash) return Answer::Error(ENOENT);
   if (from->trailing_slash) return Answer::Error(ENOTDIR);
-  if (int e = Permission(*to->parent, *creds, kMayWrite | kMayExec)) return Answer::Error(e);
+  if (int e = MayLink(*inode, *creds)) return Answer::Error(e);
+  // vfs_link: may_create (a removed directory, then permission), then what
+  // cannot be linked.
   if (to->parent->nlink == 0) return Answer::Error(ENOENT);
+  if (int e = Permission(*to->parent, *creds, kMayWrite | kMayExec)) return Answer::Error(e);
+  if (inode->is_dir()) return Answer::Error(EPERM);
   // An unlinked file stays nameless, but an O_TMPFILE one (without O_EXCL)
   // may get its first name.
   if (inode->nlink == 0 && !inode->linkable) return Answer::Error(ENOENT);
