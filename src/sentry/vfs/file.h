@@ -71,7 +71,8 @@ class File {
   // fcntl(2) commands that concern the open file (status flags, locks,
   // leases, seals...; fd flags and duplication are the host's alone), and
   // flock(2): the guest's struct file is a real host file, so by default
-  // the host answers.
+  // the host answers. On an O_PATH description only the commands
+  // check_fcntl_cmd allows reach here (the syscall layer answers EBADF).
   virtual Answer Fcntl(Kernel& kernel, Syscall& sc, unsigned cmd, uint64_t arg);
   virtual Answer Flock(Kernel& kernel, Syscall& sc);
 };

@@ -66,11 +66,6 @@ Result<std::vector<iovec>> GuestVectors(Syscall& sc, bool vectored, uint64_t add
   return v;
 }
 
-// What fcntl may do on an O_PATH description (fs/fcntl.c check_fcntl_cmd).
-bool AllowedOnPath(unsigned cmd) {
-  return cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC || cmd == F_GETFD || cmd == F_SETFD || cmd == F_GETFL;
-}
-
 }  // namespace
 
 // The inode's lock is taken for each chunk's move between the memfd and the
@@ -257,7 +252,6 @@ Answer TmpfsFile::CopyRange(Kernel&, Syscall& sc, bool out) {
 // directory (its F_GETFL carries O_DIRECTORY).
 Answer TmpfsFile::Fcntl(Kernel&, Syscall&, unsigned cmd, uint64_t) {
   if (path_only) {
-    if (!AllowedOnPath(cmd)) return Answer::Error(EBADF);
     // What Linux keeps in f_flags for one: O_PATH, and O_NOFOLLOW and
     // O_DIRECTORY as given.
     struct stat st;
