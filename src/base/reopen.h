@@ -17,10 +17,11 @@ namespace ukcov {
 
 inline std::string ProcSelfFd(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
 
-// EMFILE/ENFILE as such; any other failure is the sentry's, reported ENOMEM.
+// EMFILE/ENFILE, and ETXTBSY (a writer of a file being executed), as such;
+// any other failure is the sentry's, reported ENOMEM.
 inline Result<UniqueFd> Reopen(int fd, int flags) {
   UniqueFd file(open(ProcSelfFd(fd).c_str(), flags | O_CLOEXEC));
-  if (!file) return Errno{errno == EMFILE || errno == ENFILE ? errno : ENOMEM};
+  if (!file) return Errno{errno == EMFILE || errno == ENFILE || errno == ETXTBSY ? errno : ENOMEM};
   return file;
 }
 

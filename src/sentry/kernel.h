@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 #include "base/unique_fd.h"
 #include "sentry/credentials.h"
@@ -59,6 +60,17 @@ struct Process {
   // The thread's old tid is gone but its exec is not decided yet; its
   // TaskState waits in the task table.
   std::atomic<bool> exec_undecided{false};
+
+  // The program of the sentry's tree the process last exec'd (what
+  // /proc/PID/exe names while the host's link still leads to its memfd:
+  // forks inherit it, a later exec of a host program outdates it).
+  struct Exe {
+    Mount* mount = nullptr;
+    InodeRef inode;
+    std::string path;  // d_path at the exec
+  };
+  std::mutex exe_mu;
+  Exe exe;  // guarded by exe_mu
 };
 
 // A guest thread.
@@ -77,6 +89,9 @@ struct TaskState : std::enable_shared_from_this<TaskState> {
   std::mutex creds_mu;
   std::shared_ptr<const Credentials> creds;  // guarded by creds_mu; null: to be read
   uint64_t creds_generation = 0;             // guarded by creds_mu
+  // Set by the exec tracer just before the thread makes the execve the
+  // sentry planned for it (ExecPlan): that call is the host's to run.
+  std::atomic<bool> exec_injected{false};
   // A host call made for the task that waits for someone else (a FIFO's
   // open), and how to end the wait once the task is gone.
   std::mutex blocking_mu;
@@ -112,7 +127,7 @@ struct Answer {
   // host continues the call.
   static Answer ThreadExit() { return {Kind::kThreadExit}; }
   // The call is answered later, by a host call the handler handed to
-  // BlockingCalls.
+  // BlockingCalls, or by the exec tracer (ExecCalls).
   static Answer Deferred() { return {Kind::kDeferred}; }
 };
 
@@ -127,6 +142,42 @@ class BlockingCalls {
   virtual void OpenFifo(Syscall& sc, std::string path, int flags, mode_t mode, const Credentials& creds) = 0;
 };
 
+// An exec the host cannot make from the guest's own arguments: the program
+// is a file of the sentry's tree, or a #! line the sentry read chose the
+// interpreter (Linux's binfmt_script, run by the sentry so that the script's
+// path is the one the guest gave). The guest's thread is made to call
+// execveat(fd, "", argv, envp, AT_EMPTY_PATH) on an fd of `program`, or
+// execve(host_path, ...), by the exec tracer (docs/sentry.md, "exec").
+struct ExecPlan {
+  UniqueFd program;       // a description of the sentry's file to run, or
+  std::string host_path;  // a host file to run
+  // argv: the guest's own array (argv), or argv_head's strings followed by
+  // the guest's string pointers argv_rest (the script's arguments).
+  bool replace_argv = false;
+  std::vector<std::string> argv_head;
+  std::vector<uint64_t> argv_rest;
+  uint64_t argv = 0;
+  uint64_t envp = 0;          // the guest's, always
+  uint64_t empty_string = 0;  // a NUL byte in the guest's memory (the end of its path)
+  // The task's name after the exec, as Linux sets it: the basename of the
+  // path the guest gave, or after an AT_EMPTY_PATH exec either that
+  // ("/dev/fd/N": N) or, on kernels that do (6.14, and stable ones since),
+  // the name of the file that ran (comm_dentry).
+  std::string comm;
+  bool empty_path = false;
+  std::string comm_dentry;
+  // Called on the tracer's thread once the exec has succeeded or failed.
+  std::function<void(bool replaced)> done;
+};
+
+// Runs ExecPlans: answers the syscall later (Answer::Deferred). Plumbing
+// (the supervisor's exec tracer).
+class ExecCalls {
+ public:
+  virtual ~ExecCalls() = default;
+  virtual void Exec(Syscall& sc, ExecPlan plan) = 0;
+};
+
 class Kernel {
  public:
   explicit Kernel(ukcov::Engine& engine);
@@ -135,6 +186,8 @@ class Kernel {
   ukcov::Engine& engine() { return engine_; }
   BlockingCalls& blocking() { return *blocking_; }
   void set_blocking(BlockingCalls* blocking) { blocking_ = blocking; }
+  ExecCalls& exec() { return *exec_; }
+  void set_exec(ExecCalls* exec) { exec_ = exec; }
   KcovDevice& kcov() { return *kcov_; }
   Vfs& vfs() { return *vfs_; }
   dev_t memfd_dev() const { return memfd_dev_; }
@@ -165,6 +218,7 @@ class Kernel {
  private:
   ukcov::Engine& engine_;
   BlockingCalls* blocking_ = nullptr;
+  ExecCalls* exec_ = nullptr;
   std::unique_ptr<KcovDevice> kcov_;
   std::unique_ptr<Vfs> vfs_;
   dev_t memfd_dev_ = 0;  // the device of every memfd: the sentry's files

@@ -67,12 +67,13 @@ void Interrupt(int) {}  // a blocking call's wait ends with EINTR
 
 Supervisor::Supervisor(Kernel& kernel, Listener& listener, const HostFeatures& features)
     : kernel_(kernel), listener_(listener), features_(features), epoll_(epoll_create1(EPOLL_CLOEXEC)),
-      stop_event_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+      stop_event_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)), tracer_(listener) {
   epoll_event ev{EPOLLIN, {.u64 = kStopTag}};
   epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, stop_event_.get(), &ev);
   ev.data.u64 = kKcovTag;
   epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, kernel_.kcov().inotify_fd(), &ev);
   kernel_.set_blocking(this);
+  kernel_.set_exec(this);
 
 }
 
@@ -88,6 +89,7 @@ void Supervisor::Start(int workers) {
   if (features_.sync_wake_up) listener_.EnableSyncWakeUp();
   for (int i = 0; i < workers; i++) workers_.emplace_back([this] { Work(); });
   reaper_ = std::thread([this] { Reap(); });
+  tracer_.Start();
 }
 
 void Supervisor::Stop() {
@@ -96,6 +98,7 @@ void Supervisor::Stop() {
   uint64_t one = 1;
   (void)!write(stop_event_.get(), &one, sizeof one);
   for (auto& w : workers_) w.join();
+  tracer_.Stop();
   {
     std::lock_guard lock(blocking_mu_);
     for (auto& call : blocking_) {
@@ -231,6 +234,10 @@ void Supervisor::Respond(uint64_t id, const Answer& answer) {
   }
 }
 
+void Supervisor::Exec(Syscall& sc, ExecPlan plan) {
+  tracer_.Submit(sc.task.shared_from_this(), sc.notif.id, std::move(plan));
+}
+
 void Supervisor::BlockingCall::Cancel() {
   cancelled = true;
   // Until the call has seen it: the signal may come before the call blocks.
@@ -338,6 +345,8 @@ std::shared_ptr<TaskState> Supervisor::TaskFor(pid_t tid, int* error) {
       std::lock_guard cwd_lock(parent->second->cwd_mu);  // the new process is not shared yet
       process->cwd_mount = parent->second->cwd_mount;
       process->cwd_dir = parent->second->cwd_dir;
+      std::lock_guard exe_lock(parent->second->exe_mu);  // and runs its program
+      process->exe = parent->second->exe;
     }
   }
   // The creator: the cloner of this process (a new thread) or of the parent
@@ -686,6 +695,9 @@ int Run(const RunOptions& options) {
   if (!options.tmpfs.empty()) umask(0);
   signal(SIGINT, SIG_IGN);  // the terminal's ^C reaches the guest directly
   signal(SIGQUIT, SIG_IGN);
+  // A lease the sentry takes for a moment (tmpfs's exec check) is broken
+  // with SIGIO when a guest opens the file for writing meanwhile.
+  signal(SIGIO, SIG_IGN);
   signal(SIGTERM, Forward);
   signal(SIGHUP, Forward);
 
@@ -697,8 +709,19 @@ int Run(const RunOptions& options) {
   ssize_t n;
   do n = read(launch->exec_status.get(), exec_error, sizeof exec_error);
   while (n < 0 && errno == EINTR);
+  // Waited for once it has exited (its pidfd readable), never before: this
+  // thread's waits would also take the exec tracer's stops of it (a tracer
+  // in the real parent's thread group shares its reports).
   int status = 0;
-  while (waitpid(launch->pid, &status, __WALL) < 0 && errno == EINTR) {
+  {
+    UniqueFd pidfd(PidfdOpen(launch->pid, 0));
+    pollfd p{pidfd.get(), POLLIN, 0};
+    while (pidfd && poll(&p, 1, -1) < 0 && errno == EINTR) {
+    }
+    pid_t r;
+    while ((r = waitpid(launch->pid, &status, __WALL)) < 0 && errno == EINTR) {
+    }
+    if (r < 0) status = supervisor.ReapedStatus(launch->pid).value_or(status);
   }
   KillRemaining();
   supervisor.Stop();

@@ -12,18 +12,20 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "base/unique_fd.h"
+#include "sentry/exec_tracer.h"
 #include "sentry/host_features.h"
 #include "sentry/kernel.h"
 #include "sentry/listener.h"
 
 namespace ukcov::sentry {
 
-class Supervisor final : public BlockingCalls {
+class Supervisor final : public BlockingCalls, public ExecCalls {
  public:
   Supervisor(Kernel& kernel, Listener& listener, const HostFeatures& features);
   ~Supervisor();
@@ -37,6 +39,11 @@ class Supervisor final : public BlockingCalls {
   size_t live_tasks();
 
   void OpenFifo(Syscall& sc, std::string path, int flags, mode_t mode, const Credentials& creds) override;
+  void Exec(Syscall& sc, ExecPlan plan) override;
+
+  // The wait status of the sentry's child `pid` if the exec tracer reaped it
+  // (it died while traced).
+  std::optional<int> ReapedStatus(pid_t pid) { return tracer_.ReapedStatus(pid); }
 
  private:
   // One BlockingCalls call, on its thread: interrupted (a signal, no
@@ -96,6 +103,7 @@ class Supervisor final : public BlockingCalls {
   UniqueFd stop_event_;  // eventfd
   std::vector<std::thread> workers_;
   std::thread reaper_;
+  ExecTracer tracer_;
 
   std::mutex blocking_mu_;
   std::vector<std::shared_ptr<BlockingCall>> blocking_;  // guarded by blocking_mu_

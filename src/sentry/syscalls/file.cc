@@ -121,6 +121,39 @@ bool OwnFdLink(const TaskState& task, const std::string& unnormalized, int* fd) 
   return true;
 }
 
+bool OwnExeLink(const TaskState& task, const std::string& unnormalized) {
+  if (unnormalized.rfind("/proc/", 0) != 0) return false;
+  const std::string path = NormalizePath(unnormalized);
+  unsigned long a = 0, b = 0;
+  char self[16] = {0};
+  int used = 0;
+  auto whole = [&](int consumed) { return consumed > 0 && static_cast<size_t>(consumed) == path.size(); };
+  const auto own = [&](unsigned long id) {
+    return id == static_cast<unsigned long>(task.tid) || id == static_cast<unsigned long>(task.process->tgid);
+  };
+  if (std::sscanf(path.c_str(), "/proc/%15[a-z-]/exe%n", self, &used) == 1 && whole(used))
+    return std::strcmp(self, "self") == 0 || std::strcmp(self, "thread-self") == 0;
+  if (std::sscanf(path.c_str(), "/proc/%lu/task/%lu/exe%n", &a, &b, &used) == 2 && whole(used)) return own(a) && own(b);
+  return std::sscanf(path.c_str(), "/proc/%lu/exe%n", &a, &used) == 1 && whole(used) && own(a);
+}
+
+Process::Exe ExeOf(Kernel& kernel, TaskState& task) {
+  Process::Exe exe;
+  {
+    std::lock_guard lock(task.process->exe_mu);
+    exe = task.process->exe;
+  }
+  if (exe.mount == nullptr) return exe;
+  // Still the program the host runs (its exe link leads to the memfd)?
+  struct stat st;
+  InodeRef running;
+  bool path_only;
+  if (stat(("/proc/" + std::to_string(task.tid) + "/exe").c_str(), &st) != 0 || st.st_dev != kernel.memfd_dev() ||
+      kernel.vfs().FindByHostIno(st.st_ino, &running, &path_only) != exe.mount || running != exe.inode)
+    return {};
+  return exe;
+}
+
 Answer Open(Kernel& kernel, Syscall& sc) {
   int dirfd = AT_FDCWD;
   uint64_t path_address, flags;
@@ -185,6 +218,17 @@ Answer Open(Kernel& kernel, Syscall& sc) {
   // absolute /proc paths are looked at: no cost for any other open.)
   if (path->rfind("/proc/", 0) == 0) {
     const bool trailing_slash = path->size() > 1 && path->back() == '/';
+    if (OwnExeLink(sc.task, *path)) {  // a program of the sentry's tree: its inode
+      Process::Exe exe = ExeOf(kernel, sc.task);
+      if (exe.mount != nullptr) {
+        if ((flags & O_CREAT) && (flags & O_EXCL)) return Answer::Error(EEXIST);
+        Location loc;
+        loc.mount = exe.mount;
+        loc.inode = exe.inode;
+        loc.trailing_slash = trailing_slash;
+        return OpenInTree(kernel, sc, loc, flags & ~static_cast<uint64_t>(O_CREAT), mode, *kernel.CredentialsOf(sc.task));
+      }
+    }
     int fd;
     if (OwnFdLink(sc.task, *path, &fd)) {
       FileRef file = LookupFd(kernel, sc.task, fd);

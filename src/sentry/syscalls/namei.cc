@@ -265,6 +265,11 @@ Answer Readlink(Kernel& kernel, Syscall& sc) {
     if (file.inode)
       if (Result<std::string> name = vfs.PathOf(*file.mount, file.inode)) return write(*name);
   }
+  // /proc/self/exe of a program of the sentry's tree: its path there.
+  if (OwnExeLink(sc.task, *path) && size > 0) {
+    Process::Exe exe = ExeOf(kernel, sc.task);
+    if (exe.mount != nullptr && !exe.path.empty()) return write(exe.path);
+  }
   auto creds = kernel.CredentialsOf(sc.task);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, at ? sc.fd_arg(0) : AT_FDCWD, *path, kMustExist | kAllowEmpty);
   if (!loc) return Answer::Error(loc.error());

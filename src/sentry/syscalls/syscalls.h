@@ -49,7 +49,7 @@ Answer Ioctl(Kernel& kernel, Syscall& sc);    //                                
 Answer Mmap(Kernel& kernel, Syscall& sc);     //                                (mmap.cc)
 Answer Stat(Kernel& kernel, Syscall& sc);     // fstat, newfstatat, statx       (stat.cc)
 Answer Clone(Kernel& kernel, Syscall& sc);    // clone, clone3, fork, vfork     (process.cc)
-Answer Execve(Kernel& kernel, Syscall& sc);   // execve, execveat               (process.cc)
+Answer Execve(Kernel& kernel, Syscall& sc);   // execve, execveat               (exec.cc)
 Answer Mkdir(Kernel& kernel, Syscall& sc);    // mkdir, mkdirat                 (dir.cc)
 Answer Rmdir(Kernel& kernel, Syscall& sc);    //                                (dir.cc)
 Answer Getdents(Kernel& kernel, Syscall& sc); // getdents, getdents64           (dir.cc)

@@ -83,5 +83,9 @@ inline bool InodeFd(Kernel& kernel, Syscall& sc, int fd, FileRef* file, Answer* 
 // (/proc/self/fd/N, /proc/thread-self/fd/N, /proc/<its pid or tid>/fd/N,
 // /proc/<pid>/task/<tid>/fd/N)? Other processes' fds are the host's.
 bool OwnFdLink(const TaskState& task, const std::string& path, int* fd);
+// The same for /proc/self/exe (and /proc/PID/exe of the task's own
+// process), and the program it names (file.cc).
+bool OwnExeLink(const TaskState& task, const std::string& path);
+Process::Exe ExeOf(Kernel& kernel, TaskState& task);
 
 }  // namespace ukcov::sentry::syscalls

@@ -89,6 +89,8 @@ Result<InodeRef> Filesystem::BindSocket(const InodeRef&, const std::string&, mod
   return Errno{EPERM};
 }
 Result<std::string> Filesystem::SocketPath(const Inode&) { return Errno{ECONNREFUSED}; }
+Result<size_t> Filesystem::ReadExecHeader(Inode&, char*, size_t) { return Errno{EACCES}; }
+Result<UniqueFd> Filesystem::OpenExec(const InodeRef&) { return Errno{EACCES}; }
 
 void Filesystem::Getattr(const Inode& inode, struct stat* st) {
   std::memset(st, 0, sizeof *st);

@@ -112,6 +112,19 @@ class Filesystem {
   // Absent: EPERM.
   virtual Result<InodeRef> BindSocket(const InodeRef& dir, const std::string& name, mode_t mode,
                                       const Credentials& creds, int socket);
+  // ---- exec (fs/exec.c) ----
+  // The first bytes of the regular file `inode` (the binprm buffer a
+  // binary format looks at). Caller holds the inode's lock. Absent: EACCES.
+  virtual Result<size_t> ReadExecHeader(Inode& inode, char* buf, size_t n);
+  // deny_write_access: ETXTBSY while a struct file has the file open for
+  // writing (0 otherwise). Caller holds the inode's lock.
+  virtual int DenyWriteAccess(Inode& /*inode*/) { return 0; }
+  // A struct file of the regular file `inode` for the host to execute
+  // (execveat(fd, "", AT_EMPTY_PATH): the host's binary formats, its
+  // deny_write_access, and its mappings of the file). Caller holds no
+  // inode lock. Absent: EACCES.
+  virtual Result<UniqueFd> OpenExec(const InodeRef& inode);
+
   // A guest may hold a struct file Open made (a cheap over-estimate: the
   // fd lookup's fast path asks it for every fd call). Any thread.
   virtual bool MayHaveOpenFiles() const { return true; }

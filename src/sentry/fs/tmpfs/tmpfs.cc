@@ -516,6 +516,32 @@ Result<UniqueFd> Filesystem::OpenDescription(const InodeRef& inode, int flags) {
   return file;
 }
 
+Result<size_t> Filesystem::ReadExecHeader(sentry::Inode& vfs_inode, char* buf, size_t n) {
+  Inode& inode = Of(vfs_inode);
+  if (!inode.memfd) return size_t{0};
+  return Read(inode, 0, buf, n);
+}
+
+int Filesystem::DenyWriteAccess(sentry::Inode& vfs_inode) {
+  Inode& inode = Of(vfs_inode);
+  if (!inode.memfd) return 0;  // never opened: no writer
+  // The sentry's own fd (memfd_create's) is no writer of i_writecount.
+  if (fcntl(inode.memfd.get(), F_SETLEASE, F_RDLCK) != 0) return errno == EAGAIN ? ETXTBSY : 0;
+  fcntl(inode.memfd.get(), F_SETLEASE, F_UNLCK);
+  return 0;
+}
+
+Result<UniqueFd> Filesystem::OpenExec(const sentry::InodeRef& vfs_inode) {
+  InodeRef inode = std::static_pointer_cast<Inode>(vfs_inode);
+  Result<UniqueFd> file = OpenDescription(inode, O_RDONLY);
+  if (!file) return file;
+  std::lock_guard inode_lock(inode->mu);
+  inode->executed = true;
+  std::lock_guard files_lock(files_mu_);
+  inode->opens++;
+  return file;
+}
+
 sentry::InodeRef Filesystem::FindByHostIno(ino_t host_ino, bool* path_only) {
   std::lock_guard files_lock(files_mu_);
   auto it = by_host_ino_.find(host_ino);
@@ -695,6 +721,15 @@ int Filesystem::XattrSupport(const std::string& name, bool write) const {
 }
 
 Result<void> Filesystem::SetSize(sentry::Inode& inode, uint64_t size) {
+  if (Of(inode).executed) {
+    // get_write_access: ETXTBSY while the file runs as a program (the
+    // host's count, asked by opening a writer; its release is reported
+    // like a guest's).
+    Result<UniqueFd> writer = Reopen(Of(inode).memfd.get(), O_WRONLY);
+    if (!writer) return Errno{writer.error()};
+    std::lock_guard files_lock(files_mu_);
+    Of(inode).opens++;
+  }
   if (Result<void> r = Truncate(Of(inode), size); !r) return r;
   TouchModified(inode);
   return {};

@@ -67,6 +67,9 @@ class Inode final : public sentry::Inode {
   // The host has written the memfd directly (copy_file_range, sendfile,
   // splice into it): its size is the memfd's from then on (SyncSize).
   bool external_io = false;
+  // Run as a program at least once (guarded by the inode's lock): a size
+  // change asks the host first whether it still runs (ETXTBSY).
+  bool executed = false;
   bool forgotten = false;  // freed (guarded by the filesystem's files_mu_)
 };
 
@@ -109,6 +112,14 @@ class Filesystem final : public sentry::Filesystem {
   Result<sentry::InodeRef> BindSocket(const sentry::InodeRef& dir, const std::string& name, mode_t mode,
                                       const Credentials& creds, int socket) override;
   Result<std::string> SocketPath(const sentry::Inode& inode) override;
+  Result<size_t> ReadExecHeader(sentry::Inode& inode, char* buf, size_t n) override;
+  // A read lease on the memfd is refused while any struct file has it open
+  // for writing: the test deny_write_access makes (i_writecount).
+  int DenyWriteAccess(sentry::Inode& inode) override;
+  // A read-only description of the memfd, counted as the guest's, and one
+  // more count for the struct file the host's exec opens from it (its
+  // release, at exit or at the next exec, is reported like any other).
+  Result<UniqueFd> OpenExec(const sentry::InodeRef& inode) override;
   sentry::InodeRef FindByHostIno(ino_t host_ino, bool* path_only) override;
   // F_GETFL of the O_PATH description whose token is `host_ino`.
   int PathFlags(ino_t host_ino);

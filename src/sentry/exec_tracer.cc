@@ -1,0 +1,356 @@
+#include "sentry/exec_tracer.h"
+
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace ukcov::sentry {
+namespace {
+
+// The errno that makes the kernel run a syscall again from its instruction
+// once the thread returns to user mode with a signal or trap pending.
+constexpr int kRestartNoIntr = 513;
+
+// Where the traced thread is.
+struct Event {
+  enum Kind { kGone, kSyscall, kExec, kStop, kSignal };
+  Kind kind = kGone;
+  int sig = 0;
+};
+
+// One exec guided for one thread, on the tracer's thread.
+class Guidance {
+ public:
+  Guidance(pid_t pid, std::mutex& exits_mu, std::unordered_map<pid_t, int>& exits)
+      : pid_(pid), exits_mu_(exits_mu), exits_(exits) {}
+
+  pid_t pid() const { return pid_; }
+
+  // The next stop of the thread (its id follows a non-leader's exec).
+  Event Wait() {
+    for (;;) {
+      siginfo_t si{};
+      if (waitid(P_ALL, 0, &si, WEXITED | WSTOPPED | __WALL | __WNOTHREAD | WNOWAIT) != 0) {
+        if (errno == EINTR) continue;
+        return {};  // ECHILD: reaped by someone else
+      }
+      if (si.si_code == CLD_EXITED || si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED) {
+        // Recorded before it is reaped: the sentry's main thread, whose
+        // child it may be, looks here when its own wait finds nothing.
+        const int status = si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8
+                                                    : (si.si_status & 0x7f) | (si.si_code == CLD_DUMPED ? 0x80 : 0);
+        {
+          std::lock_guard lock(exits_mu_);
+          exits_[si.si_pid] = status;
+        }
+        siginfo_t reaped{};
+        while (waitid(P_PID, static_cast<id_t>(si.si_pid), &reaped, WEXITED | __WALL | __WNOTHREAD) != 0 && errno == EINTR) {
+        }
+        return {};
+      }
+      int status = 0;
+      const pid_t r = waitpid(si.si_pid, &status, __WALL | __WNOTHREAD);
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return {};
+      }
+      if (!WIFSTOPPED(status)) continue;
+      pid_ = r;
+      if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) return {Event::kExec};
+      if (status >> 16 == PTRACE_EVENT_STOP) return {Event::kStop, WSTOPSIG(status)};
+      if (WSTOPSIG(status) == (SIGTRAP | 0x80)) return {Event::kSyscall};
+      return {Event::kSignal, WSTOPSIG(status)};
+    }
+  }
+
+  // Resumes the thread to its next syscall stop or exec event. A signal
+  // meanwhile is held (sent again after the detach): a handler must not
+  // run in the middle of the exec.
+  Event Next() {
+    int sig = 0;
+    for (;;) {
+      if (ptrace(PTRACE_SYSCALL, pid_, 0, sig) != 0) return {};
+      sig = 0;
+      Event e = Wait();
+      if (e.kind == Event::kSignal) {
+        held_.push_back(e.sig);
+        continue;
+      }
+      if (e.kind == Event::kStop) continue;  // a group stop: after the exec
+      return e;
+    }
+  }
+
+  // Runs syscall `nr` in the stopped thread from the syscall instruction at
+  // `insn`, with `base`'s other registers; its result, or nothing once the
+  // thread is gone. *exec: whether an exec event came between its entry and
+  // its exit (the thread then runs a new program).
+  std::optional<int64_t> Inject(const user_regs_struct& base, uint64_t insn, long nr, std::array<uint64_t, 6> a,
+                                bool* exec = nullptr) {
+    user_regs_struct regs = base;
+    regs.rip = insn;
+    regs.rax = static_cast<uint64_t>(nr);
+    regs.orig_rax = ~0ull;  // not in a syscall: no restart on the way out
+    regs.rdi = a[0];
+    regs.rsi = a[1];
+    regs.rdx = a[2];
+    regs.r10 = a[3];
+    regs.r8 = a[4];
+    regs.r9 = a[5];
+    if (ptrace(PTRACE_SETREGS, pid_, 0, &regs) != 0) return std::nullopt;
+    if (Next().kind != Event::kSyscall) return std::nullopt;  // its entry
+    Event e = Next();
+    if (e.kind == Event::kExec) {
+      if (exec) *exec = true;
+      e = Next();
+    }
+    if (e.kind != Event::kSyscall) return std::nullopt;  // its exit
+    if (ptrace(PTRACE_GETREGS, pid_, 0, &regs) != 0) return std::nullopt;
+    return static_cast<int64_t>(regs.rax);
+  }
+
+  bool GetRegs(user_regs_struct* regs) { return ptrace(PTRACE_GETREGS, pid_, 0, regs) == 0; }
+  bool SetRegs(const user_regs_struct& regs) { return ptrace(PTRACE_SETREGS, pid_, 0, &regs) == 0; }
+
+  // Lets the thread go, and sends it the signals held meanwhile.
+  void Detach(pid_t tgid) {
+    ptrace(PTRACE_DETACH, pid_, 0, 0);
+    for (int sig : held_) syscall(SYS_tgkill, tgid, pid_, sig);
+  }
+
+  bool Write(uint64_t address, const void* data, size_t n) {
+    iovec local{const_cast<void*>(data), n};
+    iovec remote{reinterpret_cast<void*>(address), n};
+    return process_vm_writev(pid_, &local, 1, &remote, 1, 0) == static_cast<ssize_t>(n);
+  }
+
+  // A syscall instruction in the thread's vDSO (a new image has no other
+  // address the sentry knows), or 0.
+  uint64_t VdsoSyscall() {
+    std::ifstream maps("/proc/" + std::to_string(pid_) + "/maps");
+    std::string line;
+    while (std::getline(maps, line)) {
+      if (line.find("[vdso]") == std::string::npos) continue;
+      unsigned long start = 0, end = 0;
+      if (std::sscanf(line.c_str(), "%lx-%lx", &start, &end) != 2 || end <= start || end - start > (1 << 20)) return 0;
+      std::vector<unsigned char> code(end - start);
+      iovec local{code.data(), code.size()};
+      iovec remote{reinterpret_cast<void*>(start), code.size()};
+      if (process_vm_readv(pid_, &local, 1, &remote, 1, 0) != static_cast<ssize_t>(code.size())) return 0;
+      for (size_t i = 0; i + 1 < code.size(); i++)
+        if (code[i] == 0x0f && code[i + 1] == 0x05) return start + i;
+      return 0;
+    }
+    return 0;
+  }
+
+ private:
+  pid_t pid_;
+  std::mutex& exits_mu_;
+  std::unordered_map<pid_t, int>& exits_;
+  std::vector<int> held_;
+};
+
+bool IsError(int64_t r) { return r < 0 && r >= -4095; }
+
+}  // namespace
+
+ExecTracer::ExecTracer(Listener& listener) : listener_(listener) {}
+
+ExecTracer::~ExecTracer() { Stop(); }
+
+void ExecTracer::Start() { thread_ = std::thread([this] { Run(); }); }
+
+void ExecTracer::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard lock(mu_);
+  for (Request& r : queue_) listener_.Fail(r.id, ESRCH);  // the guest is gone
+  queue_.clear();
+}
+
+void ExecTracer::Submit(std::shared_ptr<TaskState> task, uint64_t id, ExecPlan plan) {
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(Request{std::move(task), id, std::move(plan)});
+  }
+  cv_.notify_one();
+}
+
+std::optional<int> ExecTracer::ReapedStatus(pid_t pid) {
+  std::lock_guard lock(exits_mu_);
+  auto it = exits_.find(pid);
+  if (it == exits_.end()) return std::nullopt;
+  return it->second;
+}
+
+void ExecTracer::Run() {
+  for (;;) {
+    Request request;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      request = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    Guide(request);
+  }
+}
+
+void ExecTracer::Guide(Request& request) {
+  TaskState& task = *request.task;
+  ExecPlan& plan = request.plan;
+  const pid_t tgid = task.process->tgid;
+  Guidance g(task.tid, exits_mu_, exits_);
+  if (ptrace(PTRACE_SEIZE, task.tid, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC) != 0) {
+    // Traced by someone else (a debugger the guest runs), or gone.
+    listener_.Fail(request.id, errno == ESRCH ? ESRCH : EPERM);
+    return;
+  }
+  int error = 0;  // answered instead of running the plan
+  int64_t guest_fd = -1;
+  if (plan.program) {
+    guest_fd = listener_.InstallFd(request.id, plan.program.get(), /*cloexec=*/true);
+    if (guest_fd < 0) error = static_cast<int>(-guest_fd);
+    plan.program.reset();  // the guest's copy is its own
+  }
+  ptrace(PTRACE_INTERRUPT, task.tid, 0, 0);
+  // The thread leaves the trapped call at once: the interrupt's trap is
+  // pending, so the kernel stops it and then restarts the call.
+  if (!listener_.Fail(request.id, error != 0 ? error : kRestartNoIntr)) {
+    while (g.Wait().kind != Event::kGone) ptrace(PTRACE_CONT, g.pid(), 0, 0);  // killed
+    return;
+  }
+  Event e = g.Wait();
+  while (e.kind == Event::kSignal) {  // not expected: the interrupt's trap comes first
+    ptrace(PTRACE_CONT, g.pid(), 0, e.sig);
+    e = g.Wait();
+  }
+  if (e.kind == Event::kGone) return;
+  if (error != 0) {  // the call returns the error
+    g.Detach(tgid);
+    return;
+  }
+  user_regs_struct saved{};
+  if (!g.GetRegs(&saved)) return;
+  const uint64_t insn = saved.rip - 2;  // `syscall` (and `int $0x80`) is 2 bytes
+
+  // A new argv and the host path, in memory mapped for them.
+  uint64_t argv = plan.argv;
+  uint64_t path = plan.empty_string;
+  uint64_t scratch = 0;
+  size_t scratch_size = 0;
+  bool ok = true;
+  if (plan.replace_argv || !plan.host_path.empty()) {
+    std::vector<std::string> strings;
+    if (!plan.host_path.empty()) strings.push_back(plan.host_path);
+    for (auto& s : plan.argv_head) strings.push_back(s);
+    const size_t pointers = plan.argv_head.size() + plan.argv_rest.size() + 1;
+    size_t bytes = pointers * 8;
+    for (auto& s : strings) bytes += s.size() + 1;
+    scratch_size = (bytes + 4095) & ~size_t{4095};
+    std::optional<int64_t> r =
+        g.Inject(saved, insn, SYS_mmap,
+                 {0, scratch_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, ~0ull, 0});
+    if (!r) return;
+    if (IsError(*r)) {
+      error = static_cast<int>(-*r);
+      ok = false;
+    } else {
+      scratch = static_cast<uint64_t>(*r);
+      std::vector<char> image(scratch_size, 0);
+      std::vector<uint64_t> array;
+      size_t at = pointers * 8;
+      size_t next = 0;
+      if (!plan.host_path.empty()) {
+        path = scratch + at;
+        std::memcpy(image.data() + at, strings[next].c_str(), strings[next].size() + 1);
+        at += strings[next++].size() + 1;
+      }
+      for (; next < strings.size(); next++) {
+        array.push_back(scratch + at);
+        std::memcpy(image.data() + at, strings[next].c_str(), strings[next].size() + 1);
+        at += strings[next].size() + 1;
+      }
+      if (plan.replace_argv) {
+        for (uint64_t p : plan.argv_rest) array.push_back(p);
+        array.push_back(0);
+        std::memcpy(image.data(), array.data(), array.size() * 8);
+        argv = scratch;
+      }
+      if (!g.Write(scratch, image.data(), image.size())) {
+        error = EFAULT;
+        ok = false;
+      }
+    }
+  }
+
+  if (ok) {
+    bool replaced = false;
+    task.exec_injected.store(true, std::memory_order_release);
+    std::optional<int64_t> r =
+        plan.host_path.empty()
+            ? g.Inject(saved, insn, SYS_execveat,
+                       {static_cast<uint64_t>(guest_fd), path, argv, plan.envp, AT_EMPTY_PATH, 0}, &replaced)
+            : g.Inject(saved, insn, SYS_execve, {path, argv, plan.envp, 0, 0, 0}, &replaced);
+    task.exec_injected.store(false, std::memory_order_release);
+    if (!r) return;
+    if (replaced && *r == 0) {
+      // The new program, stopped before its first instruction: named as
+      // Linux names it (the host named it after our fd or the memfd).
+      user_regs_struct fresh{};
+      if (plan.host_path.empty()) {
+        // The host named it after our fd's number or the file: which says
+        // what it does with the guest's own AT_EMPTY_PATH execs.
+        std::ifstream comm_file("/proc/" + std::to_string(g.pid()) + "/comm");
+        std::string comm;
+        std::getline(comm_file, comm);
+        comm_from_dentry_ = comm != std::to_string(guest_fd);
+      }
+      const std::string& comm = plan.empty_path && comm_from_dentry_ != 0 ? plan.comm_dentry : plan.comm;
+      if (g.GetRegs(&fresh)) {
+        const uint64_t vdso = g.VdsoSyscall();
+        char name[16] = {0};
+        std::strncpy(name, comm.c_str(), sizeof name - 1);
+        const uint64_t at = ((fresh.rsp - 256) & ~15ull);  // below the red zone, unused yet
+        if (vdso != 0 && !comm.empty() && g.Write(at, name, sizeof name)) {
+          if (!g.Inject(fresh, vdso, SYS_prctl, {PR_SET_NAME, at, 0, 0, 0, 0})) return;
+          g.SetRegs(fresh);
+        }
+      }
+      g.Detach(g.pid());
+      if (plan.done) plan.done(true);
+      return;
+    }
+    error = IsError(*r) ? static_cast<int>(-*r) : ENOEXEC;
+  }
+  // Failed: everything as it was, but the exec's error.
+  if (scratch != 0 && !g.Inject(saved, insn, SYS_munmap, {scratch, scratch_size, 0, 0, 0, 0})) return;
+  if (guest_fd >= 0 && !g.Inject(saved, insn, SYS_close, {static_cast<uint64_t>(guest_fd), 0, 0, 0, 0, 0})) return;
+  user_regs_struct restored = saved;
+  restored.rax = static_cast<uint64_t>(-static_cast<int64_t>(error));
+  restored.orig_rax = ~0ull;
+  g.SetRegs(restored);
+  g.Detach(tgid);
+}
+
+}  // namespace ukcov::sentry

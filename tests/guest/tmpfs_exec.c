@@ -1,0 +1,411 @@
+/* execve and execveat of files in a tmpfs: ELF binaries and #! scripts, the
+ * argv, environment, fds, name and /proc/self/exe the new program gets, and
+ * the errors (EACCES, ENOEXEC, ETXTBSY, ELOOP, ENOENT). One line per case,
+ * run natively in a directory on a real tmpfs and under `ukcov run --tmpfs
+ * DIR`; tests/guest/run_conformance.sh compares the outputs.
+ * Usage: tmpfs_exec DIR (DIR empty). The program copies itself into DIR and
+ * runs the copy: with EXEC_CHILD=1 in its environment it reports what it
+ * was given instead. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+static const char* dir;
+
+static const char* errname(int e) {
+  switch (e) {
+#define E(x) case x: return #x;
+    E(EPERM) E(ENOENT) E(EBADF) E(EACCES) E(EFAULT) E(ENOTDIR) E(EISDIR) E(EINVAL) E(ENOEXEC) E(ETXTBSY)
+    E(ELOOP) E(E2BIG) E(ENAMETOOLONG)
+#undef E
+    default: return "E?";
+  }
+}
+
+/* `s` with the test directory written DIR (it differs between the runs). */
+static void put_path(const char* s) {
+  const char* d = getenv("EXEC_DIR");
+  size_t n = d ? strlen(d) : 0;
+  const char* p;
+  while (n > 0 && (p = strstr(s, d)) != NULL) {
+    fwrite(s, 1, (size_t)(p - s), stdout);
+    fputs("DIR", stdout);
+    s = p + n;
+  }
+  fputs(s, stdout);
+}
+
+/* The copy, run by a case: what it was given. */
+static int child(int argc, char** argv) {
+  printf("  argc=%d", argc);
+  for (int i = 0; i < argc; i++) {
+    printf(" [");
+    put_path(argv[i]);
+    printf("]");
+  }
+  const char* x = getenv("X");
+  printf(" X=%s", x ? x : "-");
+  int envc = 0;
+  for (char** e = environ; *e; e++) envc++;
+  printf(" envc=%d fds=", envc);
+  for (int fd = 0; fd < 10; fd++)
+    if (fcntl(fd, F_GETFD) >= 0) printf("%d,", fd);
+  char comm[32] = {0};
+  int c = open("/proc/self/comm", O_RDONLY);
+  if (c >= 0 && read(c, comm, sizeof comm - 1) > 0) comm[strcspn(comm, "\n")] = 0;
+  close(c);
+  /* After an AT_EMPTY_PATH exec (EXEC_EMPTY_PATH=FD:NAME) Linux names the
+   * task after the fd's number, or (6.14, and stable kernels since) after
+   * the file it ran: either is Linux's answer. */
+  const char* empty_path = getenv("EXEC_EMPTY_PATH");
+  if (empty_path) {
+    char fd_name[16];
+    snprintf(fd_name, sizeof fd_name, "%.*s", (int)strcspn(empty_path, ":"), empty_path);
+    if (strcmp(comm, fd_name) == 0 || strcmp(comm, strchr(empty_path, ':') + 1) == 0)
+      snprintf(comm, sizeof comm, "fd-or-file");
+  }
+  printf(" comm=%s", comm);
+  char exe[512] = {0};
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  printf(" exe=");
+  if (n > 0) put_path(exe);
+  char magic[4] = {0};
+  int f = open("/proc/self/exe", O_RDONLY);
+  printf(" exe_elf=%d", f >= 0 && read(f, magic, 4) == 4 && memcmp(magic, "\177ELF", 4) == 0);
+  close(f);
+  const char* expect = getenv("EXPECT_PID");
+  if (expect) printf(" same_pid=%d", atoi(expect) == getpid());
+  printf(" uid=%d\n", (int)getuid());
+  fflush(stdout);
+  if (getenv("EXEC_WAIT")) {  /* running: says so on fd 4, then waits for fd 3's EOF */
+    char b = 'r';
+    (void)!write(4, &b, 1);
+    close(4);
+    while (read(3, &b, 1) > 0) {
+    }
+  }
+  return 7;
+}
+
+static char* child_env[] = {"EXEC_CHILD=1", "X=1", NULL, NULL, NULL};
+
+/* Runs `exec` in a child process: its status, or the exec's error. */
+static void run(const char* name, void (*exec)(void*), void* arg) {
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    exec(arg);
+    printf("%-28s -1 %s\n", name, errname(errno));
+    fflush(stdout);
+    _exit(99);
+  }
+  int status;
+  waitpid(pid, &status, 0);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 99) return;  /* the line is the child's */
+  printf("%-28s status=%d\n", name, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+static char path_buf[8][512];
+static const char* at(int slot, const char* name) {
+  snprintf(path_buf[slot], sizeof path_buf[slot], "%s/%s", dir, name);
+  return path_buf[slot];
+}
+
+static int copy(const char* from, const char* to, mode_t mode) {
+  int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_TRUNC, mode);
+  char buf[65536];
+  ssize_t n;
+  while ((n = read(in, buf, sizeof buf)) > 0) (void)!write(out, buf, (size_t)n);
+  close(in);
+  close(out);
+  return chmod(to, mode);
+}
+
+static void put(const char* path, const char* text, mode_t mode) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+  (void)!write(fd, text, strlen(text));
+  close(fd);
+  chmod(path, mode);
+}
+
+/* ---- the execs, each in a forked child ---- */
+static void exec_path(void* path) {
+  char* argv[] = {"prog", "a b", "c", NULL};
+  execve(path, argv, child_env);
+}
+static void exec_relative(void* name) {
+  (void)!chdir(dir);
+  char* argv[] = {name, "rel", NULL};
+  execve(name, argv, child_env);
+}
+static void exec_fds(void* path) {
+  int null = open("/dev/null", O_RDONLY);
+  dup2(null, 7);
+  int kept = open(path, O_RDONLY);
+  dup2(kept, 9);
+  fcntl(open("/dev/null", O_RDONLY), F_DUPFD_CLOEXEC, 8);
+  char* argv[] = {"fds", NULL};
+  execve(path, argv, child_env);
+}
+static void exec_at_dirfd(void* name) {
+  int d = open(dir, O_DIRECTORY | O_RDONLY);
+  char* argv[] = {"at", NULL};
+  syscall(SYS_execveat, d, name, argv, child_env, 0);
+}
+static void exec_fd(void* path) {
+  int fd = open(path, O_RDONLY);
+  char* argv[] = {"fexecve", NULL};
+  static char empty_path[64];
+  snprintf(empty_path, sizeof empty_path, "EXEC_EMPTY_PATH=%d:prog", fd);
+  char* env[] = {"EXEC_CHILD=1", child_env[2], empty_path, NULL};
+  syscall(SYS_execveat, fd, "", argv, env, AT_EMPTY_PATH);
+}
+static void exec_opath(void* path) {
+  int fd = open(path, O_PATH);
+  char* argv[] = {"opath", NULL};
+  static char empty_path[64];
+  snprintf(empty_path, sizeof empty_path, "EXEC_EMPTY_PATH=%d:prog", fd);
+  char* env[] = {"EXEC_CHILD=1", child_env[2], empty_path, NULL};
+  syscall(SYS_execveat, fd, "", argv, env, AT_EMPTY_PATH);
+}
+static void exec_fd_cloexec(void* path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  dup2(fd, 5);
+  fcntl(5, F_SETFD, FD_CLOEXEC);
+  char* argv[] = {"cloexec", NULL};
+  char* env[] = {"EXEC_CHILD=1", child_env[2], NULL};
+  syscall(SYS_execveat, 5, "", argv, env, AT_EMPTY_PATH);
+}
+static void exec_fd_kept(void* path) {
+  int fd = open(path, O_RDONLY);
+  dup2(fd, 5);
+  close(fd);
+  char* argv[] = {"kept", NULL};
+  char* env[] = {"EXEC_CHILD=1", child_env[2], "EXEC_EMPTY_PATH=5:prog", NULL};
+  syscall(SYS_execveat, 5, "", argv, env, AT_EMPTY_PATH);
+}
+static void exec_nofollow(void* path) {
+  char* argv[] = {"nofollow", NULL};
+  syscall(SYS_execveat, AT_FDCWD, path, argv, child_env, AT_SYMLINK_NOFOLLOW);
+}
+static void exec_bad_flags(void* path) {
+  char* argv[] = {"flags", NULL};
+  syscall(SYS_execveat, AT_FDCWD, path, argv, child_env, 0x4);
+}
+static void exec_empty_argv(void* path) {
+  char* argv[] = {NULL};
+  execve(path, argv, child_env);
+}
+static void exec_no_env(void* path) {
+  char* argv[] = {"noenv", NULL};
+  char* env[] = {"EXEC_CHILD=1", child_env[2], NULL};
+  execve(path, argv, env);
+}
+static void exec_busy(void* path) {
+  int w = open(path, O_WRONLY);
+  (void)w;
+  char* argv[] = {"busy", NULL};
+  execve(path, argv, child_env);
+}
+static void* thread_exec(void* path) {
+  char* argv[] = {"thread", NULL};
+  execve(path, argv, child_env);
+  printf("%-28s -1 %s\n", "thread_exec", errname(errno));
+  fflush(stdout);
+  _exit(99);
+}
+static void exec_from_thread(void* path) {
+  static char expect[32];
+  snprintf(expect, sizeof expect, "EXPECT_PID=%d", getpid());
+  child_env[3] = expect;
+  pthread_t t;
+  pthread_create(&t, NULL, thread_exec, path);
+  pthread_join(t, NULL);
+}
+
+#define RUN(name, fn, arg) run(name, fn, (void*)(arg))
+
+int main(int argc, char** argv) {
+  if (getenv("EXEC_CHILD")) return child(argc, argv);
+  if (argc != 2) {
+    fprintf(stderr, "usage: tmpfs_exec DIR\n");
+    return 2;
+  }
+  dir = argv[1];
+  /* Only the standard streams: the same fd numbers wherever it runs. */
+  syscall(SYS_close_range, 3, ~0U, 0);
+  static char host_self[512];
+  ssize_t self_len = readlink("/proc/self/exe", host_self, sizeof host_self - 1);
+  host_self[self_len > 0 ? self_len : 0] = 0;
+  static char env_dir[600];
+  snprintf(env_dir, sizeof env_dir, "EXEC_DIR=%s", dir);
+  child_env[2] = env_dir;
+  setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+  const char* prog = at(0, "prog");
+  copy("/proc/self/exe", prog, 0755);
+
+  printf("-- elf\n");
+  RUN("absolute", exec_path, prog);
+  RUN("relative", exec_relative, "./prog");
+  RUN("fds", exec_fds, prog);
+  RUN("execveat_dirfd", exec_at_dirfd, "prog");
+  RUN("fexecve", exec_fd, prog);
+  RUN("fexecve_opath", exec_opath, prog);
+  RUN("empty_argv", exec_empty_argv, prog);
+  RUN("no_env", exec_no_env, prog);
+  RUN("from_thread", exec_from_thread, prog);
+  child_env[3] = NULL;
+  link(prog, at(1, "hardlink"));
+  RUN("hard_link", exec_path, at(1, "hardlink"));
+  symlink("prog", at(1, "link"));
+  RUN("symlink", exec_path, at(1, "link"));
+  RUN("symlink_nofollow", exec_nofollow, at(1, "link"));
+  symlink(host_self, at(1, "host_prog"));  /* this program, on the host */
+  RUN("symlink_to_host", exec_path, at(1, "host_prog"));
+  RUN("bad_flags", exec_bad_flags, prog);
+
+  printf("-- errors\n");
+  copy(prog, at(1, "noexec"), 0644);
+  RUN("no_x_bit", exec_path, at(1, "noexec"));
+  mkdir(at(1, "sub"), 0755);
+  RUN("directory", exec_path, at(1, "sub"));
+  RUN("missing", exec_path, at(1, "missing"));
+  RUN("not_a_dir", exec_path, at(1, "prog/x"));
+  put(at(1, "garbage"), "hello world\n", 0755);
+  RUN("garbage", exec_path, at(1, "garbage"));
+  put(at(1, "empty"), "", 0755);
+  RUN("empty_file", exec_path, at(1, "empty"));
+  mkfifo(at(1, "fifo"), 0755);
+  RUN("fifo", exec_path, at(1, "fifo"));
+  copy(prog, at(1, "busy"), 0755);
+  RUN("open_for_write", exec_busy, at(1, "busy"));
+  {
+    int w = open(at(1, "busy"), O_WRONLY);
+    RUN("parent_writing", exec_path, at(1, "busy"));
+    close(w);
+    RUN("writer_closed", exec_path, at(1, "busy"));
+  }
+
+  printf("-- running\n");
+  {
+    copy(prog, at(1, "running"), 0755);
+    int p[2], ready[2];
+    (void)!pipe(p);
+    (void)!pipe(ready);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+      close(p[1]);
+      close(ready[0]);
+      dup2(p[0], 3);
+      dup2(ready[1], 4);
+      char* env[] = {"EXEC_CHILD=1", "EXEC_WAIT=1", child_env[2], NULL};
+      char* a[] = {"running", NULL};
+      execve(at(1, "running"), a, env);
+      _exit(99);
+    }
+    close(p[0]);
+    close(ready[1]);
+    char b;
+    printf("%-28s %zd\n", "started", read(ready[0], &b, 1));
+    int w = open(at(1, "running"), O_WRONLY);
+    printf("%-28s %d %s\n", "open_wronly", w < 0 ? -1 : w, w < 0 ? errname(errno) : "-");
+    errno = 0;
+    int r = truncate(at(1, "running"), 0);
+    printf("%-28s %d %s\n", "truncate", r, r < 0 ? errname(errno) : "-");
+    r = open(at(1, "running"), O_RDONLY | O_TRUNC);
+    printf("%-28s %d %s\n", "open_rdonly_trunc", r < 0 ? -1 : 0, r < 0 ? errname(errno) : "-");
+    if (r >= 0) close(r);
+    r = open(at(1, "running"), O_RDONLY);
+    printf("%-28s %d %s\n", "open_rdonly", r < 0 ? -1 : 0, r < 0 ? errname(errno) : "-");
+    if (r >= 0) close(r);
+    unlink(at(1, "running"));
+    close(p[1]);
+    int status;
+    waitpid(pid, &status, 0);
+    printf("%-28s status=%d\n", "running_done", WEXITSTATUS(status));
+    copy(prog, at(1, "again"), 0755);
+    RUN("exec_again", exec_path, at(1, "again"));
+    w = open(at(1, "again"), O_WRONLY);
+    printf("%-28s %d %s\n", "open_wronly_after_exit", w < 0 ? -1 : 0, w < 0 ? errname(errno) : "-");
+    close(w);
+    put(at(1, "again"), "#!/bin/sh\nexit 5\n", 0755);  /* the same inode, new contents */
+    RUN("exec_rewritten", exec_path, at(1, "again"));
+  }
+
+  printf("-- scripts\n");
+  char text[1024];
+  snprintf(text, sizeof text, "#!%s\n", prog);
+  put(at(1, "plain"), text, 0755);
+  RUN("script", exec_path, at(1, "plain"));
+  RUN("script_relative", exec_relative, "./plain");
+  RUN("script_at_dirfd", exec_at_dirfd, "plain");
+  RUN("script_fd_cloexec", exec_fd_cloexec, at(1, "plain"));
+  RUN("script_fd_kept", exec_fd_kept, at(1, "plain"));
+  RUN("script_empty_argv", exec_empty_argv, at(1, "plain"));
+  snprintf(text, sizeof text, "#!%s one\n", prog);
+  put(at(1, "arg"), text, 0755);
+  RUN("script_arg", exec_path, at(1, "arg"));
+  snprintf(text, sizeof text, "#! \t%s   two  words \t\nrest\n", prog);
+  put(at(1, "spaces"), text, 0755);
+  RUN("script_spaces", exec_path, at(1, "spaces"));
+  snprintf(text, sizeof text, "#!%s", prog);  /* no newline at all */
+  put(at(1, "no_newline"), text, 0755);
+  RUN("script_no_newline", exec_path, at(1, "no_newline"));
+  put(at(1, "bare"), "#!\n", 0755);
+  RUN("script_no_interpreter", exec_path, at(1, "bare"));
+  put(at(1, "blank"), "#!   \t \n", 0755);
+  RUN("script_blank", exec_path, at(1, "blank"));
+  memset(text, 'a', sizeof text);
+  memcpy(text, "#!/", 3);
+  text[400] = 0;
+  put(at(1, "long"), text, 0755);
+  RUN("script_long_name", exec_path, at(1, "long"));
+  snprintf(text, sizeof text, "#!%s/nowhere\n", dir);
+  put(at(1, "lost"), text, 0755);
+  RUN("script_missing_interp", exec_path, at(1, "lost"));
+  snprintf(text, sizeof text, "#!%s/sub\n", dir);
+  put(at(1, "dirinterp"), text, 0755);
+  RUN("script_dir_interp", exec_path, at(1, "dirinterp"));
+  snprintf(text, sizeof text, "#!%s/noexec\n", dir);
+  put(at(1, "noxinterp"), text, 0755);
+  RUN("script_noexec_interp", exec_path, at(1, "noxinterp"));
+  put(at(1, "noxscript"), "#!/bin/true\n", 0644);
+  RUN("script_no_x_bit", exec_path, at(1, "noxscript"));
+  put(at(1, "sh"), "#!/bin/sh\necho \"sh: $# args\"\nexit 3\n", 0755);
+  RUN("script_host_interp", exec_path, at(1, "sh"));
+  put(at(1, "busyscript"), "#!/bin/true\n", 0755);
+  {
+    int w = open(at(1, "busyscript"), O_WRONLY);
+    RUN("script_busy", exec_path, at(1, "busyscript"));
+    close(w);
+  }
+  /* Chains: s1 -> s2 -> ... -> prog, at most five #! lines. */
+  for (int depth = 4; depth <= 6; depth++) {
+    for (int i = 1; i <= depth; i++) {
+      char name[16], next[600];
+      snprintf(name, sizeof name, "c%d_%d", depth, i);
+      if (i < depth)
+        snprintf(next, sizeof next, "#!%s/c%d_%d arg%d\n", dir, depth, i + 1, i);
+      else
+        snprintf(next, sizeof next, "#!%s last\n", prog);
+      put(at(2, name), next, 0755);
+    }
+    char first[16], label[32];
+    snprintf(first, sizeof first, "c%d_1", depth);
+    snprintf(label, sizeof label, "script_chain_%d", depth);
+    RUN(label, exec_path, at(3, first));
+  }
+  fflush(stdout);
+  return 0;
+}
