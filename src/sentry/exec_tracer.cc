@@ -337,8 +337,8 @@ void ExecTracer::Guide(Request& request) {
           g.SetRegs(fresh);
         }
       }
+      if (plan.done) plan.done(true);  // before the program can ask
       g.Detach(g.pid());
-      if (plan.done) plan.done(true);
       return;
     }
     error = IsError(*r) ? static_cast<int>(-*r) : ENOEXEC;

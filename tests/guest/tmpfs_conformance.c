@@ -1079,6 +1079,61 @@ static void working_directory(void) {
   close(base_fd);
 }
 
+/* /proc's links lead the guest to its own things: /proc/self, /dev/fd/N,
+ * /proc/PID/fd/N (a jump to the file, whatever its name or state),
+ * /proc/self/cwd; and a directory whose name is gone stays usable as a cwd
+ * only for what Linux allows in a dead directory. */
+static void proc_links(void) {
+  int base_fd = open(".", O_RDONLY | O_DIRECTORY);
+  mkdir("pl", 0755);
+  mkdir("pl/gone", 0755);
+  int gone = open("pl/gone", O_RDONLY | O_DIRECTORY);
+  int pl = open("pl", O_RDONLY | O_DIRECTORY);
+  CASE("rmdir pl/gone (held open)", rmdir("pl/gone"));
+  char link[96];
+  snprintf(link, sizeof link, "/proc/self/fd/%d", gone);
+  CASE("chdir into /proc/self/fd of it", chdir(link));
+  show_cwd("getcwd in a removed dir");
+  CASE("create in it", open("x", O_CREAT | O_WRONLY, 0644));
+  CASE("mkdir in it", mkdir("d", 0755));
+  struct stat st;
+  CASE("stat . there", stat(".", &st));
+  SHOW("its nlink", "%lu", (unsigned long)st.st_nlink);
+  CASE("stat .. there", stat("..", &st));
+  CASE("chdir .. from it", chdir(".."));
+  show_cwd("getcwd after ..");
+  CASE("fchdir back to base", fchdir(base_fd));
+  snprintf(link, sizeof link, "/proc/self/fd/%d/made", pl);
+  CASE("create through /proc/self/fd/N/name", close(open(link, O_CREAT | O_WRONLY, 0600)));
+  show_stat("what it made", "pl/made", 0);
+  snprintf(link, sizeof link, "/dev/fd/%d/sub", pl);
+  CASE("mkdir through /dev/fd/N/name", mkdir(link, 0700));
+  snprintf(link, sizeof link, "/proc/%d/fd/%d/sub", (int)getpid(), pl);
+  show_stat("stat through /proc/PID/fd/N", link, 1);
+  CASE("chdir through /proc/PID/fd/N", chdir(link));
+  show_cwd("getcwd there");
+  CASE("chdir /proc/self/cwd", chdir("/proc/self/cwd"));
+  show_cwd("getcwd after /proc/self/cwd");
+  show_stat("stat /proc/self/cwd/..", "/proc/self/cwd/..", 1);
+  show_stat("stat /proc/thread-self/cwd", "/proc/thread-self/cwd", 1);
+  CASE("a path below a file's link", open("/proc/self/fd/1/x", O_RDONLY));
+  CASE("fchdir back to base", fchdir(base_fd));
+  put("pl/file", "data");
+  int f = open("pl/file", O_RDONLY);
+  snprintf(link, sizeof link, "/proc/self/fd/%d/", f);
+  CASE("a file's link with a trailing slash", open(link, O_RDONLY));
+  snprintf(link, sizeof link, "/proc/self/fd/%d", f);
+  CASE("truncate through the link", truncate(link, 2));
+  show_file("truncated through /proc/self/fd", "pl/file");
+  CASE("chmod through the link", chmod(link, 0600));
+  show_stat("chmodded", "pl/file", 0);
+  CASE("fchdir back to base", fchdir(base_fd));
+  close(f);
+  close(gone);
+  close(pl);
+  close(base_fd);
+}
+
 /* RLIMIT_FSIZE: a write at or past the limit is EFBIG with SIGXFSZ, one
  * that straddles it is cut at it; truncate and fallocate may not grow a
  * file past it (with KEEP_SIZE, fallocate may). Partial I/O: a buffer that
@@ -1273,6 +1328,7 @@ int main(int argc, char** argv) {
   magic_links();
   special_files();
   working_directory();
+  proc_links();
   limits_and_partial_io();
   edge_checks();
   return 0;

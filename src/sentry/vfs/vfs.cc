@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <deque>
 
@@ -46,6 +47,45 @@ void Split(const std::string& path, std::deque<std::string>* out, bool* trailing
   }
   *trailing = !path.empty() && path.back() == '/';
   for (auto it = parts.rbegin(); it != parts.rend(); ++it) out->push_front(*it);
+}
+
+// /proc's links that name a process's own things. The sentry's /proc would
+// answer for the sentry: the walk answers for the guest.
+struct ProcLink {
+  enum Kind { kNone, kSelf, kThreadSelf, kFd, kCwd } kind = kNone;
+  pid_t pid = 0;  // /proc/PID/...
+  pid_t tid = 0;  // /proc/PID/task/TID/... (0: none)
+  int fd = -1;
+};
+
+ProcLink ClassifyProc(const std::string& path) {
+  ProcLink link;
+  if (path.compare(0, 6, "/proc/") != 0) return link;
+  if (path == "/proc/self") return link.kind = ProcLink::kSelf, link;
+  if (path == "/proc/thread-self") return link.kind = ProcLink::kThreadSelf, link;
+  unsigned long pid = 0, tid = 0, fd = 0;
+  int used = 0;
+  auto whole = [&](int n) { return n > 0 && static_cast<size_t>(n) == path.size(); };
+  if ((std::sscanf(path.c_str(), "/proc/%lu/fd/%lu%n", &pid, &fd, &used) == 2 && whole(used)) ||
+      (std::sscanf(path.c_str(), "/proc/%lu/task/%lu/fd/%lu%n", &pid, &tid, &fd, &used) == 3 && whole(used))) {
+    if (fd > INT32_MAX) return link;
+    link.kind = ProcLink::kFd;
+    link.fd = static_cast<int>(fd);
+  } else if ((std::sscanf(path.c_str(), "/proc/%lu/cwd%n", &pid, &used) == 1 && whole(used)) ||
+             (std::sscanf(path.c_str(), "/proc/%lu/task/%lu/cwd%n", &pid, &tid, &used) == 2 && whole(used))) {
+    link.kind = ProcLink::kCwd;
+  } else {
+    return link;
+  }
+  link.pid = static_cast<pid_t>(pid);
+  link.tid = static_cast<pid_t>(tid);
+  return link;
+}
+
+// Paths the host resolves by the calling process (/proc/self, /dev/fd/N):
+// the sentry's own open() would resolve them for the sentry.
+bool ProcessRelative(const std::string& path) {
+  return path.compare(0, 5, "/proc") == 0 || path.compare(0, 5, "/dev/") == 0;
 }
 
 }  // namespace
@@ -214,7 +254,8 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
   // Fast path for the host's own files (the loader's libraries, ...): if the
   // host resolves the path to somewhere outside every mount without "..",
   // the walk could not have entered one.
-  if (mount == nullptr && !scoped && path.find("..") == std::string::npos) {
+  if (mount == nullptr && !scoped && path.find("..") == std::string::npos &&
+      !ProcessRelative(path[0] == '/' ? path : Join(host, path))) {
     std::string full = path[0] == '/' ? path : Join(host, path);
     int fd = open(full.c_str(), O_PATH | O_CLOEXEC | ((flags & kFollowLast) ? 0 : O_NOFOLLOW));
     if (fd >= 0) {
@@ -317,6 +358,53 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
         continue;
       }
       const bool follow = !last || (flags & kFollowLast) || trailing;
+      // /proc's links, as the guest's own: the process (self), and, for
+      // the sentry's files, the file itself (as Linux's magic links jump
+      // to it, whatever its name).
+      if (ProcLink link = ClassifyProc(next); link.kind != ProcLink::kNone && follow) {
+        const pid_t tgid = task.process->tgid;
+        if (link.kind == ProcLink::kSelf || link.kind == ProcLink::kThreadSelf) {
+          std::string self = std::to_string(tgid);
+          if (link.kind == ProcLink::kThreadSelf) self += "/task/" + std::to_string(task.tid);
+          if (int e = follow_link(self)) return Errno{e};
+          continue;
+        }
+        const bool own = link.pid == tgid && (link.tid == 0 || link.tid == task.tid || link.tid == tgid);
+        Mount* to_mount = nullptr;
+        InodeRef to_inode;
+        if (link.kind == ProcLink::kFd && own) {
+          FileRef file = LookupFd(kernel, task, link.fd);
+          if (!file.file) return Errno{file.error == EBADF ? ENOENT : file.error};
+          to_mount = file.mount;
+          to_inode = file.inode;
+        } else if (link.kind == ProcLink::kFd) {
+          struct stat target;
+          bool path_only;
+          if (stat(next.c_str(), &target) == 0 && target.st_dev == kernel.memfd_dev())
+            to_mount = FindByHostIno(target.st_ino, &to_inode, &path_only);
+        } else if (own) {  // cwd
+          Process& process = *task.process;
+          std::lock_guard cwd_lock(process.cwd_mu);
+          to_mount = process.cwd_dir ? process.cwd_mount : nullptr;
+          to_inode = process.cwd_dir;
+        }
+        if (to_mount == nullptr) {
+          // A host file: the host follows the link for the guest.
+          host = next;
+          for (auto& rest : parts) host = Join(host, rest);
+          loc.host_path = host;
+          loc.rerouted = left_mount;
+          return loc;
+        }
+        if (flags & kNoSymlinks) return Errno{ELOOP};
+        if (flags & (kNoXdev | kBeneath)) return Errno{EXDEV};
+        if (++symlinks > kMaxSymlinks) return Errno{ELOOP};
+        mount = to_mount;
+        dir = to_inode;
+        named_in_mount = true;
+        if (last) return at_directory(mount, dir, Location::Last::kRoot);
+        continue;
+      }
       struct stat st;
       if (lstat(next.c_str(), &st) != 0) {
         // Missing, or not searchable by the sentry: the host's business.
