@@ -1,5 +1,7 @@
 #include "sentry/exec_tracer.h"
 
+#include <linux/kcmp.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -13,6 +15,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -167,6 +170,17 @@ class Guidance {
 
 bool IsError(int64_t r) { return r < 0 && r >= -4095; }
 
+// The thread's fd table is its parent process's too (clone(CLONE_FILES)
+// without CLONE_THREAD, e.g. a vfork-style spawn that shares files).
+bool SharesFilesWithParent(pid_t tid) {
+  std::ifstream status("/proc/" + std::to_string(tid) + "/status");
+  std::string line;
+  pid_t ppid = 0;
+  while (std::getline(status, line))
+    if (line.rfind("PPid:", 0) == 0) ppid = std::atoi(line.c_str() + 5);
+  return ppid > 0 && syscall(SYS_kcmp, tid, ppid, KCMP_FILES, 0, 0) == 0;
+}
+
 }  // namespace
 
 ExecTracer::ExecTracer(Listener& listener) : listener_(listener) {}
@@ -226,17 +240,10 @@ void ExecTracer::Guide(Request& request) {
     listener_.Fail(request.id, errno == ESRCH ? ESRCH : EPERM);
     return;
   }
-  int error = 0;  // answered instead of running the plan
-  int64_t guest_fd = -1;
-  if (plan.program) {
-    guest_fd = listener_.InstallFd(request.id, plan.program.get(), /*cloexec=*/true);
-    if (guest_fd < 0) error = static_cast<int>(-guest_fd);
-    plan.program.reset();  // the guest's copy is its own
-  }
   ptrace(PTRACE_INTERRUPT, task.tid, 0, 0);
   // The thread leaves the trapped call at once: the interrupt's trap is
-  // pending, so the kernel stops it and then restarts the call.
-  if (!listener_.Fail(request.id, error != 0 ? error : kRestartNoIntr)) {
+  // pending, so the kernel stops it (and would restart the call).
+  if (!listener_.Fail(request.id, kRestartNoIntr)) {
     while (g.Wait().kind != Event::kGone) ptrace(PTRACE_CONT, g.pid(), 0, 0);  // killed
     return;
   }
@@ -246,21 +253,43 @@ void ExecTracer::Guide(Request& request) {
     e = g.Wait();
   }
   if (e.kind == Event::kGone) return;
-  if (error != 0) {  // the call returns the error
-    g.Detach(tgid);
-    return;
-  }
   user_regs_struct saved{};
   if (!g.GetRegs(&saved)) return;
   const uint64_t insn = saved.rip - 2;  // `syscall` (and `int $0x80`) is 2 bytes
+  int error = 0;  // the exec's answer when the plan cannot run
+
+  // The program's fd, installed in the table the exec will use. A table
+  // shared with the parent process (clone(CLONE_FILES)) is the exec's own
+  // copy by then (Linux unshares it): the fd must not stay in the parent's.
+  int64_t guest_fd = -1;
+  if (plan.program) {
+    if (SharesFilesWithParent(task.tid)) {
+      std::optional<int64_t> r = g.Inject(saved, insn, SYS_unshare, {CLONE_FILES, 0, 0, 0, 0, 0});
+      if (!r) return;
+      if (IsError(*r)) error = static_cast<int>(-*r);
+    }
+    if (error == 0) {
+      // ADDFD needs a trapped call: a read(-1) the workers answer with the
+      // fd (TaskState::exec_install_fd) while the file is held here.
+      task.exec_install_fd.store(plan.program.get(), std::memory_order_release);
+      std::optional<int64_t> r = g.Inject(saved, insn, SYS_read, {~0ull, 0, 0, 0, 0, 0});
+      task.exec_install_fd.store(-1, std::memory_order_release);
+      if (!r) return;
+      if (IsError(*r))
+        error = static_cast<int>(-*r);
+      else
+        guest_fd = *r;
+    }
+    plan.program.reset();
+  }
 
   // A new argv and the host path, in memory mapped for them.
   uint64_t argv = plan.argv;
   uint64_t path = plan.empty_string;
   uint64_t scratch = 0;
   size_t scratch_size = 0;
-  bool ok = true;
-  if (plan.replace_argv || !plan.host_path.empty()) {
+  bool ok = error == 0;
+  if (ok && (plan.replace_argv || !plan.host_path.empty())) {
     std::vector<std::string> strings;
     if (!plan.host_path.empty()) strings.push_back(plan.host_path);
     for (auto& s : plan.argv_head) strings.push_back(s);

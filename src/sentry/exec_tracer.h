@@ -6,13 +6,16 @@
 // A seccomp listener can only let the host run a syscall as the guest made
 // it. So the tracer, one thread that owns every ptrace request, takes the
 // thread for the length of its exec (docs/sentry.md, "exec"):
-//   1. PTRACE_SEIZE it, install the program's fd (SECCOMP_ADDFD, close-on-
-//      exec), PTRACE_INTERRUPT, and answer the trapped execve with
-//      -ERESTARTNOINTR: the thread leaves the syscall and stops;
-//   2. at that stop, point it back at its own syscall instruction with the
-//      planned call (execveat(fd, "", argv, envp, AT_EMPTY_PATH)), after an
-//      injected mmap for a new argv when the plan has one; the workers let
-//      that call through (TaskState::exec_injected);
+//   1. PTRACE_SEIZE it, PTRACE_INTERRUPT, and answer the trapped execve
+//      with -ERESTARTNOINTR: the thread leaves the syscall and stops;
+//   2. at that stop, make it run calls from its own syscall instruction:
+//      unshare(CLONE_FILES) if its fd table is its parent process's too (as
+//      the exec will, so that nothing lands in the parent's); a read(-1)
+//      the workers answer by installing the program's fd (SECCOMP_ADDFD
+//      needs a trapped call; close-on-exec; TaskState::exec_install_fd); an
+//      mmap for a new argv when the plan has one; then the planned call
+//      (execveat(fd, "", argv, envp, AT_EMPTY_PATH)), which the workers let
+//      through (TaskState::exec_injected);
 //   3. success (PTRACE_EVENT_EXEC): name the task as Linux would
 //      (PR_SET_NAME, from a syscall instruction of the new image's vDSO),
 //      and detach; failure: unmap, close the fd, restore every register

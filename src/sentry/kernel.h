@@ -67,7 +67,8 @@ struct Process {
   struct Exe {
     Mount* mount = nullptr;
     InodeRef inode;
-    std::string path;  // d_path at the exec
+    InodeRef dir;      // the dentry it was run by (a file may have many names)
+    std::string name;
   };
   std::mutex exe_mu;
   Exe exe;  // guarded by exe_mu
@@ -92,6 +93,10 @@ struct TaskState : std::enable_shared_from_this<TaskState> {
   // Set by the exec tracer just before the thread makes the execve the
   // sentry planned for it (ExecPlan): that call is the host's to run.
   std::atomic<bool> exec_injected{false};
+  // Set by the exec tracer while the thread makes a read(-1) it injected:
+  // that call installs this fd in the thread's table (its result), as
+  // SECCOMP_ADDFD needs a trapped call to install anything. -1: none.
+  std::atomic<int> exec_install_fd{-1};
   // A host call made for the task that waits for someone else (a FIFO's
   // open), and how to end the wait once the task is gone.
   std::mutex blocking_mu;

@@ -55,15 +55,6 @@ int64_t Listener::InstallFdAndReturn(uint64_t id, int fd, bool cloexec) {
   return r >= 0 ? r : -errno;
 }
 
-int64_t Listener::InstallFd(uint64_t id, int fd, bool cloexec) {
-  seccomp_notif_addfd addfd{};
-  addfd.id = id;
-  addfd.srcfd = static_cast<uint32_t>(fd);
-  addfd.newfd_flags = cloexec ? O_CLOEXEC : 0;
-  int r = ioctl(fd_.get(), SECCOMP_IOCTL_NOTIF_ADDFD, &addfd);
-  return r >= 0 ? r : -errno;
-}
-
 bool Listener::EnableSyncWakeUp() {
   return ioctl(fd_.get(), SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) == 0;
 }

@@ -30,9 +30,6 @@ class Listener {
   // Installs `fd` in the guest (the lowest free number) and makes it the
   // syscall's return value, atomically. -errno on failure.
   int64_t InstallFdAndReturn(uint64_t id, int fd, bool cloexec);
-  // Installs `fd` in the guest (the lowest free number) while the syscall
-  // stays pending. The guest's fd number, or -errno.
-  int64_t InstallFd(uint64_t id, int fd, bool cloexec);
 
   // Asks the kernel to switch straight to the supervisor on a notification
   // (6.6+); false where unsupported.

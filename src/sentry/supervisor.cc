@@ -194,6 +194,14 @@ void Supervisor::Serve(const seccomp_notif& notif) {
       listener_.Fail(notif.id, error);
     return;
   }
+  if (notif.data.nr == SYS_read && static_cast<int>(notif.data.args[0]) == -1) {
+    // The exec tracer's read(-1): the program's fd for the thread's table.
+    if (int fd = task->exec_install_fd.exchange(-1, std::memory_order_acq_rel); fd >= 0) {
+      int64_t installed = listener_.InstallFdAndReturn(notif.id, fd, /*cloexec=*/true);
+      if (installed < 0 && installed != -ENOENT) listener_.Fail(notif.id, static_cast<int>(-installed));
+      return;
+    }
+  }
   Answer answer;
   {
     Kernel::Running running(kernel_);

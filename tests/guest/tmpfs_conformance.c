@@ -1079,6 +1079,18 @@ static void working_directory(void) {
   close(base_fd);
 }
 
+/* readlink of a /proc link, the test directory written BASE. */
+static void show_link(const char* name, const char* path) {
+  char target[4096] = {0};
+  ssize_t n = readlink(path, target, sizeof target - 1);
+  if (n < 0) {
+    SHOW(name, "-1 %s", errname(errno));
+    return;
+  }
+  size_t b = strlen(base);
+  SHOW(name, "%s%s", strncmp(target, base, b) == 0 ? "BASE" : "", strncmp(target, base, b) == 0 ? target + b : target);
+}
+
 /* /proc's links lead the guest to its own things: /proc/self, /dev/fd/N,
  * /proc/PID/fd/N (a jump to the file, whatever its name or state),
  * /proc/self/cwd; and a directory whose name is gone stays usable as a cwd
@@ -1090,9 +1102,9 @@ static void proc_links(void) {
   int gone = open("pl/gone", O_RDONLY | O_DIRECTORY);
   int pl = open("pl", O_RDONLY | O_DIRECTORY);
   CASE("rmdir pl/gone (held open)", rmdir("pl/gone"));
-  char link[96];
-  snprintf(link, sizeof link, "/proc/self/fd/%d", gone);
-  CASE("chdir into /proc/self/fd of it", chdir(link));
+  char lnk[96];
+  snprintf(lnk, sizeof lnk, "/proc/self/fd/%d", gone);
+  CASE("chdir into /proc/self/fd of it", chdir(lnk));
   show_cwd("getcwd in a removed dir");
   CASE("create in it", open("x", O_CREAT | O_WRONLY, 0644));
   CASE("mkdir in it", mkdir("d", 0755));
@@ -1103,14 +1115,14 @@ static void proc_links(void) {
   CASE("chdir .. from it", chdir(".."));
   show_cwd("getcwd after ..");
   CASE("fchdir back to base", fchdir(base_fd));
-  snprintf(link, sizeof link, "/proc/self/fd/%d/made", pl);
-  CASE("create through /proc/self/fd/N/name", close(open(link, O_CREAT | O_WRONLY, 0600)));
+  snprintf(lnk, sizeof lnk, "/proc/self/fd/%d/made", pl);
+  CASE("create through /proc/self/fd/N/name", close(open(lnk, O_CREAT | O_WRONLY, 0600)));
   show_stat("what it made", "pl/made", 0);
-  snprintf(link, sizeof link, "/dev/fd/%d/sub", pl);
-  CASE("mkdir through /dev/fd/N/name", mkdir(link, 0700));
-  snprintf(link, sizeof link, "/proc/%d/fd/%d/sub", (int)getpid(), pl);
-  show_stat("stat through /proc/PID/fd/N", link, 1);
-  CASE("chdir through /proc/PID/fd/N", chdir(link));
+  snprintf(lnk, sizeof lnk, "/dev/fd/%d/sub", pl);
+  CASE("mkdir through /dev/fd/N/name", mkdir(lnk, 0700));
+  snprintf(lnk, sizeof lnk, "/proc/%d/fd/%d/sub", (int)getpid(), pl);
+  show_stat("stat through /proc/PID/fd/N", lnk, 1);
+  CASE("chdir through /proc/PID/fd/N", chdir(lnk));
   show_cwd("getcwd there");
   CASE("chdir /proc/self/cwd", chdir("/proc/self/cwd"));
   show_cwd("getcwd after /proc/self/cwd");
@@ -1120,13 +1132,23 @@ static void proc_links(void) {
   CASE("fchdir back to base", fchdir(base_fd));
   put("pl/file", "data");
   int f = open("pl/file", O_RDONLY);
-  snprintf(link, sizeof link, "/proc/self/fd/%d/", f);
-  CASE("a file's link with a trailing slash", open(link, O_RDONLY));
-  snprintf(link, sizeof link, "/proc/self/fd/%d", f);
-  CASE("truncate through the link", truncate(link, 2));
+  snprintf(lnk, sizeof lnk, "/proc/self/fd/%d/", f);
+  CASE("a file's link with a trailing slash", open(lnk, O_RDONLY));
+  snprintf(lnk, sizeof lnk, "/proc/self/fd/%d", f);
+  CASE("truncate through the link", truncate(lnk, 2));
   show_file("truncated through /proc/self/fd", "pl/file");
-  CASE("chmod through the link", chmod(link, 0600));
+  CASE("chmod through the link", chmod(lnk, 0600));
   show_stat("chmodded", "pl/file", 0);
+  show_link("readlink of a file's fd", lnk);
+  CASE("rename it", rename("pl/file", "pl/moved"));
+  show_link("readlink after the rename", lnk);
+  CASE("link it", link("pl/moved", "pl/second"));
+  CASE("unlink the first name", unlink("pl/moved"));
+  show_link("readlink after its name went", lnk);
+  CASE("unlink the second", unlink("pl/second"));
+  show_link("readlink with no name left", lnk);
+  snprintf(lnk, sizeof lnk, "/proc/self/fd/%d", pl);
+  show_link("readlink of a directory's fd", lnk);
   CASE("fchdir back to base", fchdir(base_fd));
   close(f);
   close(gone);

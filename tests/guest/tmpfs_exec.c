@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -233,6 +235,116 @@ static void exec_from_thread(void* path) {
   pthread_join(t, NULL);
 }
 
+/* An execveat described by data: the dirfd (opened here from `dir_path`
+ * with `dir_flags`, or a number), the path, the flags, and what to do to the
+ * file first. */
+struct At {
+  const char* dir_path;  /* NULL: use `dirfd` */
+  int dir_flags;
+  int dirfd;
+  const char* path;
+  int flags;
+  int lseek_to;          /* > 0: move the fd's offset first */
+  const char* rename_to; /* rename dir_path's file first (then unlink if `unlink_it`) */
+  int unlink_it;
+  int rmdir_it;          /* rename/rmdir the directory dir_path first */
+  const char* empty_path_name;  /* for the child's comm check */
+};
+static void exec_at(void* arg) {
+  struct At* a = arg;
+  int fd = a->dirfd;
+  if (a->dir_path) fd = open(a->dir_path, a->dir_flags);
+  if (a->lseek_to > 0) lseek(fd, a->lseek_to, SEEK_SET);
+  if (a->rename_to) {
+    (void)!rename(a->dir_path, a->rename_to);
+    if (a->unlink_it) unlink(a->rename_to);
+  }
+  if (a->rmdir_it) {
+    char script[600];
+    snprintf(script, sizeof script, "%s/script", a->rename_to ? a->rename_to : a->dir_path);
+    unlink(script);
+    rmdir(a->rename_to ? a->rename_to : a->dir_path);
+  }
+  static char empty_path[64];
+  snprintf(empty_path, sizeof empty_path, "EXEC_EMPTY_PATH=%d:%s", fd, a->empty_path_name ? a->empty_path_name : "-");
+  char* argv[] = {"at", "x", NULL};
+  char* env[] = {"EXEC_CHILD=1", child_env[2], a->empty_path_name ? empty_path : NULL, NULL};
+  syscall(SYS_execveat, fd, a->path, argv, env, a->flags);
+}
+static void exec_from_root(void* path) {
+  (void)!chdir("/");
+  exec_path(path);
+}
+static void exec_null_argv_envp(void* path) { syscall(SYS_execve, path, NULL, NULL); }
+static void exec_bad_path_pointer(void* unused) {
+  (void)unused;
+  char* page = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  char* argv[] = {"x", NULL};
+  execve(page, argv, child_env);
+}
+static void* pause_forever(void* unused) {
+  (void)unused;
+  for (;;) pause();
+  return NULL;
+}
+static void exec_with_sibling(void* path) {
+  pthread_t t;
+  pthread_create(&t, NULL, pause_forever, NULL);
+  exec_path(path);
+}
+/* clone(CLONE_VFORK | CLONE_FILES): the child's exec gets a table of its own;
+ * the parent's fds stay as they were. */
+static char vfork_stack[1 << 16];
+static int vfork_child(void* path) {
+  exec_path(path);
+  _exit(99);
+}
+static void exec_vfork_files(void* path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  pid_t pid = clone(vfork_child, vfork_stack + sizeof vfork_stack, CLONE_VFORK | CLONE_FILES | SIGCHLD, path);
+  int status;
+  waitpid(pid, &status, 0);
+  printf("  after the vfork child's exec: status=%d cloexec_fd_open=%d fds=", WEXITSTATUS(status),
+         fcntl(fd, F_GETFD) >= 0);
+  for (int i = 0; i < 10; i++)
+    if (fcntl(i, F_GETFD) >= 0) printf("%d,", i);
+  printf("\n");
+  fflush(stdout);
+  _exit(0);
+}
+static void exec_tmpfs_fds(void* path) {
+  char other[600];
+  snprintf(other, sizeof other, "%s/garbage", dir);
+  int keep = open(other, O_RDONLY);
+  int drop = open(other, O_RDONLY | O_CLOEXEC);
+  dup2(keep, 6);
+  dup2(drop, 7);
+  fcntl(7, F_SETFD, FD_CLOEXEC);
+  exec_path(path);
+}
+static void exec_many(void* path) {
+  pid_t pids[8];
+  fflush(stdout);
+  for (int i = 0; i < 8; i++) {
+    pids[i] = fork();
+    if (pids[i] == 0) {
+      int null = open("/dev/null", O_WRONLY);
+      dup2(null, 1);
+      exec_path(path);
+      _exit(99);
+    }
+  }
+  int ok = 0;
+  for (int i = 0; i < 8; i++) {
+    int status;
+    waitpid(pids[i], &status, 0);
+    ok += WIFEXITED(status) && WEXITSTATUS(status) == 7;
+  }
+  printf("  %d of 8 ran\n", ok);
+  fflush(stdout);
+  _exit(0);
+}
+
 #define RUN(name, fn, arg) run(name, fn, (void*)(arg))
 
 int main(int argc, char** argv) {
@@ -406,6 +518,161 @@ int main(int argc, char** argv) {
     snprintf(label, sizeof label, "script_chain_%d", depth);
     RUN(label, exec_path, at(3, first));
   }
+
+  printf("-- peers\n");  /* gVisor's, LTP's and Linux's own exec tests, on this filesystem */
+  char abs_prog[600];
+  snprintf(abs_prog, sizeof abs_prog, "%s", prog);
+  mkdir(at(1, "sub"), 0755);
+  copy(prog, at(1, "sub/inner"), 0755);
+  symlink("sub", at(1, "dirlink"));
+  copy(prog, at(1, "mode644"), 0644);
+  RUN("empty_path", exec_path, "");
+  {
+    struct At a = {.dir_path = prog, .dir_flags = O_RDONLY, .path = "", .flags = 0};
+    RUN("fd_empty_path_no_flag", exec_at, &a);
+    struct At b = {.dir_path = dir, .dir_flags = O_RDONLY | O_DIRECTORY, .path = "", .flags = AT_EMPTY_PATH};
+    RUN("dirfd_empty_path", exec_at, &b);
+    struct At c = {.dir_path = prog, .dir_flags = O_RDONLY, .path = "prog", .flags = 0};
+    RUN("file_fd_relative_name", exec_at, &c);
+    struct At d = {.dirfd = 99, .path = "", .flags = AT_EMPTY_PATH};
+    RUN("bad_fd_empty_path", exec_at, &d);
+    struct At e = {.dirfd = 99, .path = "prog", .flags = 0};
+    RUN("bad_fd_relative", exec_at, &e);
+    struct At f = {.dirfd = 99, .path = abs_prog, .flags = 0};
+    RUN("bad_fd_absolute_path", exec_at, &f);
+    struct At g = {.dir_path = prog, .dir_flags = O_PATH, .path = abs_prog, .flags = AT_EMPTY_PATH};
+    RUN("empty_path_flag_with_path", exec_at, &g);
+    struct At h = {.dir_path = dir, .dir_flags = O_PATH | O_DIRECTORY, .path = "prog", .flags = AT_EMPTY_PATH};
+    RUN("opath_dirfd_with_flag", exec_at, &h);
+    struct At i = {.dir_path = at(2, "sub"), .dir_flags = O_RDONLY | O_DIRECTORY, .path = "../prog"};
+    RUN("subdir_dotdot", exec_at, &i);
+    struct At j = {.dirfd = -1, .path = "", .flags = 0xffff};
+    RUN("invalid_flags_first", exec_at, &j);
+    struct At k = {.dir_path = dir, .dir_flags = O_RDONLY | O_DIRECTORY, .path = "link", .flags = AT_SYMLINK_NOFOLLOW};
+    RUN("nofollow_relative", exec_at, &k);
+    struct At l = {.dirfd = AT_FDCWD, .path = at(3, "dirlink/inner"), .flags = AT_SYMLINK_NOFOLLOW};
+    RUN("nofollow_ancestor_link", exec_at, &l);
+    struct At m = {.dir_path = at(2, "link"), .dir_flags = O_RDONLY, .path = "", .flags = AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW,
+                   .empty_path_name = "prog"};
+    RUN("fd_via_link_nofollow", exec_at, &m);
+    struct At n = {.dir_path = prog, .dir_flags = O_RDONLY | O_CLOEXEC, .path = "", .flags = AT_EMPTY_PATH,
+                   .empty_path_name = "prog"};
+    RUN("elf_cloexec_fd", exec_at, &n);
+    struct At o = {.dir_path = dir, .dir_flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC, .path = "plain"};
+    RUN("script_cloexec_dirfd", exec_at, &o);
+    struct At p = {.dir_path = at(2, "mode644"), .dir_flags = O_RDONLY, .path = "", .flags = AT_EMPTY_PATH};
+    RUN("fd_not_executable", exec_at, &p);
+    struct At q = {.dir_path = at(2, "mode644"), .dir_flags = O_PATH, .path = "", .flags = AT_EMPTY_PATH};
+    RUN("opath_fd_not_executable", exec_at, &q);
+    struct At r = {.dir_path = prog, .dir_flags = O_RDONLY, .path = "", .flags = AT_EMPTY_PATH, .lseek_to = 10,
+                   .empty_path_name = "prog"};
+    RUN("fd_offset_ignored", exec_at, &r);
+    copy(prog, at(2, "ephemeral"), 0755);
+    struct At t = {.dir_path = at(2, "ephemeral"), .dir_flags = O_RDONLY, .path = "", .flags = AT_EMPTY_PATH,
+                   .rename_to = at(3, "renamed"), .empty_path_name = "renamed"};
+    RUN("fd_of_renamed_file", exec_at, &t);
+    struct At u = {.dir_path = at(2, "renamed"), .dir_flags = O_PATH, .path = "", .flags = AT_EMPTY_PATH,
+                   .rename_to = at(3, "renamed2"), .unlink_it = 1, .empty_path_name = "renamed2"};
+    RUN("fd_of_unlinked_file", exec_at, &u);
+    snprintf(text, sizeof text, "#!%s\n", prog);
+    put(at(2, "ephemeral_script"), text, 0755);
+    struct At v = {.dir_path = at(2, "ephemeral_script"), .dir_flags = O_RDONLY, .path = "", .flags = AT_EMPTY_PATH,
+                   .rename_to = at(3, "gone_script"), .unlink_it = 1, .empty_path_name = "prog"};
+    RUN("fd_of_unlinked_script", exec_at, &v);
+    mkdir(at(2, "olddir"), 0755);
+    put(at(2, "olddir/script"), text, 0755);
+    put(at(2, "script"), text, 0755);
+    struct At w = {.dir_path = at(2, "olddir"), .dir_flags = O_RDONLY | O_DIRECTORY, .path = "script",
+                   .rename_to = at(3, "newdir"), .rmdir_it = 1};
+    RUN("removed_dirfd_script", exec_at, &w);
+    mkdir(at(2, "olddir"), 0755);
+    put(at(2, "olddir/script"), text, 0755);
+    struct At x = {.dir_path = at(2, "olddir"), .dir_flags = O_RDONLY | O_DIRECTORY, .path = "../script",
+                   .rename_to = at(3, "newdir2"), .rmdir_it = 1};
+    RUN("removed_dirfd_dotdot", exec_at, &x);
+  }
+  {
+    char buf[700];
+    int n = snprintf(buf, sizeof buf, "#!%s foo", prog);
+    memcpy(buf + n, "\0bar\n", 5);
+    int fd = open(at(1, "nul_line"), O_WRONLY | O_CREAT | O_TRUNC, 0755);
+    (void)!write(fd, buf, (size_t)n + 5);
+    close(fd);
+    RUN("script_nul_in_line", exec_path, at(1, "nul_line"));
+    snprintf(buf, sizeof buf, "#!%s  \t \n", prog);
+    put(at(1, "trailing_ws"), buf, 0755);
+    RUN("script_trailing_whitespace", exec_path, at(1, "trailing_ws"));
+    snprintf(buf, sizeof buf, "#!%s\r\n", prog);
+    put(at(1, "crlf"), buf, 0755);
+    RUN("script_crlf", exec_path, at(1, "crlf"));
+    /* The 256-byte buffer: the interpreter padded with slashes to fill it
+     * (named through the cwd: the same length wherever DIR is). */
+    const char* cwd_prog = "/proc/self/cwd/prog";
+    for (int len = 254; len <= 257; len++) {
+      char line[300];
+      size_t plen = strlen(cwd_prog);
+      memset(line, '/', sizeof line);
+      memcpy(line, "#!", 2);
+      memcpy(line + len - plen, cwd_prog, plen);
+      char name[32], label[48];
+      snprintf(name, sizeof name, "fill%d", len);
+      fd = open(at(1, name), O_WRONLY | O_CREAT | O_TRUNC, 0755);
+      (void)!write(fd, line, (size_t)len);
+      close(fd);
+      snprintf(label, sizeof label, "script_buffer_%d", len);
+      static char rel[8][48];
+      snprintf(rel[len - 254], sizeof rel[0], "./%s", name);
+      RUN(label, exec_relative, rel[len - 254]);
+    }
+    char longarg[700];
+    n = snprintf(longarg, sizeof longarg, "#!%s ", cwd_prog);
+    memset(longarg + n, 'a', 400);
+    longarg[n + 400] = '\n';
+    longarg[n + 401] = 0;
+    put(at(1, "long_arg"), longarg, 0755);
+    RUN("script_arg_cut_at_buffer", exec_relative, "./long_arg");
+    put(at(1, "relinterp"), "#!prog rel\n", 0755);
+    RUN("script_relative_interp_cwd", exec_relative, "./relinterp");
+    RUN("script_relative_interp_elsewhere", exec_from_root, at(1, "relinterp"));
+    snprintf(buf, sizeof buf, "#!%s/sub/../prog\n", dir);
+    put(at(1, "unclean"), buf, 0755);
+    RUN("script_unclean_interp", exec_path, at(1, "unclean"));
+  }
+  symlink("loop_b", at(1, "loop_a"));
+  symlink("loop_a", at(1, "loop_b"));
+  RUN("symlink_loop", exec_path, at(1, "loop_a"));
+  snprintf(text, sizeof text, "#!%s/loop_a\n", dir);
+  put(at(1, "loop_interp"), text, 0755);
+  RUN("script_interp_loop", exec_path, at(1, "loop_interp"));
+  for (int i = 0; i <= 40; i++) {
+    char name[16], target[16];
+    snprintf(name, sizeof name, "l%d", i);
+    if (i == 40)
+      snprintf(target, sizeof target, "prog");
+    else
+      snprintf(target, sizeof target, "l%d", i + 1);
+    symlink(target, at(1, name));
+  }
+  RUN("symlinks_40", exec_path, at(1, "l1"));
+  RUN("symlinks_41", exec_path, at(1, "l0"));
+  snprintf(text, sizeof text, "#!%s/self\n", dir);
+  put(at(1, "self"), text, 0755);
+  RUN("script_self", exec_path, at(1, "self"));
+  snprintf(text, sizeof text, "%s/", prog);
+  RUN("trailing_slash", exec_path, text);
+  {
+    char longname[400];
+    memset(longname, 'n', 300);
+    longname[300] = 0;
+    snprintf(text, sizeof text, "%s/%s", dir, longname);
+    RUN("name_too_long", exec_path, text);
+  }
+  RUN("bad_path_pointer", exec_bad_path_pointer, NULL);
+  RUN("null_argv_envp", exec_null_argv_envp, prog);
+  RUN("leader_with_sibling", exec_with_sibling, prog);
+  RUN("vfork_clone_files", exec_vfork_files, prog);
+  RUN("tmpfs_fds_cloexec", exec_tmpfs_fds, prog);
+  RUN("concurrent_execs", exec_many, prog);
   fflush(stdout);
   return 0;
 }

@@ -62,31 +62,13 @@ bool CloseOnExec(pid_t tid, int fd) {
   return false;
 }
 
-// A name of `inode` (a file the walk reached by an fd: the tree keeps no
-// parent of a file) and its directory, searched for from the root; null
-// once it has none.
-InodeRef FindName(Mount& mount, const InodeRef& inode, std::string* name) {
-  std::vector<InodeRef> dirs{mount.fs->root()};
-  for (size_t next = 0; next < dirs.size() && next < 100000; next++) {
-    std::lock_guard lock(dirs[next]->mu);
-    for (const auto& [cookie, entry] : dirs[next]->entries) {
-      if (entry.inode == inode) {
-        *name = entry.name;
-        return dirs[next];
-      }
-      if (entry.inode->is_dir()) dirs.push_back(entry.inode);
-    }
-  }
-  return nullptr;
-}
-
 // The program a path leads to, checked as do_open_execat checks it.
 struct Program {
   Mount* mount = nullptr;  // null: a host file
   InodeRef inode;
   std::string host_path;
   std::string name;  // its dentry's name
-  std::string path;  // d_path, for /proc/PID/exe
+  InodeRef dir;      // and directory (none: an fd's file)
 };
 
 Result<Program> FindProgram(Kernel& kernel, Syscall& sc, const Credentials& creds, int dirfd, const std::string& path,
@@ -106,6 +88,7 @@ Result<Program> FindProgram(Kernel& kernel, Syscall& sc, const Credentials& cred
   // may_open: a symlink (AT_SYMLINK_NOFOLLOW) is ELOOP; anything but a
   // regular file, EACCES; then the execute permission.
   if (inode->is_symlink()) return Errno{ELOOP};
+  if (loc->trailing_slash && !inode->is_dir()) return Errno{ENOTDIR};
   if (!inode->is_reg()) return Errno{EACCES};
   {
     std::lock_guard lock(inode->mu);
@@ -114,11 +97,10 @@ Result<Program> FindProgram(Kernel& kernel, Syscall& sc, const Credentials& cred
   program.mount = loc->mount;
   program.inode = inode;
   program.name = loc->name;
-  InodeRef parent = loc->parent;
-  if (!parent) parent = FindName(*loc->mount, inode, &program.name);  // an fd's file
-  if (parent) {
-    if (Result<std::string> dir = kernel.vfs().PathOf(*loc->mount, parent))
-      program.path = *dir + "/" + program.name;
+  program.dir = loc->parent;
+  if (program.name.empty()) {  // an fd's file: its dentry's name
+    std::lock_guard lock(inode->mu);
+    program.name = inode->name;
   }
   return program;
 }
@@ -147,13 +129,14 @@ bool SpaceTab(char c) { return c == ' ' || c == '\t'; }
 Result<void> ParseShebang(const std::string& buf, std::string* name, std::string* arg, bool* has_arg) {
   const char* b = buf.data();
   const char* buf_end = b + buf.size() - 1;
+  // Both look at `last` too.
   auto next_non_spacetab = [](const char* first, const char* last) -> const char* {
-    for (; first < last; first++)
+    for (; first <= last; first++)
       if (!SpaceTab(*first)) return first;
     return nullptr;
   };
   auto next_terminator = [](const char* first, const char* last) -> const char* {
-    for (; first < last; first++)
+    for (; first <= last; first++)
       if (SpaceTab(*first) || *first == '\0') return first;
     return nullptr;
   };
@@ -280,7 +263,7 @@ Answer Execve(Kernel& kernel, Syscall& sc) {
     Result<UniqueFd> file = program->mount->fs->OpenExec(program->inode);
     if (!file) return Answer::Error(file.error());
     plan.program = std::move(file.value());
-    plan.done = [process = sc.task.process, exe = Process::Exe{program->mount, program->inode, program->path}](
+    plan.done = [process = sc.task.process, exe = Process::Exe{program->mount, program->inode, program->dir, program->name}](
                     bool replaced) {
       if (!replaced) return;
       std::lock_guard lock(process->exe_mu);

@@ -268,7 +268,20 @@ Answer Readlink(Kernel& kernel, Syscall& sc) {
   // /proc/self/exe of a program of the sentry's tree: its path there.
   if (OwnExeLink(sc.task, *path) && size > 0) {
     Process::Exe exe = ExeOf(kernel, sc.task);
-    if (exe.mount != nullptr && !exe.path.empty()) return write(exe.path);
+    if (exe.mount != nullptr) {
+      // By the name it ran by while that still names it, else by the
+      // file's own dentry (renamed, or "(deleted)").
+      bool same = false;
+      if (exe.dir) {
+        std::lock_guard lock(exe.dir->mu);
+        same = exe.mount->fs->Lookup(*exe.dir, exe.name) == exe.inode;
+      }
+      Result<std::string> name = Errno{ENOENT};
+      if (same)
+        if (Result<std::string> dir = vfs.PathOf(*exe.mount, exe.dir)) name = *dir + "/" + exe.name;
+      if (!name) name = vfs.PathOf(*exe.mount, exe.inode);
+      if (name) return write(*name);
+    }
   }
   auto creds = kernel.CredentialsOf(sc.task);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, at ? sc.fd_arg(0) : AT_FDCWD, *path, kMustExist | kAllowEmpty);

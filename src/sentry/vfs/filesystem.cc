@@ -72,6 +72,18 @@ void Filesystem::AddEntry(const InodeRef& dir, const std::string& name, const In
   const uint64_t cookie = dir->next_cookie++;
   dir->entries.emplace(cookie, Inode::Entry{name, inode});
   dir->cookies.emplace(name, cookie);
+  if (!inode->is_dir() && (inode->unhashed || inode->parent.expired() || inode->name.empty()))
+    SetDentry(*inode, dir, name);
+}
+
+void Filesystem::SetDentry(Inode& inode, const InodeRef& dir, const std::string& name) {
+  inode.parent = dir;
+  inode.name = name;
+  inode.unhashed = false;
+}
+
+void Filesystem::DropDentry(Inode& inode, const Inode& dir, const std::string& name) {
+  if (!inode.is_dir() && inode.parent.lock().get() == &dir && inode.name == name) inode.unhashed = true;
 }
 
 Result<InodeRef> Filesystem::Create(const InodeRef&, const std::string&, mode_t, dev_t, const std::string&,

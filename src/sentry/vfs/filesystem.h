@@ -141,8 +141,13 @@ class Filesystem {
                                        bool path_only) = 0;
 
  protected:
-  // dir/name → inode in the tree (the new name's cookie is the next).
+  // dir/name → inode in the tree (the new name's cookie is the next). The
+  // name becomes a non-directory's dentry if it has none standing.
   static void AddEntry(const InodeRef& dir, const std::string& name, const InodeRef& inode);
+  // A non-directory's dentry moves (rename), or is removed (unlink): the
+  // caller holds the inode's lock.
+  static void SetDentry(Inode& inode, const InodeRef& dir, const std::string& name);
+  static void DropDentry(Inode& inode, const Inode& dir, const std::string& name);
 
   const dev_t dev_;
   InodeRef root_;

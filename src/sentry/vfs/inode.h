@@ -61,9 +61,17 @@ class Inode {
   std::string target;  // symlink
   std::map<std::string, std::string> xattrs;  // name with its namespace prefix
 
+  // A directory's parent. Any other inode's dentry, for d_path (what
+  // readlink of /proc/PID/fd/N and /proc/PID/exe give): the directory and
+  // name it was made, linked or renamed by (the first that still stands,
+  // when it has several), and whether that name has been removed
+  // ("... (deleted)").
+  std::weak_ptr<Inode> parent;
+  std::string name;
+  bool unhashed = false;
+
   // Directory: entries in creation order (the getdents64 offset is an
   // entry's cookie, so offsets stay valid while the directory changes).
-  std::weak_ptr<Inode> parent;
   struct Entry {
     std::string name;
     InodeRef inode;

@@ -120,6 +120,14 @@ Result<void> Vfs::AddMount(const std::string& path, const MakeFilesystem& make, 
 Result<std::string> Vfs::PathOf(const Mount& mount, InodeRef inode) const {
   // No rename moves a directory meanwhile; each entry list under its lock.
   std::lock_guard rename_lock(mount.fs->rename_mu);
+  std::string leaf;
+  if (!inode->is_dir()) {  // its dentry
+    std::lock_guard lock(inode->mu);
+    InodeRef parent = inode->parent.lock();
+    if (!parent || inode->name.empty()) return Errno{ENOENT};
+    leaf = "/" + inode->name + (inode->unhashed ? " (deleted)" : "");
+    inode = std::move(parent);
+  }
   std::string path;
   while (inode != mount.fs->root()) {
     InodeRef parent;
@@ -140,7 +148,7 @@ Result<std::string> Vfs::PathOf(const Mount& mount, InodeRef inode) const {
     path = "/" + name + path;
     inode = parent;
   }
-  return mount.path + path;
+  return mount.path + path + leaf;
 }
 
 bool Vfs::AnyOpened() const {

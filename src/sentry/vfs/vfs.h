@@ -80,9 +80,9 @@ class Vfs {
   Mount* FindByHostIno(ino_t host_ino, InodeRef* inode, bool* path_only) const;
 
   // The path of an inode of `mount` as the guest sees it (d_path): the
-  // mount point, then the names up from the mount's root. ENOENT once it
-  // has been removed, or for a file the tree keeps no parent of (a tmpfs
-  // file: it may have many names).
+  // mount point, then the names up from the mount's root; a file's by its
+  // dentry (Inode::name), "... (deleted)" once that name is removed. ENOENT
+  // for a removed directory, or a file whose directory has gone.
   Result<std::string> PathOf(const Mount& mount, InodeRef inode) const;
 
   // The walk: where `path` leads from `dirfd` for `task`. The caller holds

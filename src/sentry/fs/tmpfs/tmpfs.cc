@@ -322,6 +322,7 @@ void Filesystem::RemoveEntry(sentry::Inode& dir, const std::string& name) {
   InodeRef inode = std::static_pointer_cast<Inode>(std::move(dir.entries.at(c->second).inode));
   dir.entries.erase(c->second);
   dir.cookies.erase(c);
+  DropDentry(*inode, dir, name);
   if (inode->is_dir()) {
     inode->nlink = 0;
     dir.nlink--;
@@ -360,10 +361,16 @@ Result<void> Filesystem::Rename(const sentry::InodeRef& old_dir_ref, const std::
       Inode::Entry& b = old_dir.entries.at(nc->second);
       std::swap(a.name, b.name);
       std::swap(oc->second, nc->second);
+      if (!moving->is_dir() && moving->name == old_name) SetDentry(*moving, old_dir_ref, new_name);
+      if (!there->is_dir() && there->name == new_name) SetDentry(*there, old_dir_ref, old_name);
       return {};
     }
     old_dir.entries.at(oc->second).inode = there;
     new_dir.entries.at(nc->second).inode = moving;
+    if (!moving->is_dir() && moving->parent.lock() == old_dir_ref && moving->name == old_name)
+      SetDentry(*moving, new_dir_ref, new_name);
+    if (!there->is_dir() && there->parent.lock() == new_dir_ref && there->name == new_name)
+      SetDentry(*there, old_dir_ref, old_name);
     if (moving->is_dir()) moving->parent = new_dir_ref;
     if (there->is_dir()) there->parent = old_dir_ref;
     if (moving->is_dir() != there->is_dir()) {
@@ -381,7 +388,9 @@ Result<void> Filesystem::Rename(const sentry::InodeRef& old_dir_ref, const std::
   if (there) RemoveEntry(new_dir, new_name);
   old_dir.entries.erase(oc->second);
   old_dir.cookies.erase(oc);
+  const bool its_dentry = !moving->is_dir() && moving->parent.lock() == old_dir_ref && moving->name == old_name;
   AddEntry(new_dir_ref, new_name, moving);
+  if (its_dentry) SetDentry(*moving, new_dir_ref, new_name);
   if (moving->is_dir()) {
     moving->parent = new_dir_ref;
     if (&old_dir != &new_dir) {
