@@ -1149,6 +1149,15 @@ static void proc_links(void) {
   show_link("readlink with no name left", lnk);
   snprintf(lnk, sizeof lnk, "/proc/self/fd/%d", pl);
   show_link("readlink of a directory's fd", lnk);
+  put("pl/input", "from stdin");
+  int saved = dup(0);
+  int in = open("pl/input", O_RDONLY);
+  dup2(in, 0);
+  show_file("/dev/stdin, a tmpfs file", "/dev/stdin");
+  show_file("/dev/fd/0, the same", "/dev/fd/0");
+  dup2(saved, 0);
+  close(saved);
+  close(in);
   CASE("fchdir back to base", fchdir(base_fd));
   close(f);
   close(gone);

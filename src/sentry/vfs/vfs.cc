@@ -82,10 +82,10 @@ ProcLink ClassifyProc(const std::string& path) {
   return link;
 }
 
-// Paths the host resolves by the calling process (/proc/self, /dev/fd/N):
-// the sentry's own open() would resolve them for the sentry.
+// Paths the host resolves by the calling process (/proc/self, /dev/fd/N,
+// /dev/stdin): the sentry's own open() would resolve them for the sentry.
 bool ProcessRelative(const std::string& path) {
-  return path.compare(0, 5, "/proc") == 0 || path.compare(0, 5, "/dev/") == 0;
+  return path.compare(0, 5, "/proc") == 0 || path.compare(0, 7, "/dev/fd") == 0 || path.compare(0, 8, "/dev/std") == 0;
 }
 
 }  // namespace
