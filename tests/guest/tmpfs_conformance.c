@@ -1039,14 +1039,20 @@ static char base[4096];
 
 /* getcwd, with the mount's own path shown as BASE (it differs between the
  * native run and the sentry's). */
-static void show_cwd(const char* name) {
-  char cwd[4096];
-  if (getcwd(cwd, sizeof cwd) == NULL) {
+/* A path the case got (NULL: the call failed), the test directory written
+ * BASE. */
+static void show_based(const char* name, const char* path) {
+  if (path == NULL) {
     SHOW(name, "-1 %s", errname(errno));
     return;
   }
   size_t n = strlen(base);
-  SHOW(name, "%s%s", strncmp(cwd, base, n) == 0 ? "BASE" : "", strncmp(cwd, base, n) == 0 ? cwd + n : cwd);
+  SHOW(name, "%s%s", strncmp(path, base, n) == 0 ? "BASE" : "", strncmp(path, base, n) == 0 ? path + n : path);
+}
+
+static void show_cwd(const char* name) {
+  char cwd[4096];
+  show_based(name, getcwd(cwd, sizeof cwd));
 }
 
 static void working_directory(void) {
@@ -1082,13 +1088,7 @@ static void working_directory(void) {
 /* readlink of a /proc link, the test directory written BASE. */
 static void show_link(const char* name, const char* path) {
   char target[4096] = {0};
-  ssize_t n = readlink(path, target, sizeof target - 1);
-  if (n < 0) {
-    SHOW(name, "-1 %s", errname(errno));
-    return;
-  }
-  size_t b = strlen(base);
-  SHOW(name, "%s%s", strncmp(target, base, b) == 0 ? "BASE" : "", strncmp(target, base, b) == 0 ? target + b : target);
+  show_based(name, readlink(path, target, sizeof target - 1) < 0 ? NULL : target);
 }
 
 /* /proc's links lead the guest to its own things: /proc/self, /dev/fd/N,

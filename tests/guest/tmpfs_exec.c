@@ -164,22 +164,17 @@ static void exec_at_dirfd(void* name) {
   char* argv[] = {"at", NULL};
   syscall(SYS_execveat, d, name, argv, child_env, 0);
 }
-static void exec_fd(void* path) {
-  int fd = open(path, O_RDONLY);
-  char* argv[] = {"fexecve", NULL};
+/* execveat(fd, "", AT_EMPTY_PATH) of an fd opened with `flags`. */
+static void exec_by_fd(const char* path, int flags, char* label) {
+  int fd = open(path, flags);
+  char* argv[] = {label, NULL};
   static char empty_path[64];
   snprintf(empty_path, sizeof empty_path, "EXEC_EMPTY_PATH=%d:prog", fd);
   char* env[] = {"EXEC_CHILD=1", child_env[2], empty_path, NULL};
   syscall(SYS_execveat, fd, "", argv, env, AT_EMPTY_PATH);
 }
-static void exec_opath(void* path) {
-  int fd = open(path, O_PATH);
-  char* argv[] = {"opath", NULL};
-  static char empty_path[64];
-  snprintf(empty_path, sizeof empty_path, "EXEC_EMPTY_PATH=%d:prog", fd);
-  char* env[] = {"EXEC_CHILD=1", child_env[2], empty_path, NULL};
-  syscall(SYS_execveat, fd, "", argv, env, AT_EMPTY_PATH);
-}
+static void exec_fd(void* path) { exec_by_fd(path, O_RDONLY, "fexecve"); }
+static void exec_opath(void* path) { exec_by_fd(path, O_PATH, "opath"); }
 static void exec_fd_cloexec(void* path) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   dup2(fd, 5);
@@ -347,6 +342,12 @@ static void exec_many(void* path) {
 
 #define RUN(name, fn, arg) run(name, fn, (void*)(arg))
 
+/* Writes DIR/name, mode 0755, with `text`, and runs it by its path. */
+static void run_script(const char* label, const char* name, const char* text) {
+  put(at(4, name), text, 0755);
+  RUN(label, exec_path, at(4, name));
+}
+
 int main(int argc, char** argv) {
   if (getenv("EXEC_CHILD")) return child(argc, argv);
   if (argc != 2) {
@@ -393,10 +394,8 @@ int main(int argc, char** argv) {
   RUN("directory", exec_path, at(1, "sub"));
   RUN("missing", exec_path, at(1, "missing"));
   RUN("not_a_dir", exec_path, at(1, "prog/x"));
-  put(at(1, "garbage"), "hello world\n", 0755);
-  RUN("garbage", exec_path, at(1, "garbage"));
-  put(at(1, "empty"), "", 0755);
-  RUN("empty_file", exec_path, at(1, "empty"));
+  run_script("garbage", "garbage", "hello world\n");
+  run_script("empty_file", "empty", "");
   mkfifo(at(1, "fifo"), 0755);
   RUN("fifo", exec_path, at(1, "fifo"));
   copy(prog, at(1, "busy"), 0755);
@@ -458,40 +457,30 @@ int main(int argc, char** argv) {
   printf("-- scripts\n");
   char text[1024];
   snprintf(text, sizeof text, "#!%s\n", prog);
-  put(at(1, "plain"), text, 0755);
-  RUN("script", exec_path, at(1, "plain"));
+  run_script("script", "plain", text);
   RUN("script_relative", exec_relative, "./plain");
   RUN("script_at_dirfd", exec_at_dirfd, "plain");
   RUN("script_fd_cloexec", exec_fd_cloexec, at(1, "plain"));
   RUN("script_fd_kept", exec_fd_kept, at(1, "plain"));
   RUN("script_empty_argv", exec_empty_argv, at(1, "plain"));
   snprintf(text, sizeof text, "#!%s one\n", prog);
-  put(at(1, "arg"), text, 0755);
-  RUN("script_arg", exec_path, at(1, "arg"));
+  run_script("script_arg", "arg", text);
   snprintf(text, sizeof text, "#! \t%s   two  words \t\nrest\n", prog);
-  put(at(1, "spaces"), text, 0755);
-  RUN("script_spaces", exec_path, at(1, "spaces"));
+  run_script("script_spaces", "spaces", text);
   snprintf(text, sizeof text, "#!%s", prog);  /* no newline at all */
-  put(at(1, "no_newline"), text, 0755);
-  RUN("script_no_newline", exec_path, at(1, "no_newline"));
-  put(at(1, "bare"), "#!\n", 0755);
-  RUN("script_no_interpreter", exec_path, at(1, "bare"));
-  put(at(1, "blank"), "#!   \t \n", 0755);
-  RUN("script_blank", exec_path, at(1, "blank"));
+  run_script("script_no_newline", "no_newline", text);
+  run_script("script_no_interpreter", "bare", "#!\n");
+  run_script("script_blank", "blank", "#!   \t \n");
   memset(text, 'a', sizeof text);
   memcpy(text, "#!/", 3);
   text[400] = 0;
-  put(at(1, "long"), text, 0755);
-  RUN("script_long_name", exec_path, at(1, "long"));
+  run_script("script_long_name", "long", text);
   snprintf(text, sizeof text, "#!%s/nowhere\n", dir);
-  put(at(1, "lost"), text, 0755);
-  RUN("script_missing_interp", exec_path, at(1, "lost"));
+  run_script("script_missing_interp", "lost", text);
   snprintf(text, sizeof text, "#!%s/sub\n", dir);
-  put(at(1, "dirinterp"), text, 0755);
-  RUN("script_dir_interp", exec_path, at(1, "dirinterp"));
+  run_script("script_dir_interp", "dirinterp", text);
   snprintf(text, sizeof text, "#!%s/noexec\n", dir);
-  put(at(1, "noxinterp"), text, 0755);
-  RUN("script_noexec_interp", exec_path, at(1, "noxinterp"));
+  run_script("script_noexec_interp", "noxinterp", text);
   put(at(1, "noxscript"), "#!/bin/true\n", 0644);
   RUN("script_no_x_bit", exec_path, at(1, "noxscript"));
   put(at(1, "sh"), "#!/bin/sh\necho \"sh: $# args\"\nexit 3\n", 0755);
@@ -642,8 +631,7 @@ int main(int argc, char** argv) {
   symlink("loop_a", at(1, "loop_b"));
   RUN("symlink_loop", exec_path, at(1, "loop_a"));
   snprintf(text, sizeof text, "#!%s/loop_a\n", dir);
-  put(at(1, "loop_interp"), text, 0755);
-  RUN("script_interp_loop", exec_path, at(1, "loop_interp"));
+  run_script("script_interp_loop", "loop_interp", text);
   for (int i = 0; i <= 40; i++) {
     char name[16], target[16];
     snprintf(name, sizeof name, "l%d", i);
@@ -656,8 +644,7 @@ int main(int argc, char** argv) {
   RUN("symlinks_40", exec_path, at(1, "l1"));
   RUN("symlinks_41", exec_path, at(1, "l0"));
   snprintf(text, sizeof text, "#!%s/self\n", dir);
-  put(at(1, "self"), text, 0755);
-  RUN("script_self", exec_path, at(1, "self"));
+  run_script("script_self", "self", text);
   snprintf(text, sizeof text, "%s/", prog);
   RUN("trailing_slash", exec_path, text);
   {

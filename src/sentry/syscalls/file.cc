@@ -213,34 +213,18 @@ Answer Open(Kernel& kernel, Syscall& sc) {
   if ((flags & O_DIRECTORY) && (flags & O_CREAT)) return Answer::Error(EINVAL);
   Result<std::string> path = sc.memory.ReadString(path_address, PATH_MAX);
   if (!path) return Answer::Error(path.error());
-  // /proc/self/fd/N names an open file: Linux opens its inode anew. For the
-  // sentry's files the host would only reopen the memfd behind them. (Only
-  // absolute /proc paths are looked at: no cost for any other open.)
-  if (path->rfind("/proc/", 0) == 0) {
-    const bool trailing_slash = path->size() > 1 && path->back() == '/';
-    if (OwnExeLink(sc.task, *path)) {  // a program of the sentry's tree: its inode
-      Process::Exe exe = ExeOf(kernel, sc.task);
-      if (exe.mount != nullptr) {
-        if ((flags & O_CREAT) && (flags & O_EXCL)) return Answer::Error(EEXIST);
-        Location loc;
-        loc.mount = exe.mount;
-        loc.inode = exe.inode;
-        loc.trailing_slash = trailing_slash;
-        return OpenInTree(kernel, sc, loc, flags & ~static_cast<uint64_t>(O_CREAT), mode, *kernel.CredentialsOf(sc.task));
-      }
-    }
-    int fd;
-    if (OwnFdLink(sc.task, *path, &fd)) {
-      FileRef file = LookupFd(kernel, sc.task, fd);
-      if (!file.file) return Answer::Error(file.error == EBADF ? ENOENT : file.error);
-      if (file.inode) {
-        if ((flags & O_CREAT) && (flags & O_EXCL)) return Answer::Error(EEXIST);
-        Location loc;
-        loc.mount = file.mount;
-        loc.inode = file.inode;
-        loc.trailing_slash = trailing_slash;
-        return OpenInTree(kernel, sc, loc, flags & ~static_cast<uint64_t>(O_CREAT), mode, *kernel.CredentialsOf(sc.task));
-      }
+  // /proc/self/exe of a program of the sentry's tree: Linux opens its inode
+  // anew (the host would reopen the memfd behind it). (/proc/self/fd/N is
+  // the walk's: it jumps to the file.)
+  if (path->rfind("/proc/", 0) == 0 && OwnExeLink(sc.task, *path)) {
+    Process::Exe exe = ExeOf(kernel, sc.task);
+    if (exe.mount != nullptr) {
+      if ((flags & O_CREAT) && (flags & O_EXCL)) return Answer::Error(EEXIST);
+      Location loc;
+      loc.mount = exe.mount;
+      loc.inode = exe.inode;
+      loc.trailing_slash = path->size() > 1 && path->back() == '/';
+      return OpenInTree(kernel, sc, loc, flags & ~static_cast<uint64_t>(O_CREAT), mode, *kernel.CredentialsOf(sc.task));
     }
   }
   Vfs& vfs = kernel.vfs();
