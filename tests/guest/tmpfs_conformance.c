@@ -9,6 +9,7 @@
 #include <linux/fs.h>
 #include <linux/openat2.h>
 #include <linux/stat.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include <sys/resource.h>
 #include <linux/falloc.h>
 #include <sys/file.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -1165,6 +1167,232 @@ static void proc_links(void) {
   close(base_fd);
 }
 
+/* Checks of Linux's fs/ that programs and test suites hit (namei.c, open.c,
+ * attr.c, read_write.c, readdir.c, utimes.c, xattr.c, splice.c, shmem.c). */
+static void show_times_moved(const char* name, const char* path, const struct stat* before) {
+  struct stat st;
+  stat(path, &st);
+  SHOW(name, "mtime_moved=%d ctime_moved=%d", st.st_mtim.tv_sec != before->st_mtim.tv_sec || st.st_mtim.tv_nsec != before->st_mtim.tv_nsec,
+       st.st_ctim.tv_sec != before->st_ctim.tv_sec || st.st_ctim.tv_nsec != before->st_ctim.tv_nsec);
+}
+
+static void vfs_checks(void) {
+  mkdir("vc", 0755);
+  put("vc/f", "0123456789");
+  /* Across the mount's edge. */
+  CASE("rename to another filesystem", rename("vc/f", "/proc/self/vc_f"));
+  CASE("link to another filesystem", link("vc/f", "/dev/shm/ukcov-vc-link"));
+  /* O_PATH descriptions: no I/O, no attribute changes. */
+  int p = open("vc/f", O_PATH);
+  CASE("O_PATH: fchmod", fchmod(p, 0600));
+  CASE("O_PATH: fchown", fchown(p, 0, 0));
+  CASE("O_PATH: ftruncate", ftruncate(p, 1));
+  CASE("O_PATH: fsync", fsync(p));
+  CASE("O_PATH: lseek", lseek(p, 0, SEEK_SET));
+  CASE("O_PATH: fallocate", fallocate(p, 0, 0, 1));
+  CASE("O_PATH: posix_fadvise", syscall(SYS_fadvise64, p, 0, 0, POSIX_FADV_NORMAL));
+  CASE("O_PATH: fstatfs", ({ struct statfs sf; fstatfs(p, &sf); }));
+  CASE("O_PATH: utimensat NULL path", syscall(SYS_utimensat, p, NULL, NULL, 0));
+  close(p);
+  int pd = open("vc", O_PATH | O_DIRECTORY);
+  CASE("O_PATH dir: openat relative", close(openat(pd, "f", O_RDONLY)));
+  CASE("O_PATH dir: mkdirat", mkdirat(pd, "sub", 0755));
+  CASE("O_PATH dir: fchdir", fchdir(pd));
+  CASE("O_PATH dir: getdents64", syscall(SYS_getdents64, pd, (char[64]){0}, 64));
+  chdir(base);
+  close(pd);
+  /* Renames. */
+  mkdir("vc/a", 0755);
+  mkdir("vc/a/b", 0755);
+  CASE("rename a/b onto its parent a", rename("vc/a/b", "vc/a"));
+  CASE("exchange a/b with a", syscall(SYS_renameat2, AT_FDCWD, "vc/a/b", AT_FDCWD, "vc/a", RENAME_EXCHANGE));
+  CASE("exchange a with a/b", syscall(SYS_renameat2, AT_FDCWD, "vc/a", AT_FDCWD, "vc/a/b", RENAME_EXCHANGE));
+  CASE("link x to y", link("vc/f", "vc/g"));
+  CASE("rename a link onto another of it", rename("vc/f", "vc/g"));
+  show_stat("both names stay", "vc/f", 0);
+  mkdir("vc/p1", 0755);
+  mkdir("vc/p2", 0755);
+  mkdir("vc/p1/d", 0755);
+  CASE("move a directory to another parent", rename("vc/p1/d", "vc/p2/d"));
+  show_stat("old parent", "vc/p1", 0);
+  show_stat("new parent", "vc/p2", 0);
+  struct stat d_parent, p2;
+  stat("vc/p2/d/..", &d_parent);
+  stat("vc/p2", &p2);
+  SHOW("its .. is the new parent", "%d", d_parent.st_ino == p2.st_ino);
+  CASE("RENAME_WHITEOUT", syscall(SYS_renameat2, AT_FDCWD, "vc/g", AT_FDCWD, "vc/h", RENAME_WHITEOUT));
+  show_stat("the old name: a whiteout", "vc/g", 0);
+  struct stat wst;
+  stat("vc/g", &wst);
+  SHOW("its device", "%u:%u", major(wst.st_rdev), minor(wst.st_rdev));
+  show_stat("the new name", "vc/h", 0);
+  chmod("vc", 0777);
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0) _exit(1);
+    CASE("nobody: mknod a whiteout (0:0)", mknod("vc/w", S_IFCHR | 0600, makedev(0, 0)));
+    CASE("nobody: mknod another device", mknod("vc/w2", S_IFCHR | 0600, makedev(1, 3)));
+    CASE("nobody: RENAME_WHITEOUT", syscall(SYS_renameat2, AT_FDCWD, "vc/w", AT_FDCWD, "vc/w3", RENAME_WHITEOUT));
+    fflush(stdout);
+    _exit(0);
+  }
+  waitpid(pid, NULL, 0);
+  chmod("vc", 0755);
+  /* A removed directory cannot be listed. */
+  mkdir("vc/dead", 0755);
+  int dead = open("vc/dead", O_RDONLY | O_DIRECTORY);
+  rmdir("vc/dead");
+  CASE("getdents64 of a removed directory", syscall(SYS_getdents64, dead, (char[256]){0}, 256));
+  close(dead);
+  /* Opens. */
+  CASE("O_PATH|O_CREAT of a new name", open("vc/new", O_PATH | O_CREAT, 0644));
+  show_stat("nothing made", "vc/new", 0);
+  CASE("O_TMPFILE|O_CREAT", open("vc", O_TMPFILE | O_CREAT | O_RDWR, 0600));
+  symlink("nowhere", "vc/dangling");
+  CASE("O_CREAT|O_EXCL on a dangling symlink", open("vc/dangling", O_CREAT | O_EXCL | O_WRONLY, 0644));
+  CASE("O_CREAT|O_NOFOLLOW on a dangling symlink", open("vc/dangling", O_CREAT | O_NOFOLLOW | O_WRONLY, 0644));
+  symlink("a", "vc/dirlink");
+  CASE("O_NOFOLLOW|O_DIRECTORY on a link to a dir", open("vc/dirlink", O_NOFOLLOW | O_DIRECTORY | O_RDONLY));
+  CASE("O_RDONLY|O_TRUNC of a directory", open("vc", O_RDONLY | O_TRUNC));
+  int dfd = open("vc", O_RDONLY | O_DIRECTORY);
+  CASE("F_SETFL O_DIRECT on a directory", fcntl(dfd, F_SETFL, O_DIRECT));
+  /* Directory offsets. */
+  char dents[4096];
+  long n = syscall(SYS_getdents64, dfd, dents, sizeof dents);
+  SHOW("listed", "%d", n > 0);
+  CASE("SEEK_CUR on a directory", lseek(dfd, 0, SEEK_CUR) > 0 ? 0 : -1);
+  CASE("SEEK_DATA on a directory", lseek(dfd, 0, SEEK_DATA));
+  CASE("negative SEEK_CUR on a directory", lseek(dfd, -1000000, SEEK_CUR));
+  close(dfd);
+  /* Offsets and holes. */
+  int f = open("vc/f", O_RDWR);
+  char buf[16];
+  CASE("pread past LLONG_MAX", pread(f, buf, 10, LLONG_MAX - 5));
+  CASE("pwrite past LLONG_MAX", pwrite(f, buf, 10, LLONG_MAX - 5));
+  CASE("SEEK_HOLE at EOF", lseek(f, 10, SEEK_HOLE));
+  CASE("SEEK_DATA at a negative offset", lseek(f, -1, SEEK_DATA));
+  CASE("SEEK_HOLE in the last data", lseek(f, 3, SEEK_HOLE));
+  /* Appends. */
+  int a = open("vc/f", O_WRONLY | O_APPEND);
+  CASE("pwrite on O_APPEND writes at EOF", pwrite(a, "A", 1, 0));
+  show_file("after it", "vc/f");
+  struct iovec iov = {"B", 1};
+  CASE("pwritev2 RWF_APPEND", syscall(SYS_pwritev2, f, &iov, 1, 0, 0, 0x10));
+  show_file("after it", "vc/f");
+  CASE("preadv2 at offset -1", syscall(SYS_preadv2, f, &(struct iovec){buf, 2}, 1, -1, -1, 0));
+  CASE("pwritev2 unknown flag", syscall(SYS_pwritev2, f, &iov, 1, 0, 0, 0x80000000));
+  CASE("fallocate PUNCH_HOLE on O_APPEND", fallocate(a, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 1));
+  int r = open("vc/f", O_RDONLY);
+  CASE("fallocate COLLAPSE|KEEP_SIZE on O_RDONLY", fallocate(r, FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_KEEP_SIZE, 0, 4096));
+  CASE("fallocate INSERT_RANGE", fallocate(f, FALLOC_FL_INSERT_RANGE, 0, 4096));
+  /* Copies. */
+  CASE("copy_file_range with flags", syscall(SYS_copy_file_range, r, NULL, f, NULL, 1, 1));
+  CASE("copy_file_range to O_APPEND", syscall(SYS_copy_file_range, r, NULL, a, NULL, 1, 0));
+  loff_t in_off = 0, out_off = 2;
+  CASE("copy_file_range overlapping", syscall(SYS_copy_file_range, f, &in_off, f, &out_off, 4, 0));
+  in_off = 1000;
+  CASE("copy_file_range from past EOF", syscall(SYS_copy_file_range, r, &in_off, f, NULL, 4, 0));
+  CASE("sendfile to O_APPEND", sendfile(a, r, NULL, 1));
+  off_t so = 1;
+  CASE("sendfile with an offset", sendfile(f, r, &so, 2));
+  SHOW("offset advanced, fd offset kept", "%lld %lld", (long long)so, (long long)lseek(r, 0, SEEK_CUR));
+  close(a);
+  close(r);
+  /* Time stamps. */
+  struct stat before;
+  stat("vc/f", &before);
+  struct timespec pause = {0, 20 * 1000 * 1000};
+  nanosleep(&pause, NULL);
+  CASE("truncate to the same size", truncate("vc/f", before.st_size));
+  show_times_moved("truncate, same size", "vc/f", &before);
+  CASE("ftruncate to the same size", ftruncate(f, before.st_size));
+  show_times_moved("ftruncate, same size", "vc/f", &before);
+  stat("vc/f", &before);
+  nanosleep(&pause, NULL);
+  CASE("write of 0 bytes", write(f, "", 0));
+  show_times_moved("write of 0 bytes", "vc/f", &before);
+  CASE("fallocate KEEP_SIZE", fallocate(f, FALLOC_FL_KEEP_SIZE, 0, 8192));
+  show_times_moved("fallocate KEEP_SIZE", "vc/f", &before);
+  stat("vc/f", &before);
+  nanosleep(&pause, NULL);
+  CASE("chown -1 -1", chown("vc/f", -1, -1));
+  show_times_moved("chown -1 -1", "vc/f", &before);
+  close(f);
+  /* utimensat. */
+  struct timespec omit[2] = {{0, UTIME_OMIT}, {0, UTIME_OMIT}};
+  CASE("utimensat OMIT/OMIT of a missing file", utimensat(AT_FDCWD, "vc/missing", omit, 0));
+  CASE("utimensat OMIT/OMIT with bad flags", utimensat(AT_FDCWD, "vc/f", omit, 0x4000));
+  CASE("utimensat NULL path, AT_SYMLINK_NOFOLLOW", syscall(SYS_utimensat, open("vc/f", O_RDONLY), NULL, NULL, AT_SYMLINK_NOFOLLOW));
+  CASE("utimensat AT_FDCWD with a NULL path", syscall(SYS_utimensat, AT_FDCWD, NULL, NULL, 0));
+  struct timespec bad[2] = {{0, 2000000000L}, {0, 0}};
+  CASE("utimensat missing file, bad nsec", utimensat(AT_FDCWD, "vc/missing", bad, 0));
+  /* Blocks. */
+  int sp = open("vc/sparse", O_CREAT | O_WRONLY, 0644);
+  pwrite(sp, "x", 1, 1 << 20);
+  struct stat st;
+  fstat(sp, &st);
+  SHOW("1 byte at 1 MiB: blocks, blksize", "%lld %ld", (long long)st.st_blocks, (long)st.st_blksize);
+  fallocate(sp, 0, 0, 8192);
+  fstat(sp, &st);
+  SHOW("after fallocate 8192", "%lld", (long long)st.st_blocks);
+  fallocate(sp, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 4096);
+  fstat(sp, &st);
+  SHOW("after a punched page", "%lld", (long long)st.st_blocks);
+  close(sp);
+  stat("vc", &st);
+  SHOW("a directory's blocks", "%lld", (long long)st.st_blocks);
+  struct statx sx;
+  CASE("statx STATX_BTIME", syscall(SYS_statx, AT_FDCWD, "vc/f", 0, STATX_BTIME, &sx));
+  SHOW("btime in the mask", "%d", (sx.stx_mask & STATX_BTIME) != 0);
+  /* Links and trailing slashes. */
+  symlink("f", "vc/sym");
+  CASE("link a symlink itself", link("vc/sym", "vc/sym2"));
+  show_stat("the link is a symlink", "vc/sym2", 0);
+  CASE("linkat AT_SYMLINK_FOLLOW", linkat(AT_FDCWD, "vc/sym", AT_FDCWD, "vc/target2", AT_SYMLINK_FOLLOW));
+  show_stat("that one is the file", "vc/target2", 0);
+  mkdir("vc/td", 0755);
+  CASE("unlink dir/", unlink("vc/td/"));
+  CASE("unlink file/", unlink("vc/f/"));
+  CASE("unlink missing/", unlink("vc/missing/"));
+  CASE("rmdir a symlink to a dir", rmdir("vc/dirlink"));
+  CASE("symlink to new/", symlink("x", "vc/newlink/"));
+  CASE("mkfifo new/", mkfifo("vc/newfifo/", 0644));
+  CASE("rename dir to newdir/", rename("vc/td", "vc/td2/"));
+  CASE("exchange file/ with a dir", syscall(SYS_renameat2, AT_FDCWD, "vc/target2/", AT_FDCWD, "vc/td2", RENAME_EXCHANGE));
+  int ls = open("vc/sym", O_PATH | O_NOFOLLOW);
+  char target[64] = {0};
+  CASE("readlinkat(O_PATH symlink fd, \"\")", readlinkat(ls, "", target, sizeof target));
+  int lf = open("vc/target2", O_PATH);
+  CASE("readlinkat(O_PATH file fd, \"\")", readlinkat(lf, "", target, sizeof target));
+  close(ls);
+  close(lf);
+  char longt[4097];
+  memset(longt, 'x', sizeof longt);
+  longt[4095] = 0;
+  CASE("symlink target of 4095 bytes", symlink(longt, "vc/long4095"));
+  CASE("readlink it", readlink("vc/long4095", (char[4096]){0}, 4096));
+  longt[4096] = 0;
+  longt[4095] = 'x';
+  CASE("symlink target of 4096 bytes", symlink(longt, "vc/long4096"));
+  /* xattrs. */
+  CASE("setxattr \"user.\"", setxattr("vc/target2", "user.", "v", 1, 0));
+  char longname[300];
+  memset(longname, 'n', sizeof longname);
+  memcpy(longname, "user.", 5);
+  longname[256] = 0;
+  CASE("setxattr with a 256-byte name", setxattr("vc/target2", longname, "v", 1, 0));
+  mkfifo("vc/xfifo", 0644);
+  CASE("user. xattr on a FIFO", setxattr("vc/xfifo", "user.a", "v", 1, 0));
+  CASE("get it", getxattr("vc/xfifo", "user.a", buf, sizeof buf));
+  CASE("XATTR_CREATE|XATTR_REPLACE", setxattr("vc/target2", "user.b", "v", 1, XATTR_CREATE | XATTR_REPLACE));
+  /* statfs. */
+  struct statfs sfs;
+  statfs("vc", &sfs);
+  SHOW("statfs: fsid set, frsize, flags", "%d %ld %lx", sfs.f_fsid.__val[0] != 0 || sfs.f_fsid.__val[1] != 0,
+       (long)sfs.f_frsize, (unsigned long)sfs.f_flags);
+}
+
 /* RLIMIT_FSIZE: a write at or past the limit is EFBIG with SIGXFSZ, one
  * that straddles it is cut at it; truncate and fallocate may not grow a
  * file past it (with KEEP_SIZE, fallocate may). Partial I/O: a buffer that
@@ -1360,6 +1588,7 @@ int main(int argc, char** argv) {
   special_files();
   working_directory();
   proc_links();
+  vfs_checks();
   limits_and_partial_io();
   edge_checks();
   return 0;

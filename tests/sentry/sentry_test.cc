@@ -289,7 +289,7 @@ TEST(TmpfsTest, NamesLimitsAndInvariants) {
   ASSERT_FALSE(d);  // root, a, b, c: the 4 inodes
   EXPECT_EQ(d.error(), ENOSPC);
   EXPECT_EQ(fs.Link(fs.root(), "a2", *a).error(), ENOSPC);  // a second name takes an inode too
-  EXPECT_TRUE(fs.Rename(*b, "c", fs.root(), "c2", 0));
+  EXPECT_TRUE(fs.Rename(*b, "c", fs.root(), "c2", 0, creds));
   EXPECT_EQ(fs.Lookup(*fs.root(), "c2"), *c);
   EXPECT_EQ(fs.Lookup(**b, "c"), nullptr);
   EXPECT_TRUE(fs.Unlink(fs.root(), "c2"));

@@ -221,12 +221,17 @@ Answer Utimes(Kernel& kernel, Syscall& sc) {
       path_address = sc.arg(1);
       times_address = sc.arg(2);
       flags = sc.arg(3);
-      if (flags & ~static_cast<uint64_t>(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return Answer::Error(EINVAL);
+      // fs/utimes.c: OMIT for both is done before anything is looked at;
+      // then the flags (an fd's: none at all); the nanoseconds once the
+      // file is found (vfs_utimes).
       if (times_address) {
         if (!sc.memory.Read(times_address, times, sizeof times)) return Answer::Error(EFAULT);
-        if (!ValidTime(times[0]) || !ValidTime(times[1])) return Answer::Error(EINVAL);
+        if (times[0].tv_nsec == UTIME_OMIT && times[1].tv_nsec == UTIME_OMIT) return Answer::Return(0);
         have_times = true;
       }
+      if (path_address == 0 && dirfd != AT_FDCWD ? flags != 0
+                                                 : (flags & ~static_cast<uint64_t>(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)))
+        return Answer::Error(EINVAL);
       break;
     case SYS_futimesat:
     case SYS_utimes: {
@@ -264,7 +269,8 @@ Answer Utimes(Kernel& kernel, Syscall& sc) {
     FileRef file;
     Answer other;
     if (!InodeFd(kernel, sc, dirfd, &file, &other)) return other;
-      return ChangeTimes(*file.inode, *creds, have_times ? times : nullptr);
+    if (have_times && (!ValidTime(times[0]) || !ValidTime(times[1]))) return Answer::Error(EINVAL);
+    return ChangeTimes(*file.inode, *creds, have_times ? times : nullptr);
   }
   Result<std::string> path = ReadPath(sc, path_address);
   if (!path) return Answer::Error(path.error());
@@ -275,6 +281,7 @@ Answer Utimes(Kernel& kernel, Syscall& sc) {
     return HostAnswer(*loc, *creds, [&](const char* p) {
       return utimensat(AT_FDCWD, p, have_times ? times : nullptr, static_cast<int>(flags & AT_SYMLINK_NOFOLLOW));
     });
+  if (have_times && (!ValidTime(times[0]) || !ValidTime(times[1]))) return Answer::Error(EINVAL);
   if (loc->trailing_slash && !loc->inode->is_dir()) return Answer::Error(ENOTDIR);
   return ChangeTimes(*loc->inode, *creds, have_times ? times : nullptr);
 }

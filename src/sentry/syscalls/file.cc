@@ -73,8 +73,10 @@ Answer OpenInTree(Kernel& kernel, Syscall& sc, Location& loc, uint64_t flags, mo
   } else {
     if (!inode) return Answer::Error(ENOENT);
   }
-  if (inode->is_symlink() && !path_only) return Answer::Error(ELOOP);  // O_NOFOLLOW met a link
+  // do_open: LOOKUP_DIRECTORY's ENOTDIR comes first, then may_open's
+  // ELOOP for the link O_NOFOLLOW met.
   if (!inode->is_dir() && (loc.trailing_slash || (flags & O_DIRECTORY))) return Answer::Error(ENOTDIR);
+  if (inode->is_symlink() && !path_only) return Answer::Error(ELOOP);
   if (path_only) return fs.Open(kernel, sc, inode, static_cast<int>(flags & kPathFlags), creds);
   if (inode->is_dir() && (access != O_RDONLY || (flags & O_TRUNC) || (flags & O_CREAT))) return Answer::Error(EISDIR);
   std::unique_lock inode_lock(inode->mu);
@@ -239,7 +241,7 @@ Answer Open(Kernel& kernel, Syscall& sc) {
   if (!loc) return Answer::Error(loc.error());
   if (!loc->on_host()) {
     if ((flags & O_NOFOLLOW) && loc->inode && loc->inode->is_symlink() && !(flags & O_PATH))
-      return Answer::Error(ELOOP);
+      return Answer::Error((flags & O_DIRECTORY) ? ENOTDIR : ELOOP);  // do_open: LOOKUP_DIRECTORY first
     return OpenInTree(kernel, sc, *loc, flags, mode, *creds);
   }
   if (!loc->rerouted) return Answer::Continue();  // nothing of ours: the host answers

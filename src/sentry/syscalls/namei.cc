@@ -164,7 +164,7 @@ Answer Rename(Kernel& kernel, Syscall& sc) {
   }
   if (to->parent->nlink == 0) return Answer::Error(ENOENT);
   if (Result<void> r = from->mount->fs->Rename(from->parent, from->name, to->parent, to->name,
-                                                 static_cast<unsigned>(flags)); !r)
+                                                 static_cast<unsigned>(flags), *creds); !r)
     return Answer::Error(r.error());
   return Answer::Return(0);
 }

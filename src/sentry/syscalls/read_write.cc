@@ -47,4 +47,13 @@ Answer Fsync(Kernel& kernel, Syscall& sc) {
   return file.file->Fsync(kernel, sc);
 }
 
+Answer FileHint(Kernel& kernel, Syscall& sc) {
+  // fdget: an O_PATH description (to the host, a token memfd of the
+  // sentry's) is no fd for these. The rest is the host's.
+  FileRef file = LookupFd(kernel, sc.task, sc.fd_arg(0));
+  if (!file.file) return Answer::Error(file.error);
+  if (file.file->PathOnly()) return Answer::Error(EBADF);
+  return Answer::Continue();
+}
+
 }  // namespace ukcov::sentry::syscalls

@@ -45,6 +45,7 @@ Answer Open(Kernel& kernel, Syscall& sc);     // open, openat, openat2, creat   
 Answer ReadWrite(Kernel& kernel, Syscall& sc);  // read, write, p*, *v, *v2      (read_write.cc)
 Answer Lseek(Kernel& kernel, Syscall& sc);    //                                (read_write.cc)
 Answer Fsync(Kernel& kernel, Syscall& sc);    // fsync, fdatasync               (read_write.cc)
+Answer FileHint(Kernel& kernel, Syscall& sc); // fadvise64, readahead, sync_file_range, syncfs (read_write.cc)
 Answer Ioctl(Kernel& kernel, Syscall& sc);    //                                (ioctl.cc)
 Answer Mmap(Kernel& kernel, Syscall& sc);     //                                (mmap.cc)
 Answer Stat(Kernel& kernel, Syscall& sc);     // fstat, newfstatat, statx       (stat.cc)

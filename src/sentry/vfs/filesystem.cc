@@ -93,7 +93,8 @@ Result<InodeRef> Filesystem::Create(const InodeRef&, const std::string&, mode_t,
 Result<InodeRef> Filesystem::CreateUnnamed(const InodeRef&, mode_t, const Credentials&) { return Errno{EOPNOTSUPP}; }
 Result<void> Filesystem::Link(const InodeRef&, const std::string&, const InodeRef&) { return Errno{EPERM}; }
 Result<void> Filesystem::Unlink(const InodeRef&, const std::string&) { return Errno{EPERM}; }
-Result<void> Filesystem::Rename(const InodeRef&, const std::string&, const InodeRef&, const std::string&, unsigned) {
+Result<void> Filesystem::Rename(const InodeRef&, const std::string&, const InodeRef&, const std::string&, unsigned,
+                                const Credentials&) {
   return Errno{EPERM};
 }
 Result<void> Filesystem::SetSize(Inode&, uint64_t) { return Errno{EPERM}; }

@@ -85,7 +85,7 @@ class Filesystem {
   // rename_mu, both directories' locks, then the two entries' inodes'.
   // Absent: EPERM.
   virtual Result<void> Rename(const InodeRef& old_dir, const std::string& old_name, const InodeRef& new_dir,
-                              const std::string& new_name, unsigned flags);
+                              const std::string& new_name, unsigned flags, const Credentials& creds);
   // setattr of the size (truncate, ftruncate, O_TRUNC), after the VFS's
   // checks. Caller holds the inode's lock. Absent: EPERM.
   virtual Result<void> SetSize(Inode& inode, uint64_t size);

@@ -21,6 +21,7 @@ Answer ReadDirectory(Syscall& sc, Inode& dir, int description, uint64_t buffer, 
   // The entries are read under the directory's lock, and written to the
   // guest after it.
   std::unique_lock lock(dir.mu);
+  if (dir.nlink == 0) return Answer::Error(ENOENT);  // iterate_dir: IS_DEADDIR
   int64_t pos = lseek(description, 0, SEEK_CUR);
   std::vector<char> out;
   auto emit = [&](uint64_t ino, int64_t next, unsigned char type, const std::string& name) {

@@ -338,10 +338,17 @@ void Filesystem::RemoveEntry(sentry::Inode& dir, const std::string& name) {
 }
 
 Result<void> Filesystem::Rename(const sentry::InodeRef& old_dir_ref, const std::string& old_name,
-                                const sentry::InodeRef& new_dir_ref, const std::string& new_name, unsigned flags) {
-  // Whiteouts are for overlayfs' use: not offered.
-  if (flags & RENAME_WHITEOUT) return Errno{EINVAL};
+                                const sentry::InodeRef& new_dir_ref, const std::string& new_name, unsigned flags,
+                                const Credentials& creds) {
   const bool exchange = flags & RENAME_EXCHANGE;
+  // shmem_whiteout: a character device 0:0 (overlayfs' whiteout) takes the
+  // old name; made first, as its inode may not fit.
+  InodeRef whiteout;
+  if (flags & RENAME_WHITEOUT) {
+    Result<InodeRef> made = NewInode(S_IFCHR, creds, old_dir_ref.get());
+    if (!made) return Errno{made.error()};
+    whiteout = std::move(made.value());
+  }
   sentry::Inode& old_dir = *old_dir_ref;
   sentry::Inode& new_dir = *new_dir_ref;
   auto oc = old_dir.cookies.find(old_name);
@@ -391,6 +398,7 @@ Result<void> Filesystem::Rename(const sentry::InodeRef& old_dir_ref, const std::
   const bool its_dentry = !moving->is_dir() && moving->parent.lock() == old_dir_ref && moving->name == old_name;
   AddEntry(new_dir_ref, new_name, moving);
   if (its_dentry) SetDentry(*moving, new_dir_ref, new_name);
+  if (whiteout) LinkEntry(old_dir_ref, old_name, whiteout);
   if (moving->is_dir()) {
     moving->parent = new_dir_ref;
     if (&old_dir != &new_dir) {
@@ -723,6 +731,8 @@ void Filesystem::Getattr(const sentry::Inode& vfs_inode, struct stat* st) {
 }
 
 int Filesystem::XattrSupport(const std::string& name, bool write) const {
+  // xattr_resolve_name: a handler's prefix with nothing after it is EINVAL.
+  if (name == "user." || name == "trusted." || name == "security.") return EINVAL;
   if (name.starts_with("user.") || name.starts_with("trusted.") || name.starts_with("security.")) return 0;
   // The POSIX ACL handlers: none set, so none to get.
   if (!write && (name == "system.posix_acl_access" || name == "system.posix_acl_default")) return ENODATA;

@@ -102,7 +102,7 @@ class Filesystem final : public sentry::Filesystem {
   // The inode goes when no name and no open description refers to it.
   Result<void> Unlink(const sentry::InodeRef& dir, const std::string& name) override;
   Result<void> Rename(const sentry::InodeRef& old_dir, const std::string& old_name, const sentry::InodeRef& new_dir,
-                      const std::string& new_name, unsigned flags) override;
+                      const std::string& new_name, unsigned flags, const Credentials& creds) override;
   Result<void> SetSize(sentry::Inode& inode, uint64_t size) override;
   void Getattr(const sentry::Inode& inode, struct stat* st) override;  // shmem_getattr
   int XattrSupport(const std::string& name, bool write) const override;  // user., trusted., security.

@@ -78,8 +78,9 @@ Answer TmpfsFile::ReadWrite(Kernel& kernel, Syscall& sc, const IoArgs& io) {
   const int fl = fcntl(description.get(), F_GETFL);
   const int access = fl & O_ACCMODE;
   if (reading ? access == O_WRONLY : access == O_RDONLY) return Answer::Error(EBADF);
+  constexpr uint64_t kNoAppend = 0x20;  // RWF_NOAPPEND (6.9)
   if (io.v2) {
-    const uint64_t known = RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND;
+    const uint64_t known = RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND | kNoAppend;
     if (io.rw_flags & ~known) return Answer::Error(EOPNOTSUPP);
   }
   Result<std::vector<iovec>> vectors = GuestVectors(sc, io.vectored, io.buffer, io.count);
@@ -88,13 +89,16 @@ Answer TmpfsFile::ReadWrite(Kernel& kernel, Syscall& sc, const IoArgs& io) {
   if (inode.is_dir()) return Answer::Error(reading ? EISDIR : EBADF);
   uint64_t pos = positioned ? static_cast<uint64_t>(io.position)
                             : static_cast<uint64_t>(lseek(description.get(), 0, SEEK_CUR));
-  const bool append = !reading && ((fl & O_APPEND) || (io.v2 && (io.rw_flags & RWF_APPEND)));
+  uint64_t total = 0;
+  for (const iovec& io : *vectors) total += io.iov_len;
+  // rw_verify_area: a range past the largest offset.
+  if (static_cast<int64_t>(pos) < 0 || static_cast<int64_t>(pos + total) < 0) return Answer::Error(EINVAL);
+  const bool append = !reading && !(io.v2 && (io.rw_flags & kNoAppend)) &&
+                      ((fl & O_APPEND) || (io.v2 && (io.rw_flags & RWF_APPEND)));
   if (append) {
     std::lock_guard lock(inode.mu);
     pos = inode.size;
   }
-  uint64_t total = 0;
-  for (const iovec& io : *vectors) total += io.iov_len;
   if (total == 0) return Answer::Return(0);
   // generic_write_check_limits: RLIMIT_FSIZE, then the largest file.
   uint64_t budget = total;
@@ -213,7 +217,6 @@ Answer TmpfsFile::Mmap(Kernel&, Syscall&, const MmapArgs&) {
 Answer TmpfsFile::Fallocate(Kernel&, Syscall& sc, int mode, int64_t offset, int64_t length) {
   const int fl = fcntl(description.get(), F_GETFL);
   if ((fl & O_ACCMODE) == O_RDONLY) return Answer::Error(EBADF);
-  if ((mode & FALLOC_FL_PUNCH_HOLE) && (fl & O_APPEND)) return Answer::Error(EPERM);
   if (inode->is_dir()) return Answer::Error(EISDIR);
   if (!inode->is_reg()) return Answer::Error(ENODEV);
   if (static_cast<uint64_t>(offset) + static_cast<uint64_t>(length) > 0x7fffffffffffffffull) return Answer::Error(EFBIG);
@@ -250,7 +253,7 @@ Answer TmpfsFile::CopyRange(Kernel&, Syscall& sc, bool out) {
 // the inode, as Linux keeps them for tmpfs) work natively. What differs is
 // what the memfd cannot say: an O_PATH description (a token) and a
 // directory (its F_GETFL carries O_DIRECTORY).
-Answer TmpfsFile::Fcntl(Kernel&, Syscall&, unsigned cmd, uint64_t) {
+Answer TmpfsFile::Fcntl(Kernel&, Syscall&, unsigned cmd, uint64_t arg) {
   if (path_only) {
     // What Linux keeps in f_flags for one: O_PATH, and O_NOFOLLOW and
     // O_DIRECTORY as given.
@@ -262,6 +265,9 @@ Answer TmpfsFile::Fcntl(Kernel&, Syscall&, unsigned cmd, uint64_t) {
     int fl = fcntl(description.get(), F_GETFL);
     return Answer::Return((fl & ~O_ACCMODE) | O_RDONLY | O_DIRECTORY);
   }
+  // setfl: O_DIRECT needs FMODE_CAN_ODIRECT, which shmem gives regular
+  // files only (the memfd standing for a directory has it).
+  if (cmd == F_SETFL && (arg & O_DIRECT) && !inode->is_reg()) return Answer::Error(EINVAL);
   // Seals are memfd's, not tmpfs's: a tmpfs file is not sealable.
   if (cmd == F_ADD_SEALS || cmd == F_GET_SEALS) return Answer::Error(EINVAL);
   return Answer::Continue();
