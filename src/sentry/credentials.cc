@@ -26,12 +26,13 @@ Result<Credentials> Credentials::Read(pid_t tid) {
   char line[4096];
   while (std::fgets(line, sizeof line, f) != nullptr) {
     unsigned a, b, s, fs;
-    if (std::sscanf(line, "Uid: %u %u %u %u", &a, &b, &s, &fs) == 4) c.fsuid = fs;
-    if (std::sscanf(line, "Gid: %u %u %u %u", &a, &b, &s, &fs) == 4) c.fsgid = fs;
+    if (std::sscanf(line, "Uid: %u %u %u %u", &a, &b, &s, &fs) == 4) c.fsuid = fs, c.ruid = a;
+    if (std::sscanf(line, "Gid: %u %u %u %u", &a, &b, &s, &fs) == 4) c.fsgid = fs, c.rgid = a;
     unsigned mask;
     if (std::sscanf(line, "Umask: %o", &mask) == 1) c.umask = static_cast<mode_t>(mask);
     uint64_t caps;
     if (std::sscanf(line, "CapEff: %" SCNx64, &caps) == 1) c.capabilities = caps;
+    if (std::sscanf(line, "CapPrm: %" SCNx64, &caps) == 1) c.permitted = caps;
     if (std::strncmp(line, "Groups:", 7) == 0) {
       char* p = line + 7;
       char* end;

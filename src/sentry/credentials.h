@@ -20,6 +20,20 @@ struct Credentials {
   gid_t fsgid = 0;
   std::vector<gid_t> groups;
   uint64_t capabilities = 0;  // effective set
+  // The real ids and the permitted set: access(2) checks with these.
+  uid_t ruid = 0;
+  gid_t rgid = 0;
+  uint64_t permitted = 0;
+
+  // access_override_creds: the real ids as the filesystem ids, and the
+  // permitted capabilities for a real root, none for anyone else.
+  Credentials ForAccess() const {
+    Credentials c = *this;
+    c.fsuid = ruid;
+    c.fsgid = rgid;
+    c.capabilities = ruid == 0 ? permitted : 0;
+    return c;
+  }
   mode_t umask = 022;
 
   bool Capable(int cap) const { return (capabilities >> cap) & 1; }

@@ -4,6 +4,7 @@
  * outputs line by line. Usage: tmpfs_conformance DIR (DIR empty). */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <grp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -1393,6 +1394,128 @@ static void vfs_checks(void) {
        (long)sfs.f_frsize, (unsigned long)sfs.f_flags);
 }
 
+/* The same, for what an unprivileged owner may and may not do (attr.c,
+ * namei.c's permission order, open.c's access with the real uid). */
+static void unprivileged_checks(void) {
+  mkdir("uc", 0777);
+  chmod("uc", 0777);
+  mkdir("uc/d700", 0700);
+  put("uc/d700/f", "x");
+  mkdir("uc/d711", 0711);
+  put("uc/d711/f", "x");
+  chmod("uc/d711/f", 0644);
+  mkdir("uc/d744", 0744);
+  put("uc/d744/f", "x");
+  put("uc/root0600", "x");
+  chmod("uc/root0600", 0600);
+  mkdir("uc/sgid", 0777);
+  chown("uc/sgid", 0, 4242);
+  chmod("uc/sgid", 02777);
+  mkdir("uc/sticky", 01777);
+  put("uc/sticky/other", "x");
+  chown("uc/sticky/other", 1000, 1000);
+  chmod("uc/sticky/other", 0666);
+  mkdir("uc/p1", 0777);
+  mkdir("uc/p2", 0777);
+  chmod("uc/p1", 0777);
+  chmod("uc/p2", 0777);
+  mkdir("uc/p1/rootdir", 0755);
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    gid_t groups[] = {4343};
+    if (setgroups(1, groups) != 0 || setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 0, 0) != 0) _exit(1);
+    /* Real uid nobody, effective root: access() asks as the real one. */
+    CASE("access R_OK with ruid nobody", access("uc/root0600", R_OK));
+    CASE("faccessat2 AT_EACCESS", syscall(SYS_faccessat2, AT_FDCWD, "uc/root0600", R_OK, AT_EACCESS));
+    CASE("and open as euid root", close(open("uc/root0600", O_RDONLY)));
+    if (setresuid(65534, 65534, 65534) != 0) _exit(1);
+    struct stat st;
+    CASE("stat in a 0700 dir", stat("uc/d700/f", &st));
+    CASE("chdir to a 0700 dir", chdir("uc/d700"));
+    CASE("open a 0711 dir", open("uc/d711", O_RDONLY));
+    CASE("stat in a 0711 dir", stat("uc/d711/f", &st));
+    int d744 = open("uc/d744", O_RDONLY | O_DIRECTORY);
+    CASE("list a 0744 dir", syscall(SYS_getdents64, d744, (char[256]){0}, 256) > 0 ? 0 : -1);
+    CASE("stat in a 0744 dir", stat("uc/d744/f", &st));
+    /* Owner, then group, then other. */
+    put("uc/mine", "x");
+    chmod("uc/mine", 0077);
+    CASE("own file, mode 0077: open", open("uc/mine", O_RDONLY));
+    chmod("uc/mine", 0644);
+    /* chown by an owner. */
+    CASE("chown own file to self", chown("uc/mine", 65534, -1));
+    CASE("chgrp own file to a supplementary group", chown("uc/mine", -1, 4343));
+    CASE("chgrp own file to another group", chown("uc/mine", -1, 4444));
+    CASE("chown own file to another user", chown("uc/mine", 1000, -1));
+    /* set-user-ID and set-group-ID, cleared by a write and a truncate. */
+    chown("uc/mine", -1, 65534);
+    CASE("chmod 06775", chmod("uc/mine", 06775));
+    show_stat("set", "uc/mine", 0);
+    int f = open("uc/mine", O_WRONLY);
+    CASE("write", write(f, "y", 1));
+    show_stat("after the write", "uc/mine", 0);
+    chmod("uc/mine", 06775);
+    CASE("ftruncate", ftruncate(f, 0));
+    show_stat("after the truncate", "uc/mine", 0);
+    chmod("uc/mine", 02664);
+    CASE("write (02664, own group)", write(f, "z", 1));
+    show_stat("set-group-ID kept", "uc/mine", 0);
+    close(f);
+    CASE("chmod 02755, group not mine", chmod("uc/mine", 02755) == 0 && chown("uc/mine", -1, 4343) == 0 ? 0 : -1);
+    CASE("chmod 02755 with group 4343 (mine)", chmod("uc/mine", 02755));
+    show_stat("kept", "uc/mine", 0);
+    /* set-group-ID directories. */
+    CASE("create in a set-group-ID dir", close(open("uc/sgid/f", O_CREAT | O_WRONLY, 02755)));
+    CASE("mkdir in it", mkdir("uc/sgid/sub", 0755));
+    stat("uc/sgid/f", &st);
+    SHOW("the file: gid, mode", "%u %o", (unsigned)st.st_gid, st.st_mode);
+    stat("uc/sgid/sub", &st);
+    SHOW("the dir: gid, mode", "%u %o", (unsigned)st.st_gid, st.st_mode);
+    umask(0);
+    CASE("mkdir 07777", mkdir("uc/all", 07777));
+    show_stat("its mode", "uc/all", 0);
+    umask(022);
+    /* Sticky directories. */
+    CASE("rename another's file in a sticky dir", rename("uc/sticky/other", "uc/sticky/x"));
+    put("uc/sticky/own", "x");
+    CASE("rename over another's file there", rename("uc/sticky/own", "uc/sticky/other"));
+    /* Moving a directory needs write access to it (its ".." changes). */
+    CASE("move a root dir to another parent", rename("uc/p1/rootdir", "uc/p2/rootdir"));
+    CASE("rename it in its parent", rename("uc/p1/rootdir", "uc/p1/renamed"));
+    /* utimensat as a non-owner with write access. */
+    put("uc/shared", "x");
+    fflush(stdout);
+    _exit(0);
+  }
+  waitpid(pid, NULL, 0);
+  put("uc/rootfile", "x");
+  chmod("uc/rootfile", 0666);
+  pid = fork();
+  if (pid == 0) {
+    if (setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0) _exit(1);
+    struct timespec now[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
+    CASE("utimensat NOW/NOW, not owner, writable", utimensat(AT_FDCWD, "uc/rootfile", now, 0));
+    struct timespec mixed[2] = {{0, UTIME_NOW}, {5, 0}};
+    CASE("utimensat NOW/explicit, not owner", utimensat(AT_FDCWD, "uc/rootfile", mixed, 0));
+    CASE("utimensat NULL, not owner, not writable", utimensat(AT_FDCWD, "uc/root0600", NULL, 0));
+    int r = open("uc/rootfile", O_RDONLY);
+    CASE("F_SETFL O_NOATIME, not owner", fcntl(r, F_SETFL, O_NOATIME));
+    close(r);
+    put("uc/own2", "x");
+    r = open("uc/own2", O_RDONLY);
+    CASE("F_SETFL O_NOATIME, owner", fcntl(r, F_SETFL, O_NOATIME));
+    close(r);
+    fflush(stdout);
+    _exit(0);
+  }
+  waitpid(pid, NULL, 0);
+  put("uc/suid", "x");
+  chmod("uc/suid", 04755);
+  CASE("root chown -1 -1 of a set-user-ID file", chown("uc/suid", -1, -1));
+  show_stat("after it", "uc/suid", 0);
+}
+
 /* RLIMIT_FSIZE: a write at or past the limit is EFBIG with SIGXFSZ, one
  * that straddles it is cut at it; truncate and fallocate may not grow a
  * file past it (with KEEP_SIZE, fallocate may). Partial I/O: a buffer that
@@ -1589,6 +1712,7 @@ int main(int argc, char** argv) {
   working_directory();
   proc_links();
   vfs_checks();
+  unprivileged_checks();
   limits_and_partial_io();
   edge_checks();
   return 0;

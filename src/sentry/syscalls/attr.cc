@@ -23,7 +23,10 @@ Answer Access(Kernel& kernel, Syscall& sc) {
   if (flags & ~static_cast<uint64_t>(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return Answer::Error(EINVAL);
   Result<std::string> path = ReadPath(sc, sc.arg(at ? 1 : 0));
   if (!path) return Answer::Error(path.error());
-  auto creds = kernel.CredentialsOf(sc.task);
+  // Asked as the real user unless AT_EACCESS, the walk included.
+  auto task_creds = kernel.CredentialsOf(sc.task);
+  const Credentials access_creds = task_creds->ForAccess();
+  const Credentials* creds = (flags & AT_EACCESS) ? task_creds.get() : &access_creds;
   unsigned rflags = kMustExist | ((flags & AT_SYMLINK_NOFOLLOW) ? 0 : kFollowLast) | ((flags & AT_EMPTY_PATH) ? kAllowEmpty : 0);
   Result<Location> loc = vfs.Resolve(kernel, sc.task, *creds, at ? sc.fd_arg(0) : AT_FDCWD, *path, rflags);
   if (!loc) return Answer::Error(loc.error());
@@ -52,11 +55,12 @@ Answer ChangeMode(Inode& inode, const Credentials& creds, mode_t mode) {
   return Answer::Return(0);
 }
 
-Answer ChangeSize(TaskState& task, Inode& inode, int64_t length) {
+Answer ChangeSize(TaskState& task, const Credentials& creds, Inode& inode, int64_t length) {
   if (length < 0) return Answer::Error(EINVAL);
   std::lock_guard lock(inode.mu);
   if (int e = CheckFileGrowth(task, inode.size, static_cast<uint64_t>(length))) return Answer::Error(e);
   if (Result<void> r = inode.fs->SetSize(inode, static_cast<uint64_t>(length)); !r) return Answer::Error(r.error());
+  DropSetIds(inode, creds);
   return Answer::Return(0);
 }
 
@@ -97,7 +101,7 @@ Answer Truncate(Kernel& kernel, Syscall& sc) {
     if (length < 0) return Answer::Error(EINVAL);
     if (!file.inode->is_reg() || (fl & O_ACCMODE) == O_RDONLY) return Answer::Error(EINVAL);
     if (fl & O_APPEND) return Answer::Error(EPERM);
-    return ChangeSize(sc.task, *file.inode, length);
+    return ChangeSize(sc.task, *kernel.CredentialsOf(sc.task), *file.inode, length);
   }
   Result<std::string> path = ReadPath(sc, sc.arg(0));
   if (!path) return Answer::Error(path.error());
@@ -114,7 +118,7 @@ Answer Truncate(Kernel& kernel, Syscall& sc) {
     if (int e = Permission(*loc->inode, *creds, kMayWrite)) return Answer::Error(e);
   }
   if (length < 0) return Answer::Error(EINVAL);
-  return ChangeSize(sc.task, *loc->inode, length);
+  return ChangeSize(sc.task, *creds, *loc->inode, length);
 }
 
 Answer CredentialsChange(Kernel&, Syscall& sc) {

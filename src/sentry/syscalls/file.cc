@@ -93,6 +93,7 @@ Answer OpenInTree(Kernel& kernel, Syscall& sc, Location& loc, uint64_t flags, mo
   // write permission), but not a file this open created.
   if ((flags & O_TRUNC) && inode->is_reg() && !created) {
     if (Result<void> r = fs.SetSize(*inode, 0); !r) return Answer::Error(r.error());
+    DropSetIds(*inode, creds);
   }
   inode_lock.unlock();
   return fs.Open(kernel, sc, inode, static_cast<int>(flags), creds);

@@ -30,6 +30,12 @@ bool OwnerOrCapable(const Inode& inode, const Credentials& creds) {
   return creds.fsuid == inode.uid || creds.Capable(CAP_FOWNER);
 }
 
+void DropSetIds(Inode& inode, const Credentials& creds) {
+  if (creds.Capable(CAP_FSETID)) return;
+  inode.mode &= ~S_ISUID;
+  if ((inode.mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP)) inode.mode &= ~S_ISGID;
+}
+
 int MayDelete(const Inode& dir, const Inode& victim, const Credentials& creds) {
   if (int e = Permission(dir, creds, kMayWrite | kMayExec)) return e;
   if ((dir.mode & S_ISVTX) && creds.fsuid != victim.uid && creds.fsuid != dir.uid && !creds.Capable(CAP_FOWNER))

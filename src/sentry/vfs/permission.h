@@ -16,5 +16,9 @@ int Permission(const Inode& inode, const Credentials& creds, int mask);
 int MayDelete(const Inode& dir, const Inode& victim, const Credentials& creds);
 // The caller owns the inode or has CAP_FOWNER (chmod, utimes to a given time, ...).
 bool OwnerOrCapable(const Inode& inode, const Credentials& creds);
+// A write or truncate by someone without CAP_FSETID (file_remove_privs,
+// do_truncate): set-user-ID goes, and set-group-ID with group execute.
+// Caller holds the inode's lock.
+void DropSetIds(Inode& inode, const Credentials& creds);
 
 }  // namespace ukcov::sentry

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
 #include <sys/inotify.h>
@@ -195,6 +196,11 @@ Result<InodeRef> Filesystem::NewInode(mode_t mode, const Credentials& creds, con
     std::lock_guard lock(usage_mu_);
     inode->ino = next_ino_++;
   }
+  // mode_strip_sgid: an executable set-group-ID file made in a set-group-ID
+  // directory of a group the maker is not in (without CAP_FSETID) loses it.
+  if ((mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP) && !S_ISDIR(mode) && dir != nullptr &&
+      (dir->mode & S_ISGID) && !creds.InGroup(dir->gid) && !creds.Capable(CAP_FSETID))
+    mode &= ~S_ISGID;
   inode->mode = mode;
   inode->type = mode & S_IFMT;
   inode->uid = creds.fsuid;

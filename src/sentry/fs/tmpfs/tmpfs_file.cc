@@ -21,6 +21,7 @@
 
 #include "sentry/credentials.h"
 #include "sentry/vfs/limits.h"
+#include "sentry/vfs/permission.h"
 #include "sentry/vfs/readdir.h"
 #include "sentry/vfs/vfs.h"
 
@@ -159,13 +160,7 @@ Answer TmpfsFile::ReadWrite(Kernel& kernel, Syscall& sc, const IoArgs& io) {
     TouchAccessed(inode);
   } else if (done > 0) {
     TouchModified(inode);
-    // A write by someone without CAP_FSETID drops set-user-ID (and
-    // set-group-ID when group-executable), as file_remove_privs does.
-    auto creds = kernel.CredentialsOf(sc.task);
-    if (!creds->Capable(CAP_FSETID)) {
-      inode.mode &= ~S_ISUID;
-      if ((inode.mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP)) inode.mode &= ~S_ISGID;
-    }
+    DropSetIds(inode, *kernel.CredentialsOf(sc.task));
   }
   lock.unlock();
   if (!positioned) lseek(description.get(), static_cast<off_t>(pos + done), SEEK_SET);
@@ -253,7 +248,7 @@ Answer TmpfsFile::CopyRange(Kernel&, Syscall& sc, bool out) {
 // the inode, as Linux keeps them for tmpfs) work natively. What differs is
 // what the memfd cannot say: an O_PATH description (a token) and a
 // directory (its F_GETFL carries O_DIRECTORY).
-Answer TmpfsFile::Fcntl(Kernel&, Syscall&, unsigned cmd, uint64_t arg) {
+Answer TmpfsFile::Fcntl(Kernel& kernel, Syscall& sc, unsigned cmd, uint64_t arg) {
   if (path_only) {
     // What Linux keeps in f_flags for one: O_PATH, and O_NOFOLLOW and
     // O_DIRECTORY as given.
@@ -268,6 +263,16 @@ Answer TmpfsFile::Fcntl(Kernel&, Syscall&, unsigned cmd, uint64_t arg) {
   // setfl: O_DIRECT needs FMODE_CAN_ODIRECT, which shmem gives regular
   // files only (the memfd standing for a directory has it).
   if (cmd == F_SETFL && (arg & O_DIRECT) && !inode->is_reg()) return Answer::Error(EINVAL);
+  // O_NOATIME: the file's owner (or CAP_FOWNER) may set it. The memfd's
+  // owner is the sentry, so the sentry sets it on the guest's description.
+  if (cmd == F_SETFL && (arg & O_NOATIME) && !(fcntl(description.get(), F_GETFL) & O_NOATIME)) {
+    {
+      std::lock_guard lock(inode->mu);
+      if (!OwnerOrCapable(*inode, *kernel.CredentialsOf(sc.task))) return Answer::Error(EPERM);
+    }
+    if (fcntl(description.get(), F_SETFL, static_cast<int>(arg)) != 0) return Answer::Error(errno);
+    return Answer::Return(0);
+  }
   // Seals are memfd's, not tmpfs's: a tmpfs file is not sealable.
   if (cmd == F_ADD_SEALS || cmd == F_GET_SEALS) return Answer::Error(EINVAL);
   return Answer::Continue();
