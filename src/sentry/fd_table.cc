@@ -92,7 +92,11 @@ FileRef LookupFd(Kernel& kernel, TaskState& task, int fd) {
     return ref;
   }
   ref.mount = kernel.vfs().FindByHostIno(st.st_ino, &ref.inode, &ref.path_only);
-  if (ref.mount == nullptr) return Host();
+  if (ref.mount == nullptr) {
+    FileRef host = Host();
+    host.host_memfd = true;
+    return host;
+  }
   {
     std::lock_guard inode_lock(ref.inode->mu);
     ref.mount->fs->SyncSize(*ref.inode);

@@ -29,6 +29,9 @@ struct FileRef {
   int description = -1;
   UniqueFd held;  // the borrowed description, when `file` does not keep it
   bool path_only = false;  // an O_PATH description: no I/O, no attribute changes
+  // A host file on the superblock of the sentry's memfds (a memfd of the
+  // guest's own): "the same filesystem" to the host, not to the guest.
+  bool host_memfd = false;
 };
 
 // The file `fd` names in the calling thread's own fd table: the host's

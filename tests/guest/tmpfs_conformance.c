@@ -1387,6 +1387,58 @@ static void vfs_checks(void) {
   CASE("user. xattr on a FIFO", setxattr("vc/xfifo", "user.a", "v", 1, 0));
   CASE("get it", getxattr("vc/xfifo", "user.a", buf, sizeof buf));
   CASE("XATTR_CREATE|XATTR_REPLACE", setxattr("vc/target2", "user.b", "v", 1, XATTR_CREATE | XATTR_REPLACE));
+  /* Which calls move which times. */
+  put("vc/t", "x");
+  mkdir("vc/tdir", 0755);
+  struct stat tb, dirb;
+  stat("vc/t", &tb);
+  stat("vc/tdir", &dirb);
+  nanosleep(&pause, NULL);
+  CASE("link", link("vc/t", "vc/tdir/t2"));
+  show_times_moved("the file after link", "vc/t", &tb);
+  show_times_moved("the dir after link", "vc/tdir", &dirb);
+  stat("vc/t", &tb);
+  stat("vc/tdir", &dirb);
+  nanosleep(&pause, NULL);
+  CASE("unlink one of two names", unlink("vc/tdir/t2"));
+  show_times_moved("the file after unlink", "vc/t", &tb);
+  show_times_moved("the dir after unlink", "vc/tdir", &dirb);
+  stat("vc/t", &tb);
+  nanosleep(&pause, NULL);
+  CASE("setxattr", setxattr("vc/t", "user.t", "v", 1, 0));
+  show_times_moved("after setxattr", "vc/t", &tb);
+  stat("vc/tdir", &dirb);
+  nanosleep(&pause, NULL);
+  CASE("symlink in it", symlink("x", "vc/tdir/s"));
+  show_times_moved("the dir after symlink", "vc/tdir", &dirb);
+  stat("vc/t", &tb);
+  nanosleep(&pause, NULL);
+  int tf = open("vc/t", O_RDWR);
+  CASE("fallocate PUNCH_HOLE", fallocate(tf, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 1));
+  show_times_moved("after the punch", "vc/t", &tb);
+  stat("vc/t", &tb);
+  nanosleep(&pause, NULL);
+  CASE("O_TRUNC of an empty file", close(open("vc/t", O_WRONLY | O_TRUNC)) == 0 && ftruncate(tf, 0) == 0 ? 0 : -1);
+  show_times_moved("after O_TRUNC of it", "vc/t", &tb);
+  close(tf);
+  /* An open but unlinked file cannot be linked back. */
+  put("vc/gone", "x");
+  int gf = open("vc/gone", O_RDONLY);
+  unlink("vc/gone");
+  char gl[64];
+  snprintf(gl, sizeof gl, "/proc/self/fd/%d", gf);
+  CASE("link an unlinked file back", linkat(AT_FDCWD, gl, AT_FDCWD, "vc/back", AT_SYMLINK_FOLLOW));
+  close(gf);
+  /* Copies to a file of another filesystem. */
+  int memfd = (int)syscall(SYS_memfd_create, "other", 0);
+  int src = open("vc/t", O_RDONLY);
+  CASE("copy_file_range to a memfd", syscall(SYS_copy_file_range, src, NULL, memfd, NULL, 1, 0));
+  close(memfd);
+  close(src);
+  /* statx of an fd by a NULL path. */
+  int sf = open("vc/t", O_RDONLY);
+  CASE("statx(fd, \"\", AT_EMPTY_PATH)", syscall(SYS_statx, sf, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &sx));
+  close(sf);
   /* statfs. */
   struct statfs sfs;
   statfs("vc", &sfs);
