@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <linux/falloc.h>
@@ -1446,6 +1447,90 @@ static void vfs_checks(void) {
        (long)sfs.f_frsize, (unsigned long)sfs.f_flags);
 }
 
+/* chattr's flags: immutable and append-only files and directories
+ * (FS_IOC_SETFLAGS; the checks of namei.c, open.c, attr.c, xattr.c). */
+static void set_flags(const char* path, int flags) {
+  int fd = open(path, O_RDONLY);
+  ioctl(fd, FS_IOC_SETFLAGS, &flags);
+  close(fd);
+}
+
+static void inode_flags(void) {
+  mkdir("if", 0755);
+  put("if/f", "data");
+  int fd = open("if/f", O_RDONLY);
+  int flags = 0;
+  CASE("FS_IOC_GETFLAGS", ioctl(fd, FS_IOC_GETFLAGS, &flags));
+  SHOW("flags", "%x", flags);
+  flags = FS_IMMUTABLE_FL | FS_NODUMP_FL;
+  CASE("FS_IOC_SETFLAGS immutable|nodump", ioctl(fd, FS_IOC_SETFLAGS, &flags));
+  flags = 0;
+  ioctl(fd, FS_IOC_GETFLAGS, &flags);
+  SHOW("flags now", "%x", flags);
+  int bad = 0x80000;  /* FS_EXTENT_FL: not tmpfs's */
+  CASE("an unsupported flag", ioctl(fd, FS_IOC_SETFLAGS, &bad));
+  CASE("immutable: open O_WRONLY", open("if/f", O_WRONLY));
+  CASE("immutable: open O_RDONLY", close(open("if/f", O_RDONLY)));
+  CASE("immutable: unlink", unlink("if/f"));
+  CASE("immutable: rename", rename("if/f", "if/g"));
+  CASE("immutable: link", link("if/f", "if/h"));
+  CASE("immutable: chmod", chmod("if/f", 0600));
+  CASE("immutable: chown", chown("if/f", 0, 0));
+  CASE("immutable: truncate", truncate("if/f", 0));
+  CASE("immutable: utimes NOW", utimensat(AT_FDCWD, "if/f", NULL, 0));
+  CASE("immutable: setxattr", setxattr("if/f", "user.x", "v", 1, 0));
+  CASE("immutable: access W_OK", access("if/f", W_OK));
+  flags = FS_APPEND_FL;
+  CASE("to append-only", ioctl(fd, FS_IOC_SETFLAGS, &flags));
+  CASE("append-only: open O_WRONLY", open("if/f", O_WRONLY));
+  int a = open("if/f", O_WRONLY | O_APPEND);
+  CASE("append-only: open O_WRONLY|O_APPEND", a >= 0 ? 0 : -1);
+  CASE("append-only: write", write(a, "+", 1));
+  close(a);
+  CASE("append-only: O_APPEND|O_TRUNC", open("if/f", O_WRONLY | O_APPEND | O_TRUNC));
+  CASE("append-only: unlink", unlink("if/f"));
+  CASE("append-only: utimes NOW", utimensat(AT_FDCWD, "if/f", NULL, 0));
+  struct timespec given[2] = {{1, 0}, {1, 0}};
+  CASE("append-only: utimes given", utimensat(AT_FDCWD, "if/f", given, 0));
+  int w = open("if/f", O_WRONLY | O_APPEND);
+  CASE("append-only: fallocate", fallocate(w, 0, 0, 4096));
+  CASE("append-only: punch", fallocate(w, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 1));
+  CASE("append-only: ftruncate", ftruncate(w, 0));
+  close(w);
+  show_file("what it holds", "if/f");
+  flags = 0;
+  CASE("clear", ioctl(fd, FS_IOC_SETFLAGS, &flags));
+  close(fd);
+  /* Directories. */
+  mkdir("if/d", 0755);
+  put("if/d/in", "x");
+  set_flags("if/d", FS_APPEND_FL | FS_NOATIME_FL);
+  CASE("append-only dir: create", close(open("if/d/new", O_CREAT | O_WRONLY, 0644)));
+  CASE("append-only dir: unlink", unlink("if/d/in"));
+  CASE("append-only dir: rename out", rename("if/d/in", "if/out"));
+  CASE("append-only dir: mkdir", mkdir("if/d/sub", 0755));
+  int dflags = 0;
+  int dfd = open("if/d/sub", O_RDONLY);
+  ioctl(dfd, FS_IOC_GETFLAGS, &dflags);
+  SHOW("inherited by a new dir", "%x", dflags);
+  close(dfd);
+  set_flags("if/d", FS_IMMUTABLE_FL);
+  CASE("immutable dir: create", open("if/d/new2", O_CREAT | O_WRONLY, 0644));
+  CASE("immutable dir: write a file in it", put("if/d/in", "y"));
+  set_flags("if/d", 0);
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0) _exit(1);
+    int r = open("if/f", O_RDONLY);
+    int f = FS_NODUMP_FL;
+    CASE("nobody: SETFLAGS on root's file", ioctl(r, FS_IOC_SETFLAGS, &f));
+    fflush(stdout);
+    _exit(0);
+  }
+  waitpid(pid, NULL, 0);
+}
+
 /* The same, for what an unprivileged owner may and may not do (attr.c,
  * namei.c's permission order, open.c's access with the real uid). */
 static void unprivileged_checks(void) {
@@ -1764,6 +1849,7 @@ int main(int argc, char** argv) {
   working_directory();
   proc_links();
   vfs_checks();
+  inode_flags();
   unprivileged_checks();
   limits_and_partial_io();
   edge_checks();

@@ -46,6 +46,7 @@ namespace {
 // inode_lock).
 Answer ChangeMode(Inode& inode, const Credentials& creds, mode_t mode) {
   std::lock_guard lock(inode.mu);
+  if (inode.immutable() || inode.append_only()) return Answer::Error(EPERM);  // notify_change
   if (!OwnerOrCapable(inode, creds)) return Answer::Error(EPERM);
   mode_t bits = mode & 07777;
   // Setting set-group-ID on a file of a group one is not in needs CAP_FSETID.
@@ -58,6 +59,7 @@ Answer ChangeMode(Inode& inode, const Credentials& creds, mode_t mode) {
 Answer ChangeSize(TaskState& task, const Credentials& creds, Inode& inode, int64_t length) {
   if (length < 0) return Answer::Error(EINVAL);
   std::lock_guard lock(inode.mu);
+  if (inode.append_only() || inode.immutable()) return Answer::Error(EPERM);  // vfs_truncate, do_ftruncate
   if (int e = CheckFileGrowth(task, inode.size, static_cast<uint64_t>(length))) return Answer::Error(e);
   if (Result<void> r = inode.fs->SetSize(inode, static_cast<uint64_t>(length)); !r) return Answer::Error(r.error());
   DropSetIds(inode, creds);
@@ -140,6 +142,7 @@ namespace {
 // what a change does to set-user-ID and set-group-ID.
 Answer ChangeOwner(Inode& inode, const Credentials& creds, uid_t uid, gid_t gid) {
   std::lock_guard lock(inode.mu);
+  if (inode.immutable() || inode.append_only()) return Answer::Error(EPERM);  // notify_change
   const bool set_uid = uid != static_cast<uid_t>(-1), set_gid = gid != static_cast<gid_t>(-1);
   if (set_uid && !(creds.fsuid == inode.uid && uid == inode.uid) && !creds.Capable(CAP_CHOWN))
     return Answer::Error(EPERM);
@@ -169,6 +172,9 @@ Answer ChangeTimes(Inode& inode, const Credentials& creds, const timespec* times
   if (t[0].tv_nsec == UTIME_OMIT && t[1].tv_nsec == UTIME_OMIT) return Answer::Return(0);
   const bool only_now = (t[0].tv_nsec == UTIME_NOW || t[0].tv_nsec == UTIME_OMIT) &&
                         (t[1].tv_nsec == UTIME_NOW || t[1].tv_nsec == UTIME_OMIT);
+  // notify_change: no time may be set on an immutable inode, nor a given
+  // one on an append-only inode.
+  if (inode.immutable() || (!only_now && inode.append_only())) return Answer::Error(EPERM);
   if (!OwnerOrCapable(inode, creds)) {
     if (!only_now) return Answer::Error(EPERM);
     if (int e = Permission(inode, creds, kMayWrite)) return Answer::Error(e);

@@ -87,6 +87,10 @@ Answer OpenInTree(Kernel& kernel, Syscall& sc, Location& loc, uint64_t flags, mo
     if (access == O_ACCMODE) mask = kMayRead | kMayWrite;  // Linux: 3 means ioctl-only, checked as both
     if (flags & O_TRUNC) mask |= kMayWrite;
     if (int e = Permission(*inode, creds, mask)) return Answer::Error(e);
+    // may_open: an append-only file opens for writing only to append, and
+    // is never truncated.
+    if (inode->append_only() && ((access != O_RDONLY && !(flags & O_APPEND)) || (flags & O_TRUNC)))
+      return Answer::Error(EPERM);
     if ((flags & O_NOATIME) && !OwnerOrCapable(*inode, creds)) return Answer::Error(EPERM);
   }
   // Linux truncates on O_TRUNC whatever the access mode (having checked

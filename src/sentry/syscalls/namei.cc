@@ -214,6 +214,7 @@ Answer Link(Kernel& kernel, Syscall& sc) {
   if (to->parent->nlink == 0) return Answer::Error(ENOENT);
   if (int e = Permission(*to->parent, *creds, kMayWrite | kMayExec)) return Answer::Error(e);
   if (inode->is_dir()) return Answer::Error(EPERM);
+  if (inode->append_only() || inode->immutable()) return Answer::Error(EPERM);
   // An unlinked file stays nameless, but an O_TMPFILE one (without O_EXCL)
   // may get its first name.
   if (inode->nlink == 0 && !inode->linkable) return Answer::Error(ENOENT);

@@ -24,6 +24,7 @@ bool StartsWith(const std::string& s, const char* prefix) { return s.rfind(prefi
 
 // xattr_permission(): 0, or the errno for this access.
 int XattrPermission(const Inode& inode, const Credentials& creds, const std::string& name, bool write) {
+  if (write && (inode.immutable() || inode.append_only())) return EPERM;
   if (StartsWith(name, "trusted.")) {
     if (!creds.Capable(CAP_SYS_ADMIN)) return write ? EPERM : ENODATA;
     return 0;

@@ -58,6 +58,11 @@ class Inode {
   dev_t rdev = 0;     // a device node's device number
 
   bool linkable = false;  // I_LINKABLE: O_TMPFILE without O_EXCL, linkat may give it a name
+  // The inode flags chattr sets (FS_*_FL of linux/fs.h: immutable,
+  // append-only, nodump, noatime), as the filesystem keeps them.
+  uint32_t flags = 0;
+  bool immutable() const { return flags & 0x10; }    // FS_IMMUTABLE_FL
+  bool append_only() const { return flags & 0x20; }  // FS_APPEND_FL
   std::string target;  // symlink
   std::map<std::string, std::string> xattrs;  // name with its namespace prefix
 

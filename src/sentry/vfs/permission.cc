@@ -5,6 +5,8 @@
 namespace ukcov::sentry {
 
 int Permission(const Inode& inode, const Credentials& creds, int mask) {
+  // inode_permission: nobody writes an immutable inode.
+  if ((mask & kMayWrite) && inode.immutable()) return EPERM;
   mode_t mode = inode.mode;
   mode_t bits;
   if (creds.fsuid == inode.uid)
@@ -38,8 +40,10 @@ void DropSetIds(Inode& inode, const Credentials& creds) {
 
 int MayDelete(const Inode& dir, const Inode& victim, const Credentials& creds) {
   if (int e = Permission(dir, creds, kMayWrite | kMayExec)) return e;
+  if (dir.append_only()) return EPERM;
   if ((dir.mode & S_ISVTX) && creds.fsuid != victim.uid && creds.fsuid != dir.uid && !creds.Capable(CAP_FOWNER))
     return EPERM;
+  if (victim.append_only() || victim.immutable()) return EPERM;
   return 0;
 }
 

@@ -9,10 +9,11 @@ namespace ukcov::sentry {
 
 enum : int { kMayExec = 1, kMayWrite = 2, kMayRead = 4 };
 
-// 0 or EACCES.
+// 0, EACCES, or EPERM for a write to an immutable inode.
 int Permission(const Inode& inode, const Credentials& creds, int mask);
-// Removing or renaming `victim` from `dir`: search+write on dir, the sticky
-// bit. 0, EACCES or EPERM.
+// Removing or renaming `victim` from `dir`: search+write on dir, an
+// append-only dir, the sticky bit, an append-only or immutable victim. 0,
+// EACCES or EPERM.
 int MayDelete(const Inode& dir, const Inode& victim, const Credentials& creds);
 // The caller owns the inode or has CAP_FOWNER (chmod, utimes to a given time, ...).
 bool OwnerOrCapable(const Inode& inode, const Credentials& creds);

@@ -205,6 +205,8 @@ Result<InodeRef> Filesystem::NewInode(mode_t mode, const Credentials& creds, con
   inode->type = mode & S_IFMT;
   inode->uid = creds.fsuid;
   inode->gid = creds.fsgid;
+  // shmem: a directory's nodump and noatime pass to what is made in it.
+  if (dir != nullptr) inode->flags = dir->flags & (FS_NODUMP_FL | FS_NOATIME_FL);
   // A setgid directory gives its group, and setgid to subdirectories.
   if (dir != nullptr && (dir->mode & S_ISGID)) {
     inode->gid = dir->gid;

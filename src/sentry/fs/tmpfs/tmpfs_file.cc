@@ -193,10 +193,35 @@ Answer TmpfsFile::Fsync(Kernel&, Syscall&) {
   return Answer::Return(0);  // memory is the storage: nothing to flush
 }
 
-Answer TmpfsFile::Ioctl(Kernel&, Syscall&, unsigned, uint64_t) {
-  // A regular file's ioctls are shmem's, which the host answers on the
-  // guest's own struct file on the inode's memfd (same size, same offset).
-  // A directory's token is no directory: none of its ioctls.
+Answer TmpfsFile::Ioctl(Kernel& kernel, Syscall& sc, unsigned cmd, uint64_t arg) {
+  // The inode flags (chattr, lsattr) are the inode's, on a file or a
+  // directory: shmem_fileattr_get/set, after fileattr_set_prepare's checks.
+  constexpr int kVisible = FS_APPEND_FL | FS_NODUMP_FL | FS_IMMUTABLE_FL | FS_NOATIME_FL;
+  if (cmd == FS_IOC_GETFLAGS) {
+    int flags;
+    {
+      std::lock_guard lock(inode->mu);
+      flags = static_cast<int>(inode->flags) & kVisible;
+    }
+    if (!sc.memory.Write(arg, flags)) return Answer::Error(EFAULT);
+    return Answer::Return(0);
+  }
+  if (cmd == FS_IOC_SETFLAGS) {
+    int flags;
+    if (!sc.memory.Read(arg, &flags, sizeof flags)) return Answer::Error(EFAULT);
+    auto creds = kernel.CredentialsOf(sc.task);
+    std::lock_guard lock(inode->mu);
+    if (!OwnerOrCapable(*inode, *creds)) return Answer::Error(EPERM);
+    if ((static_cast<uint32_t>(flags) ^ inode->flags) & (FS_APPEND_FL | FS_IMMUTABLE_FL))
+      if (!creds->Capable(CAP_LINUX_IMMUTABLE)) return Answer::Error(EPERM);
+    if (flags & ~kVisible) return Answer::Error(EOPNOTSUPP);
+    inode->flags = static_cast<uint32_t>(flags);
+    TouchChanged(*inode);
+    return Answer::Return(0);
+  }
+  // A regular file's other ioctls are shmem's, which the host answers on
+  // the guest's own struct file on the inode's memfd (same size, same
+  // offset). A directory's token is no directory: none of its ioctls.
   if (inode->is_reg()) return Answer::Continue();
   return Answer::Error(ENOTTY);
 }
@@ -212,6 +237,11 @@ Answer TmpfsFile::Mmap(Kernel&, Syscall&, const MmapArgs&) {
 Answer TmpfsFile::Fallocate(Kernel&, Syscall& sc, int mode, int64_t offset, int64_t length) {
   const int fl = fcntl(description.get(), F_GETFL);
   if ((fl & O_ACCMODE) == O_RDONLY) return Answer::Error(EBADF);
+  {
+    std::lock_guard lock(inode->mu);
+    if ((mode & ~FALLOC_FL_KEEP_SIZE) && inode->append_only()) return Answer::Error(EPERM);
+    if (inode->immutable()) return Answer::Error(EPERM);
+  }
   if (inode->is_dir()) return Answer::Error(EISDIR);
   if (!inode->is_reg()) return Answer::Error(ENODEV);
   if (static_cast<uint64_t>(offset) + static_cast<uint64_t>(length) > 0x7fffffffffffffffull) return Answer::Error(EFBIG);
