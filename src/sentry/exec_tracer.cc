@@ -1,4 +1,5 @@
 #include "sentry/exec_tracer.h"
+#include "sentry/proc_ids.h"
 
 #include <linux/kcmp.h>
 #include <sched.h>
@@ -7,7 +8,6 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <fcntl.h>
@@ -15,7 +15,6 @@
 
 #include <array>
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -135,11 +134,8 @@ class Guidance {
     for (int sig : held_) syscall(SYS_tgkill, tgid, pid_, sig);
   }
 
-  bool Write(uint64_t address, const void* data, size_t n) {
-    iovec local{const_cast<void*>(data), n};
-    iovec remote{reinterpret_cast<void*>(address), n};
-    return process_vm_writev(pid_, &local, 1, &remote, 1, 0) == static_cast<ssize_t>(n);
-  }
+  // The thread's memory: stopped under ptrace, it answers no notification.
+  GuestMemory Memory() const { return GuestMemory(pid_, /*listener=*/-1, 0); }
 
   // A syscall instruction in the thread's vDSO (a new image has no other
   // address the sentry knows), or 0.
@@ -151,9 +147,7 @@ class Guidance {
       unsigned long start = 0, end = 0;
       if (std::sscanf(line.c_str(), "%lx-%lx", &start, &end) != 2 || end <= start || end - start > (1 << 20)) return 0;
       std::vector<unsigned char> code(end - start);
-      iovec local{code.data(), code.size()};
-      iovec remote{reinterpret_cast<void*>(start), code.size()};
-      if (process_vm_readv(pid_, &local, 1, &remote, 1, 0) != static_cast<ssize_t>(code.size())) return 0;
+      if (!Memory().Read(start, code.data(), code.size())) return 0;
       for (size_t i = 0; i + 1 < code.size(); i++)
         if (code[i] == 0x0f && code[i + 1] == 0x05) return start + i;
       return 0;
@@ -173,11 +167,8 @@ bool IsError(int64_t r) { return r < 0 && r >= -4095; }
 // The thread's fd table is its parent process's too (clone(CLONE_FILES)
 // without CLONE_THREAD, e.g. a vfork-style spawn that shares files).
 bool SharesFilesWithParent(pid_t tid) {
-  std::ifstream status("/proc/" + std::to_string(tid) + "/status");
-  std::string line;
-  pid_t ppid = 0;
-  while (std::getline(status, line))
-    if (line.rfind("PPid:", 0) == 0) ppid = std::atoi(line.c_str() + 5);
+  pid_t tgid, ppid;
+  ReadIds(tid, &tgid, &ppid);
   return ppid > 0 && syscall(SYS_kcmp, tid, ppid, KCMP_FILES, 0, 0) == 0;
 }
 
@@ -326,7 +317,7 @@ void ExecTracer::Guide(Request& request) {
         std::memcpy(image.data(), array.data(), array.size() * 8);
         argv = scratch;
       }
-      if (!g.Write(scratch, image.data(), image.size())) {
+      if (!g.Memory().Write(scratch, image.data(), image.size())) {
         error = EFAULT;
         ok = false;
       }
@@ -361,12 +352,12 @@ void ExecTracer::Guide(Request& request) {
         char name[16] = {0};
         std::strncpy(name, comm.c_str(), sizeof name - 1);
         const uint64_t at = ((fresh.rsp - 256) & ~15ull);  // below the red zone, unused yet
-        if (vdso != 0 && !comm.empty() && g.Write(at, name, sizeof name)) {
+        if (vdso != 0 && !comm.empty() && g.Memory().Write(at, name, sizeof name)) {
           if (!g.Inject(fresh, vdso, SYS_prctl, {PR_SET_NAME, at, 0, 0, 0, 0})) return;
           g.SetRegs(fresh);
         }
       }
-      if (plan.done) plan.done(true);  // before the program can ask
+      if (plan.replaced) plan.replaced();  // before the program can ask
       g.Detach(g.pid());
       return;
     }

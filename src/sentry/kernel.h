@@ -171,8 +171,9 @@ struct ExecPlan {
   std::string comm;
   bool empty_path = false;
   std::string comm_dentry;
-  // Called on the tracer's thread once the exec has succeeded or failed.
-  std::function<void(bool replaced)> done;
+  // Called on the tracer's thread once the exec has replaced the image,
+  // before the new program runs.
+  std::function<void()> replaced;
 };
 
 // Runs ExecPlans: answers the syscall later (Answer::Deferred). Plumbing

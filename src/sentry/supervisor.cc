@@ -18,7 +18,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <dirent.h>
-#include <fstream>
 #include <string>
 
 #include "sentry/credentials.h"
@@ -27,6 +26,7 @@
 #include "sentry/fs/kcov/kcov_device.h"
 #include "sentry/fs/tmpfs/tmpfs.h"
 #include "sentry/launcher.h"
+#include "sentry/proc_ids.h"
 #include "sentry/vfs/vfs.h"
 #include "sentry/seccomp_compat.h"
 
@@ -38,17 +38,6 @@ namespace {
 constexpr uint64_t kStopTag = ~0ull;
 constexpr uint64_t kKcovTag = ~0ull - 1;
 constexpr uint64_t kProcessBit = 1ull << 62;
-
-// Tgid and PPid of a thread, from /proc; 0 when it is gone.
-void ReadIds(pid_t tid, pid_t* tgid, pid_t* ppid) {
-  *tgid = *ppid = 0;
-  std::ifstream status("/proc/" + std::to_string(tid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("Tgid:", 0) == 0) *tgid = std::atoi(line.c_str() + 5);
-    if (line.rfind("PPid:", 0) == 0) *ppid = std::atoi(line.c_str() + 5);
-  }
-}
 
 int PidfdOpen(pid_t pid, unsigned flags) { return static_cast<int>(syscall(SYS_pidfd_open, pid, flags)); }
 

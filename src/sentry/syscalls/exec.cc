@@ -106,7 +106,7 @@ Result<Program> FindProgram(Kernel& kernel, Syscall& sc, const Credentials& cred
 }
 
 // The first bytes of a program, as a binary format sees them (zero-padded).
-Result<std::string> ReadHeader(const Program& program, const Credentials& creds) {
+Result<std::string> ReadHeader(const Program& program) {
   char buf[kBinprmBufSize] = {0};
   if (program.mount != nullptr) {
     std::lock_guard lock(program.inode->mu);
@@ -115,7 +115,6 @@ Result<std::string> ReadHeader(const Program& program, const Credentials& creds)
   } else {
     // A host file: read as the sentry (an executable need not be readable;
     // the host checks what the guest may do when it runs the exec).
-    (void)creds;
     UniqueFd fd(open(program.host_path.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd) (void)!pread(fd.get(), buf, sizeof buf, 0);
   }
@@ -219,7 +218,7 @@ Answer Execve(Kernel& kernel, Syscall& sc) {
       std::lock_guard lock(program->inode->mu);
       if (int e = program->mount->fs->DenyWriteAccess(*program->inode)) return Answer::Error(e);
     }
-    Result<std::string> header = ReadHeader(*program, *creds);
+    Result<std::string> header = ReadHeader(*program);
     if (!header) return Answer::Error(header.error());
     if ((*header)[0] != '#' || (*header)[1] != '!') break;  // for the host's binary formats
     if (rewrites == kMaxRewrites) return Answer::Error(ELOOP);
@@ -263,9 +262,8 @@ Answer Execve(Kernel& kernel, Syscall& sc) {
     Result<UniqueFd> file = program->mount->fs->OpenExec(program->inode);
     if (!file) return Answer::Error(file.error());
     plan.program = std::move(file.value());
-    plan.done = [process = sc.task.process, exe = Process::Exe{program->mount, program->inode, program->dir, program->name}](
-                    bool replaced) {
-      if (!replaced) return;
+    plan.replaced = [process = sc.task.process,
+                     exe = Process::Exe{program->mount, program->inode, program->dir, program->name}] {
       std::lock_guard lock(process->exe_mu);
       process->exe = exe;
     };

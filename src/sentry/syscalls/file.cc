@@ -103,46 +103,44 @@ Answer OpenInTree(Kernel& kernel, Syscall& sc, Location& loc, uint64_t flags, mo
   return fs.Open(kernel, sc, inode, static_cast<int>(flags), creds);
 }
 
-}  // namespace
-
-bool OwnFdLink(const TaskState& task, const std::string& unnormalized, int* fd) {
-  if (unnormalized.rfind("/proc/", 0) != 0) return false;
+// What follows "/proc/self/", "/proc/thread-self/", "/proc/PID/" or
+// "/proc/PID/task/TID/" when PID and TID are the task's own (its process's
+// and its own, or the leader's); empty when the path is none of these.
+std::string OwnProcEntry(const TaskState& task, const std::string& unnormalized) {
+  if (unnormalized.rfind("/proc/", 0) != 0) return "";
   const std::string path = NormalizePath(unnormalized);
-  unsigned long a = 0, b = 0, n = 0;
-  char self[16] = {0};
-  int used = 0;
-  auto whole = [&](int consumed) { return consumed > 0 && static_cast<size_t>(consumed) == path.size(); };
   const auto own = [&](unsigned long id) {
     return id == static_cast<unsigned long>(task.tid) || id == static_cast<unsigned long>(task.process->tgid);
   };
-  if (std::sscanf(path.c_str(), "/proc/%15[a-z-]/fd/%lu%n", self, &n, &used) == 2 && whole(used) &&
-      (std::strcmp(self, "self") == 0 || std::strcmp(self, "thread-self") == 0)) {
-  } else if (std::sscanf(path.c_str(), "/proc/%lu/task/%lu/fd/%lu%n", &a, &b, &n, &used) == 3 && whole(used) &&
-             own(a) && own(b)) {
-  } else if (std::sscanf(path.c_str(), "/proc/%lu/fd/%lu%n", &a, &n, &used) == 2 && whole(used) && own(a)) {
-  } else {
+  unsigned long a = 0, b = 0;
+  char self[16] = {0};
+  int used = 0;
+  if (std::sscanf(path.c_str(), "/proc/%15[a-z-]/%n", self, &used) == 1 && used > 0 &&
+      (std::strcmp(self, "self") == 0 || std::strcmp(self, "thread-self") == 0))
+    return path.substr(static_cast<size_t>(used));
+  used = 0;
+  if (std::sscanf(path.c_str(), "/proc/%lu/task/%lu/%n", &a, &b, &used) == 2 && used > 0)
+    return own(a) && own(b) ? path.substr(static_cast<size_t>(used)) : "";
+  used = 0;
+  if (std::sscanf(path.c_str(), "/proc/%lu/%n", &a, &used) == 1 && used > 0 && own(a))
+    return path.substr(static_cast<size_t>(used));
+  return "";
+}
+
+}  // namespace
+
+bool OwnFdLink(const TaskState& task, const std::string& path, int* fd) {
+  const std::string entry = OwnProcEntry(task, path);
+  unsigned long n = 0;
+  int used = 0;
+  if (std::sscanf(entry.c_str(), "fd/%lu%n", &n, &used) != 1 || static_cast<size_t>(used) != entry.size() ||
+      n > INT32_MAX)
     return false;
-  }
-  if (n > INT32_MAX) return false;
   *fd = static_cast<int>(n);
   return true;
 }
 
-bool OwnExeLink(const TaskState& task, const std::string& unnormalized) {
-  if (unnormalized.rfind("/proc/", 0) != 0) return false;
-  const std::string path = NormalizePath(unnormalized);
-  unsigned long a = 0, b = 0;
-  char self[16] = {0};
-  int used = 0;
-  auto whole = [&](int consumed) { return consumed > 0 && static_cast<size_t>(consumed) == path.size(); };
-  const auto own = [&](unsigned long id) {
-    return id == static_cast<unsigned long>(task.tid) || id == static_cast<unsigned long>(task.process->tgid);
-  };
-  if (std::sscanf(path.c_str(), "/proc/%15[a-z-]/exe%n", self, &used) == 1 && whole(used))
-    return std::strcmp(self, "self") == 0 || std::strcmp(self, "thread-self") == 0;
-  if (std::sscanf(path.c_str(), "/proc/%lu/task/%lu/exe%n", &a, &b, &used) == 2 && whole(used)) return own(a) && own(b);
-  return std::sscanf(path.c_str(), "/proc/%lu/exe%n", &a, &used) == 1 && whole(used) && own(a);
-}
+bool OwnExeLink(const TaskState& task, const std::string& path) { return OwnProcEntry(task, path) == "exe"; }
 
 Process::Exe ExeOf(Kernel& kernel, TaskState& task) {
   Process::Exe exe;
