@@ -6,6 +6,8 @@ import sys
 from pathlib import Path
 
 out = Path(sys.argv[1])
+# The two call counts bench/run.sh ran callgrind at (and the seed scan's).
+LO, HI, SCAN_LO, SCAN_HI = (int(a) for a in sys.argv[2:6]) if len(sys.argv) >= 6 else (1000, 2000, 10, 20)
 bench = json.loads((out / "engine.json").read_text())
 median = {}
 counters = {}
@@ -28,7 +30,7 @@ callbacks = counters["BM_Blocks/ukcov_pc"]["callbacks"]
 seed_blocks = counters["BM_Blocks/seed_counters"]["callbacks"]
 records = counters["BM_Blocks/ukcov_cmp"]["records"]
 plain_ns = median["BM_Blocks/plain"]
-plain_ir = ir_per_call("plain", 1000, 2000)
+plain_ir = ir_per_call("plain", LO, HI)
 
 print(f"Machine: {bench['context'].get('num_cpus')} CPUs at {bench['context'].get('mhz_per_cpu')} MHz; "
       f"{bench['context'].get('date')}\n")
@@ -44,7 +46,7 @@ for mode, label in [("plain", "not instrumented (baseline)"), ("ukcov_off", "ukc
     ns = median[f"BM_Blocks/{mode}"]
     blocks = seed_blocks if mode == "seed_counters" else callbacks
     per_block = (ns - plain_ns) / blocks
-    per_block_ir = (ir_per_call(mode, 1000, 2000) - plain_ir) / blocks
+    per_block_ir = (ir_per_call(mode, LO, HI) - plain_ir) / blocks
     ratio = "" if mode == "plain" else f"{per_block / seed_block_ns:.2f}x"
     print(f"| {label} | {ns:.1f} | {'' if mode == 'plain' else f'{per_block:.2f}'} | "
           f"{'' if mode == 'plain' else f'{per_block_ir:.1f}'} | {ratio} |")
@@ -55,11 +57,11 @@ print("Whole syscall of the handler, collection included (ukcov: enter + handler
 print("| design | N counters in the binary | ns per syscall (median) | instructions per syscall | ukcov is faster by |")
 print("|---|---:|---:|---:|---:|")
 ukcov_ns = median["BM_Syscall_Ukcov"]
-ukcov_ir = ir_per_call("ukcov_pc", 1000, 2000)
+ukcov_ir = ir_per_call("ukcov_pc", LO, HI)
 print(f"| ukcov | any | {ukcov_ns:.0f} | {ukcov_ir:.0f} | |")
 for n in (10000, 100000, 1000000):
     ns = median[f"BM_Syscall_Seed/{n}"]
-    seed_ir = ir_per_call(f"seedscan:{n}", 10, 20)
+    seed_ir = ir_per_call(f"seedscan:{n}", SCAN_LO, SCAN_HI)
     print(f"| seed | {n:,} | {ns:.0f} | {seed_ir:.0f} | {ns / ukcov_ns:.1f}x time, {seed_ir / ukcov_ir:.1f}x instructions |")
 print()
 print(f"enter + leave per syscall: {median['BM_EnterLeave/no_kcov']:.1f} ns for a task without kcov, "

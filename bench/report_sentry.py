@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 out = Path(sys.argv[1])
+LO, HI = (int(a) for a in sys.argv[2:4]) if len(sys.argv) >= 4 else (1000, 2000)
 
 
 def medians(name):
@@ -71,4 +72,4 @@ print("The sentry's own instructions per emulated syscall, between NOTIF_RECV an
 print("| kcov | instructions |")
 print("|---|---:|")
 for mode in ("off", "pc", "cmp"):
-    print(f"| {mode} | {(ir(mode, 2000) - ir(mode, 1000)) / 1000:.0f} |")
+    print(f"| {mode} | {(ir(mode, HI) - ir(mode, LO)) / (HI - LO):.0f} |")

@@ -3,11 +3,12 @@
 # the host's disk and from a tmpfs, natively and under `ukcov run --tmpfs`
 # (a program in the mount runs through the exec tracer; a #! script in it
 # also has its line read by the sentry). Medians and 90th percentiles of 200
-# execs each, three rounds; ratios against the native run of the same round.
-# Usage: bench/run_exec.sh [build-dir]
+# execs each, three rounds (or ROUNDS); ratios against the native run of the
+# same round. Usage: bench/run_exec.sh [build-dir] [rounds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-build}/bin
+rounds=${2:-3}
 native=$(mktemp -d /dev/shm/ukcov-exec-native.XXXXXX)
 mount=$(mktemp -d /dev/shm/ukcov-exec-mount.XXXXXX)
 prog=$(mktemp /tmp/ukcov-exec-prog.XXXXXX)
@@ -17,7 +18,7 @@ setup='cp "$1" "$2/prog" && printf "#!%s\n" "$2/prog" >"$2/script" && chmod +x "
 sh -c "$setup" sh "$prog" "$native"
 echo "| round | native, host file | native, tmpfs file | ukcov, host file | ukcov, tmpfs file | ukcov, tmpfs #! script |"
 echo "|---:|---:|---:|---:|---:|---:|"
-for round in 1 2 3; do
+for round in $(seq "$rounds"); do
   base=$("$bin/bench_exec" "$prog")
   ntmp=$("$bin/bench_exec" "$native/prog")
   read -r uhost utmp uscript < <("$bin/ukcov" run --tmpfs "$mount" -- sh -c "$setup"' &&

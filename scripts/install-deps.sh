@@ -13,6 +13,7 @@ packages=(
   python3                               # bench/report.py, tests
   libseccomp-dev                        # the sentry's filter
   valgrind                              # callgrind instruction counts in bench/
+  strace                                # trapped-call counts in bench/run_workloads.sh
   gnuplot-nox                           # plots in bench/
   # The Linux kcov oracle (tests/oracle/): a real kernel to diff against
   linux-source-6.1 flex bison bc xz-utils libelf-dev  # its source and build

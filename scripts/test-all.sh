@@ -17,7 +17,7 @@ command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
 
 configs=(
   "build|-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo"
-  "build-gcc|-DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUKCOV_BUILD_BENCH=OFF"
+  "build-gcc|-DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=RelWithDebInfo"
   "build-asan|-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug -DUKCOV_SANITIZE=address,undefined -DUKCOV_BUILD_BENCH=OFF"
   "build-tsan|-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUKCOV_SANITIZE=thread -DUKCOV_BUILD_BENCH=OFF"
   "build-counters|-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUKCOV_COVERAGE=counters -DUKCOV_BUILD_BENCH=OFF"

@@ -2,7 +2,9 @@
 // and comparison. This file (like the rest of the engine) is never compiled
 // with coverage flags, and nothing here calls out of it, so a callback can
 // never recurse into another. With nothing enabled on the thread a callback
-// is one TLS load, a compare and a return.
+// is one TLS load, a test and a return (5 instructions with the load of the
+// TLS offset); TRACE_PC is Linux's __sanitizer_cov_trace_pc (16). The other
+// modes are laid out after the return.
 #include <cstdint>
 
 #include "engine/slot.h"
@@ -22,12 +24,31 @@ inline __attribute__((always_inline)) void Compare(uint64_t type, uint64_t arg1,
   AppendCmp(s, type, arg1, arg2, ret);
 }
 
+// The guard callback's ranged modes. Not inlined, so that the common
+// paths stay short; it is in this file and calls nothing out of it.
+// `guard` comes first: it stays in the register it arrived in.
+__attribute__((noinline, cold)) void GuardRare(const uint32_t* guard, RecordMode m, uintptr_t ret) {
+  Slot& s = t_slot;
+  switch (m) {
+    case RecordMode::kUniquePcRanged: return AppendUniquePc<true>(s, guard, ret);
+    case RecordMode::kTracePcRanged: return AppendPc(s, ret);
+    default: return;
+  }
+}
+
+__attribute__((noinline, cold)) void PcRare(RecordMode m, uintptr_t ret) {
+  if (m == RecordMode::kTracePcRanged) AppendPc(t_slot, ret);
+}
+
 }  // namespace
 }  // namespace ukcov::engine
 
 using ukcov::engine::AppendPc;
 using ukcov::engine::AppendUniquePc;
+using ukcov::engine::AppendBiasedPc;
 using ukcov::engine::Compare;
+using ukcov::engine::GuardRare;
+using ukcov::engine::PcRare;
 using ukcov::engine::LoadMode;
 using ukcov::engine::RecordMode;
 using ukcov::engine::Slot;
@@ -38,19 +59,21 @@ using ukcov::engine::t_slot;
 UKCOV_CALLBACK void __sanitizer_cov_trace_pc_guard(uint32_t* guard) {
   Slot& s = t_slot;
   RecordMode m = LoadMode(s);
-  if (__builtin_expect(m == RecordMode::kOff, 1)) return;
-  if (m == RecordMode::kTracePc) {
-    AppendPc(s, UKCOV_RET_IP());
-  } else if (m == RecordMode::kUniquePc) {
-    AppendUniquePc(s, guard, UKCOV_RET_IP());
-  }
+  if (__builtin_expect(m < RecordMode::kTracePc, 1)) return;  // off, or TRACE_CMP
+  if (__builtin_expect(m == RecordMode::kTracePc, 1)) return AppendBiasedPc(s, UKCOV_RET_IP());
+  if (m == RecordMode::kUniquePc) return AppendUniquePc<false>(s, guard, UKCOV_RET_IP());
+  // The ranged modes, out of the way of the above (clang would otherwise
+  // test every mode before returning when none is enabled).
+  GuardRare(guard, m, UKCOV_RET_IP());
 }
 
 // gcc -fsanitize-coverage=trace-pc: one call per edge, no guard.
 UKCOV_CALLBACK void __sanitizer_cov_trace_pc() {
   Slot& s = t_slot;
-  if (__builtin_expect(LoadMode(s) != RecordMode::kTracePc, 1)) return;
-  AppendPc(s, UKCOV_RET_IP());
+  RecordMode m = LoadMode(s);
+  if (__builtin_expect(m < RecordMode::kTracePc, 1)) return;  // off, or TRACE_CMP
+  if (__builtin_expect(m == RecordMode::kTracePc, 1)) return AppendBiasedPc(s, UKCOV_RET_IP());
+  PcRare(m, UKCOV_RET_IP());
 }
 
 #define UKCOV_CMP_CALLBACKS(bytes, log2, type)                                      \

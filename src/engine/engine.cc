@@ -33,6 +33,26 @@ Result<Engine*> Engine::Create(const ukcov_engine_options& options) {
   return engine;
 }
 
+bool Engine::PcMapCoversInstrumentation() {
+  InstrumentedModules modules = ListInstrumentedModules();
+  if (modules_checked_.load(std::memory_order_acquire) == modules.generation)
+    return pc_map_exact_.load(std::memory_order_relaxed);
+  std::lock_guard lock(modules_mu_);
+  bool exact;
+  if (pc_map_.len == 0) {
+    exact = pc_map_.bias == 0;
+  } else {
+    exact = !modules.overflow;
+    for (unsigned i = 0; exact && i < modules.count; i++) {
+      Result<PcMap> module = CanonicalPcMapFor(modules.addresses[i]);
+      exact = module.ok() && module.value().load_base == pc_map_.load_base;
+    }
+  }
+  pc_map_exact_.store(exact, std::memory_order_relaxed);
+  modules_checked_.store(modules.generation, std::memory_order_release);
+  return exact;
+}
+
 Instance* Engine::FindHandle(uint64_t handle) {
   auto it = handles_.find(handle);
   return it == handles_.end() ? nullptr : it->second;

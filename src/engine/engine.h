@@ -46,6 +46,12 @@ class Engine {
     return handles_.size();
   }
   const PcMap& pc_map() const { return pc_map_; }
+  // Whether `address + bias` is the exact encoding of every address a
+  // callback can see: every instrumented module is the map's module (or PCs
+  // are raw, bias 0). Then TRACE_PC records without the range check, as
+  // Linux's canonicalize_ip subtracts the KASLR offset unconditionally.
+  // Cheap unless a module registered since the last call.
+  bool PcMapCoversInstrumentation();
   // Counters backend: PCs are gVisor's synthetic numbers (UKCOV_PC_GVISOR).
   bool synthetic_pcs() const { return synthetic_pcs_; }
 
@@ -69,6 +75,9 @@ class Engine {
   const unsigned features_;
   const PcMap pc_map_;
   const bool synthetic_pcs_;
+  std::mutex modules_mu_;
+  std::atomic<unsigned> modules_checked_{~0u};  // the generation `pc_map_exact_` is for
+  std::atomic<bool> pc_map_exact_{false};
   std::unordered_map<uint64_t, Instance*> handles_;
   // Free areas by size, reused like Linux's kcov_remote_area_get/put.
   std::vector<std::pair<uint64_t, RemoteArea>> area_pool_;

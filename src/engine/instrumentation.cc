@@ -15,15 +15,35 @@ namespace {
 std::atomic<unsigned> g_features{0};
 std::atomic<uint32_t> g_guards{0};
 std::atomic<const void*> g_first_module{nullptr};
+// Registrations are rare (module constructors); a reader copies the list.
+std::atomic<const void*> g_modules[kMaxModules];
+std::atomic<unsigned> g_module_slots{0};  // slots claimed (may exceed kMaxModules)
+std::atomic<unsigned> g_generation{0};
 
 void NoteModule(const void* address) {
   const void* expected = nullptr;
   g_first_module.compare_exchange_strong(expected, address, std::memory_order_acq_rel);
+  unsigned slot = g_module_slots.fetch_add(1, std::memory_order_acq_rel);
+  if (slot < kMaxModules) g_modules[slot].store(address, std::memory_order_release);
+  g_generation.fetch_add(1, std::memory_order_acq_rel);
 }
 
 }  // namespace
 
 const void* FirstInstrumentedModule() { return g_first_module.load(std::memory_order_acquire); }
+
+InstrumentedModules ListInstrumentedModules() {
+  InstrumentedModules list{};
+  list.generation = g_generation.load(std::memory_order_acquire);
+  unsigned slots = g_module_slots.load(std::memory_order_acquire);
+  list.overflow = slots > kMaxModules;
+  for (unsigned i = 0; i < slots && i < kMaxModules; i++) {
+    // A slot claimed but not yet stored is left out; its registration has
+    // not finished, so its generation is not counted either.
+    if (const void* a = g_modules[i].load(std::memory_order_acquire)) list.addresses[list.count++] = a;
+  }
+  return list;
+}
 
 }  // namespace ukcov::engine
 

@@ -25,7 +25,11 @@ struct RemoteSection {
 
 namespace {
 
-void Publish(Slot& s, RecordMode mode) {
+void Publish(Slot& s, Engine& engine, RecordMode mode) {
+  // The PC callbacks add the bias without a range check only when that is
+  // exact for every instrumented module.
+  if (mode == RecordMode::kTracePc && !engine.PcMapCoversInstrumentation()) mode = RecordMode::kTracePcRanged;
+  if (mode == RecordMode::kUniquePc && !engine.PcMapCoversInstrumentation()) mode = RecordMode::kUniquePcRanged;
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   StoreMode(s, mode);
 }
@@ -55,9 +59,9 @@ void StartRecording(Slot& s, Task& task) {
   s.trace = view.trace;
   s.limit = view.limit;
   s.bitmap = view.bitmap;
-  s.bitmap_bits = view.bitmap_bits;
+  s.bitmap_last = view.bitmap_bits == 0 ? 0 : view.bitmap_bits - 1;
   SetPcMap(s, task.engine().pc_map());
-  Publish(s, view.mode);
+  Publish(s, task.engine(), view.mode);
 }
 
 void StopRecording(Slot& s) {
@@ -65,7 +69,7 @@ void StopRecording(Slot& s) {
   s.trace = nullptr;
   s.limit = 0;
   s.bitmap = nullptr;
-  s.bitmap_bits = 0;
+  s.bitmap_last = 0;
   if (Instance* pinned = std::exchange(s.pinned, nullptr)) pinned->Unref();
 }
 
@@ -155,9 +159,9 @@ int RemoteStart(Engine& engine, uint64_t handle) {
   s.trace = area;
   s.limit = section->mode == RecordMode::kTraceCmp ? (section->words - 1) / UKCOV_KCOV_WORDS_PER_CMP : section->words;
   s.bitmap = nullptr;
-  s.bitmap_bits = 0;
+  s.bitmap_last = 0;
   SetPcMap(s, engine.pc_map());
-  Publish(s, section->mode);
+  Publish(s, engine, section->mode);
   StartCounting(s, engine);
   return 0;
 }

@@ -26,11 +26,15 @@ class Task;
 class Instance;
 struct RemoteSection;
 
+// Ordered so that one compare sends "nothing enabled" and TRACE_CMP back
+// from the PC callbacks (below kTracePc) and picks TRACE_PC (equal).
 enum class RecordMode : uint32_t {
   kOff = 0,
-  kTracePc = 1,
-  kTraceCmp = 2,
+  kTraceCmp = 1,
+  kTracePc = 2,  // every callback address is in the PC map's module: no range check
   kUniquePc = 3,
+  kTracePcRanged = 4,   // kTracePc with instrumented code outside the map (raw PCs there)
+  kUniquePcRanged = 5,  // kUniquePc likewise
 };
 
 // The first cache line is all a callback touches.
@@ -40,7 +44,7 @@ struct alignas(64) Slot {
   uint64_t* trace;       // trace[0] is the count
   uint64_t limit;        // PC/unique: words in the trace incl. the count word; CMP: max records
   uint64_t* bitmap;      // unique mode: one bit per guard index
-  uint64_t bitmap_bits;  // bits in the bitmap
+  uint64_t bitmap_last;  // bits in the bitmap - 1 (0 without one): guard indices 1..bitmap_last have a bit
   uintptr_t pc_lo;       // canonical PC = ret + pc_bias when ret - pc_lo < pc_len
   uintptr_t pc_len;
   uintptr_t pc_bias;
@@ -80,19 +84,38 @@ inline __attribute__((always_inline)) void AppendPc(Slot& s, uintptr_t ret) {
   }
 }
 
+// The same for kTracePc, where `ret + pc_bias` is exact for every caller
+// (Engine::PcMapCoversInstrumentation): Linux's __sanitizer_cov_trace_pc,
+// instruction for instruction.
+inline __attribute__((always_inline)) void AppendBiasedPc(Slot& s, uintptr_t ret) {
+  uint64_t* trace = s.trace;
+  uint64_t pos = LoadWord(&trace[0]) + 1;
+  if (__builtin_expect(pos < s.limit, 1)) {
+    StoreWord(&trace[0], pos);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    StoreWord(&trace[pos], ret + s.pc_bias);
+  }
+}
+
 // Unique mode: append only when the guard's bit was clear. Guard index 0
 // (a site whose module constructor has not run yet) has no bit: always
 // appended, as Linux appends sites beyond the bitmap.
+template <bool kRanged>
 inline __attribute__((always_inline)) void AppendUniquePc(Slot& s, const uint32_t* guard, uintptr_t ret) {
   uint32_t idx = __atomic_load_n(guard, __ATOMIC_RELAXED);
-  if (idx != 0 && idx < s.bitmap_bits) {
+  // idx - 1 wraps for index 0: one compare for "numbered and in the bitmap".
+  if (uint64_t{idx} - 1 < s.bitmap_last) {
     uint64_t* word = &s.bitmap[idx / 64];
     uint64_t bit = uint64_t{1} << (idx % 64);
     uint64_t old = LoadWord(word);
     if (old & bit) return;
     StoreWord(word, old | bit);
   }
-  AppendPc(s, ret);
+  if (kRanged) {
+    AppendPc(s, ret);
+  } else {
+    AppendBiasedPc(s, ret);
+  }
 }
 
 // Linux write_comp_data: at most (size-1)/4 records of {type, arg1, arg2, pc}.

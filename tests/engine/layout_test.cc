@@ -250,6 +250,44 @@ TEST(LayoutRaw, RawEncodingKeepsAddresses) {
   for (uint64_t i = 1; i <= Count(area); i++) EXPECT_TRUE(range.Contains(area[i])) << std::hex << area[i];
 }
 
+// An engine whose canonical map is another module's (here libc's, through
+// pc_module): the instrumented code of this test is outside it, so its PCs
+// must stay raw, in TRACE_PC and in unique mode. (With every instrumented
+// module inside the map the callbacks add the bias without a range check:
+// the other tests.)
+TEST(LayoutForeignMap, PcsOutsideTheMapStayRaw) {
+  if (CountersBuild()) return;  // counters PCs come from the PC table, not return addresses
+  ukcov_engine_options options;
+  ukcov_engine_options_init(&options);
+  options.features = AllFeatures();
+  options.pc_module = reinterpret_cast<const void*>(&std::strlen);
+  auto made = ukcov::Engine::Create(&options);
+  ASSERT_TRUE(made.ok()) << made.error();
+  ukcov::Engine engine = std::move(made.value());
+  ukcov_pc_map map;
+  ukcov_engine_pc_map(engine.get(), &map);
+  uintptr_t sys_read = reinterpret_cast<uintptr_t>(&fake_kernel::SysRead);
+  ASSERT_FALSE(sys_read - map.lo < map.len) << "the fake kernel is inside libc's map";
+  auto range = RangeOf(reinterpret_cast<const void*>(&fake_kernel::SysRead));
+  for (unsigned long mode : {static_cast<unsigned long>(UKCOV_KCOV_TRACE_PC), 0ul}) {
+    ukcov::Task task = MakeTask(engine);
+    ukcov::Instance inst = OpenInstance(engine);
+    ASSERT_EQ(Ioctl(task, inst, UKCOV_KCOV_INIT_TRACE, 4096), 0);
+    uint64_t* trace = inst.area().data();
+    if (mode == UKCOV_KCOV_TRACE_PC) {
+      ASSERT_EQ(Ioctl(task, inst, UKCOV_KCOV_ENABLE, mode), 0);
+    } else {
+      if (!(ukcov_registered_features() & UKCOV_FEATURE_GUARDS)) continue;  // gcc: no guards, no unique mode
+      ASSERT_EQ(Ioctl(task, inst, UKCOV_KCOV_UNIQUE_ENABLE, ukcov_guard_count() / 64 + 1), 0);
+      trace += ukcov_guard_count() / 64 + 1;
+    }
+    trace[0] = 0;
+    Syscall(task, [] { return fake_kernel::SysRead(-1, nullptr, 0); });
+    ASSERT_GT(Count(trace), 0u) << "mode " << mode;
+    for (uint64_t i = 1; i <= Count(trace); i++) EXPECT_TRUE(range.Contains(trace[i])) << std::hex << trace[i];
+  }
+}
+
 TEST_F(Layout, CmpRecordEncoding) {
   if (TraceBackendOnly()) return;
   uint64_t* area = Enable(4096, UKCOV_KCOV_TRACE_CMP);
