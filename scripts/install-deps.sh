@@ -12,6 +12,7 @@ packages=(
   libdw-dev libelf-dev elfutils         # DWARF symbolisation
   python3                               # bench/report.py, tests
   libseccomp-dev                        # the sentry's filter
+  libfuse3-dev                          # the served debugfs (interception mode "served")
   valgrind                              # callgrind instruction counts in bench/
   strace                                # trapped-call counts in bench/run_workloads.sh
   gnuplot-nox                           # plots in bench/

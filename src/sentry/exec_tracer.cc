@@ -200,6 +200,14 @@ void ExecTracer::Submit(std::shared_ptr<TaskState> task, uint64_t id, ExecPlan p
   cv_.notify_one();
 }
 
+void ExecTracer::Submit(std::shared_ptr<TaskState> task, uint64_t id, MapPlan plan) {
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(Request{std::move(task), id, ExecPlan{}, std::move(plan)});
+  }
+  cv_.notify_one();
+}
+
 std::optional<int> ExecTracer::ReapedStatus(pid_t pid) {
   std::lock_guard lock(exits_mu_);
   auto it = exits_.find(pid);
@@ -217,8 +225,59 @@ void ExecTracer::Run() {
       request = std::move(queue_.front());
       queue_.pop_front();
     }
-    Guide(request);
+    if (request.map)
+      GuideMap(request);
+    else
+      Guide(request);
   }
+}
+
+void ExecTracer::GuideMap(Request& request) {
+  TaskState& task = *request.task;
+  MapPlan& plan = *request.map;
+  const pid_t tgid = task.process->tgid;
+  Guidance g(task.tid, exits_mu_, exits_);
+  if (ptrace(PTRACE_SEIZE, task.tid, 0, PTRACE_O_TRACESYSGOOD) != 0) {
+    listener_.Fail(request.id, errno == ESRCH ? ESRCH : EPERM);
+    return;
+  }
+  ptrace(PTRACE_INTERRUPT, task.tid, 0, 0);
+  if (!listener_.Fail(request.id, kRestartNoIntr)) {
+    while (g.Wait().kind != Event::kGone) ptrace(PTRACE_CONT, g.pid(), 0, 0);  // killed
+    return;
+  }
+  Event e = g.Wait();
+  while (e.kind == Event::kSignal) {
+    ptrace(PTRACE_CONT, g.pid(), 0, e.sig);
+    e = g.Wait();
+  }
+  if (e.kind == Event::kGone) return;
+  user_regs_struct saved{};
+  if (!g.GetRegs(&saved)) return;
+  const uint64_t insn = saved.rip - 2;
+  // The file, for the length of the mapping call (see Guide: ADDFD needs a
+  // trapped call). Close-on-exec, and closed again below.
+  task.install_fd.store(plan.file.get(), std::memory_order_release);
+  std::optional<int64_t> installed = g.Inject(saved, insn, SYS_read, {~0ull, 0, 0, 0, 0, 0});
+  task.install_fd.store(-1, std::memory_order_release);
+  plan.file.reset();  // the guest's copy holds the struct file now
+  if (!installed) return;
+  int64_t result = *installed;
+  if (!IsError(*installed)) {
+    task.injected.store(true, std::memory_order_release);
+    std::optional<int64_t> mapped = g.Inject(
+        saved, insn, SYS_mmap,
+        {plan.address, plan.length, plan.prot, plan.flags, static_cast<uint64_t>(*installed), plan.offset});
+    task.injected.store(false, std::memory_order_release);
+    if (!mapped) return;
+    result = *mapped;
+    if (!g.Inject(saved, insn, SYS_close, {static_cast<uint64_t>(*installed), 0, 0, 0, 0, 0})) return;
+  }
+  user_regs_struct restored = saved;
+  restored.rax = static_cast<uint64_t>(result);
+  restored.orig_rax = ~0ull;
+  g.SetRegs(restored);
+  g.Detach(tgid);
 }
 
 void ExecTracer::Guide(Request& request) {
@@ -261,10 +320,10 @@ void ExecTracer::Guide(Request& request) {
     }
     if (error == 0) {
       // ADDFD needs a trapped call: a read(-1) the workers answer with the
-      // fd (TaskState::exec_install_fd) while the file is held here.
-      task.exec_install_fd.store(plan.program.get(), std::memory_order_release);
+      // fd (TaskState::install_fd) while the file is held here.
+      task.install_fd.store(plan.program.get(), std::memory_order_release);
       std::optional<int64_t> r = g.Inject(saved, insn, SYS_read, {~0ull, 0, 0, 0, 0, 0});
-      task.exec_install_fd.store(-1, std::memory_order_release);
+      task.install_fd.store(-1, std::memory_order_release);
       if (!r) return;
       if (IsError(*r))
         error = static_cast<int>(-*r);
@@ -326,13 +385,13 @@ void ExecTracer::Guide(Request& request) {
 
   if (ok) {
     bool replaced = false;
-    task.exec_injected.store(true, std::memory_order_release);
+    task.injected.store(true, std::memory_order_release);
     std::optional<int64_t> r =
         plan.host_path.empty()
             ? g.Inject(saved, insn, SYS_execveat,
                        {static_cast<uint64_t>(guest_fd), path, argv, plan.envp, AT_EMPTY_PATH, 0}, &replaced)
             : g.Inject(saved, insn, SYS_execve, {path, argv, plan.envp, 0, 0, 0}, &replaced);
-    task.exec_injected.store(false, std::memory_order_release);
+    task.injected.store(false, std::memory_order_release);
     if (!r) return;
     if (replaced && *r == 0) {
       // The new program, stopped before its first instruction: named as

@@ -12,10 +12,10 @@
 //      unshare(CLONE_FILES) if its fd table is its parent process's too (as
 //      the exec will, so that nothing lands in the parent's); a read(-1)
 //      the workers answer by installing the program's fd (SECCOMP_ADDFD
-//      needs a trapped call; close-on-exec; TaskState::exec_install_fd); an
+//      needs a trapped call; close-on-exec; TaskState::install_fd); an
 //      mmap for a new argv when the plan has one; then the planned call
 //      (execveat(fd, "", argv, envp, AT_EMPTY_PATH)), which the workers let
-//      through (TaskState::exec_injected);
+//      through (TaskState::injected);
 //   3. success (PTRACE_EVENT_EXEC): name the task as Linux would
 //      (PR_SET_NAME, from a syscall instruction of the new image's vDSO),
 //      and detach; failure: unmap, close the fd, restore every register
@@ -50,6 +50,10 @@ class ExecTracer {
 
   // Runs `plan` for the thread whose trapped execve is notification `id`.
   void Submit(std::shared_ptr<TaskState> task, uint64_t id, ExecPlan plan);
+  // Runs `plan` for the thread whose trapped mmap is notification `id`:
+  // the same stop, an injected read(-1) that installs the file, the mmap,
+  // a close, and the mmap's result as the trapped call's.
+  void Submit(std::shared_ptr<TaskState> task, uint64_t id, MapPlan plan);
 
   // The wait status of sentry child `pid` if the tracer reaped it: a
   // process that died while it was traced is reported to the tracer's
@@ -61,9 +65,11 @@ class ExecTracer {
     std::shared_ptr<TaskState> task;
     uint64_t id;
     ExecPlan plan;
+    std::optional<MapPlan> map;  // a mapping instead of an exec
   };
   void Run();
   void Guide(Request& request);
+  void GuideMap(Request& request);
 
   Listener& listener_;
   std::thread thread_;

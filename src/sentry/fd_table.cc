@@ -1,6 +1,8 @@
 #include "sentry/fd_table.h"
 
 #include <linux/kcmp.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -44,6 +46,10 @@ FileRef Bad(int error) { return {nullptr, error}; }
 // a mount's (*in_mount: to be found there), or the host's.
 FileRef Identify(Kernel& kernel, const struct stat& st, bool* in_mount) {
   *in_mount = false;
+  if (st.st_dev != 0 && st.st_dev == kernel.kcov().served_dev()) {
+    *in_mount = true;  // served debugfs: its own lookup (IdentifyServed)
+    return {};
+  }
   if (st.st_dev != kernel.memfd_dev()) return Host();
   if (auto file = kernel.kcov().Find(st.st_dev, st.st_ino)) {
     FileRef ref{file, 0};
@@ -53,6 +59,35 @@ FileRef Identify(Kernel& kernel, const struct stat& st, bool* in_mount) {
   }
   *in_mount = true;
   return {};
+}
+
+// A guest fd on the served debugfs (interception mode "served"): the kcov
+// device's file (its handle, from its own ioctl) or the directory.
+FileRef IdentifyServed(Kernel& kernel, const struct stat& st, UniqueFd description) {
+  Mount* mount = nullptr;
+  for (auto& m : kernel.vfs().mounts())
+    if (m->path == "/sys/kernel/debug") mount = m.get();
+  if (mount == nullptr) return Bad(EBADF);
+  if (S_ISREG(st.st_mode) && !(fcntl(description.get(), F_GETFL) & O_PATH)) {
+    long handle = ioctl(description.get(), KcovDevice::kWhoAmI, 0);
+    std::shared_ptr<KcovFile> file = handle > 0 ? kernel.kcov().FindServed(static_cast<uint64_t>(handle)) : nullptr;
+    if (!file) return Bad(EBADF);  // released meanwhile
+    FileRef ref{file, 0};
+    ref.inode = file->OpenInode();
+    ref.mount = mount;
+    ref.description = description.get();
+    ref.held = std::move(description);
+    return ref;
+  }
+  FileRef ref;
+  ref.mount = mount;
+  ref.path_only = fcntl(description.get(), F_GETFL) & O_PATH;
+  ref.inode = S_ISDIR(st.st_mode) ? mount->fs->root() : mount->fs->Lookup(*mount->fs->root(), "kcov");
+  if (!ref.inode) return Bad(EBADF);
+  ref.description = description.get();
+  ref.file = mount->fs->FileOf(mount, ref.inode, std::move(description), ref.path_only);
+  ref.error = 0;
+  return ref;
 }
 
 }  // namespace
@@ -76,12 +111,15 @@ FileRef LookupFd(Kernel& kernel, TaskState& task, int fd) {
     bool in_mount;
     FileRef ref = Identify(kernel, st, &in_mount);
     if (!in_mount) return ref;
+    if (st.st_dev == kernel.kcov().served_dev()) return Bad(EOPNOTSUPP);  // served: needs the description
     InodeRef inode;
     bool path_only;
     if (kernel.vfs().FindByHostIno(st.st_ino, &inode, &path_only) == nullptr) return Host();
     return Bad(EOPNOTSUPP);
   }
   if (fstat(borrowed->get(), &st) != 0) return Bad(errno);
+  if (st.st_dev != 0 && st.st_dev == kernel.kcov().served_dev())
+    return IdentifyServed(kernel, st, std::move(borrowed.value()));
   bool in_mount;
   FileRef ref = Identify(kernel, st, &in_mount);
   if (!in_mount) {

@@ -8,13 +8,60 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <vector>
 
 #include "sentry/seccomp_compat.h"
 #include "sentry/syscalls/syscalls.h"
 
 namespace ukcov::sentry {
 
-Result<Filter> Filter::Build(const HostFeatures& features, std::string* error) {
+namespace {
+
+// Argument `arg` holds a negative 32-bit int (an fd): its sign bit.
+scmp_arg_cmp NegativeInt(unsigned arg) { return SCMP_CMP(arg, SCMP_CMP_MASKED_EQ, 0x80000000u, 0x80000000u); }
+
+// The rules of one entry: each is a list of comparisons that must all
+// hold (libseccomp ANDs a rule's comparisons, ORs its rules); an empty list
+// traps every call.
+std::vector<std::vector<scmp_arg_cmp>> Rules(const syscalls::SyscallEntry& e, Interception mode) {
+  std::vector<scmp_arg_cmp> base;  // what `trap` itself selects
+  std::vector<std::vector<scmp_arg_cmp>> rules;
+  if (e.trap == syscalls::Trap::kFileMappings) {  // arg 3 is mmap's flags
+    base.push_back(SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, 0));
+  } else if (e.trap == syscalls::Trap::kArg1In) {
+    for (uint64_t value : e.arg1_values) {  // 32-bit ints in the ABI: the low half only
+      std::vector<scmp_arg_cmp> rule{SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffff, value)};
+      if (mode == Interception::kServed && e.served == syscalls::Served::kBadFd) rule.push_back(NegativeInt(0));
+      if (mode == Interception::kAll || e.served != syscalls::Served::kNever) rules.push_back(rule);
+    }
+    return rules;
+  }
+  if (mode == Interception::kAll) return {base};
+  auto with = [&](scmp_arg_cmp c) {
+    std::vector<scmp_arg_cmp> rule = base;
+    rule.push_back(c);
+    rules.push_back(rule);
+  };
+  switch (e.served) {
+    case syscalls::Served::kAlways: return {base};
+    case syscalls::Served::kNever: return {};
+    case syscalls::Served::kBadFd: with(NegativeInt(0)); break;
+    case syscalls::Served::kBadFdOrEmpty:
+    case syscalls::Served::kBadFdOrNoIov:
+      with(NegativeInt(0));
+      with(SCMP_A2(SCMP_CMP_EQ, 0));
+      break;
+    case syscalls::Served::kBadFdOrArg1In:
+      with(NegativeInt(0));
+      for (uint64_t value : e.served_arg1) with(SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffff, value));
+      break;
+  }
+  return rules;
+}
+
+}  // namespace
+
+Result<Filter> Filter::Build(const HostFeatures& features, Interception mode, std::string* error) {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
   if (ctx == nullptr) return *error = "seccomp_init failed", Errno{EINVAL};
   struct Release {
@@ -28,13 +75,10 @@ Result<Filter> Filter::Build(const HostFeatures& features, std::string* error) {
   for (const syscalls::SyscallEntry& e : syscalls::Table()) {
     if (rc != 0) break;
     if (e.trap == syscalls::Trap::kWithoutThreadPidfd && features.pidfd_thread) continue;
-    if (e.trap == syscalls::Trap::kFileMappings) {  // arg 3 is mmap's flags
-      rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, e.nr, 1, SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, 0));
-    } else if (e.trap == syscalls::Trap::kArg1In) {
-      for (uint64_t value : e.arg1_values)  // 32-bit ints in the ABI: the low half only
-        if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, e.nr, 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffff, value));
-    } else {
-      rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, e.nr, 0);
+    for (const std::vector<scmp_arg_cmp>& rule : Rules(e, mode)) {
+      if (rc == 0)
+        rc = seccomp_rule_add_array(ctx, SCMP_ACT_NOTIFY, e.nr, static_cast<unsigned>(rule.size()),
+                                    rule.empty() ? nullptr : rule.data());
     }
   }
   if (rc != 0) return *error = std::string("building the seccomp filter: ") + std::strerror(-rc), Errno{EINVAL};

@@ -9,6 +9,7 @@
 
 #include "base/unique_fd.h"
 #include "sentry/host_features.h"
+#include "sentry/interception.h"
 #include "ukcov/result.hpp"
 
 namespace ukcov::sentry {
@@ -17,9 +18,9 @@ namespace ukcov::sentry {
 // child only has to load it.
 class Filter {
  public:
-  // Traps the syscall table's calls (syscalls/table.cc). EINVAL (with
-  // `error` set) if libseccomp cannot build it.
-  static Result<Filter> Build(const HostFeatures& features, std::string* error);
+  // Traps the syscall table's calls (syscalls/table.cc), those `mode`
+  // intercepts. EINVAL (with `error` set) if libseccomp cannot build it.
+  static Result<Filter> Build(const HostFeatures& features, Interception mode, std::string* error);
   // In the child: no_new_privs, then load with a listener. Returns the
   // listener fd (close-on-exec). Async-signal-safe: no allocation.
   int LoadWithListener() const;

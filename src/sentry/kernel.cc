@@ -9,8 +9,11 @@
 
 namespace ukcov::sentry {
 
-Kernel::Kernel(ukcov::Engine& engine)
-    : engine_(engine), kcov_(std::make_unique<KcovDevice>(engine)), vfs_(std::make_unique<Vfs>()) {
+Kernel::Kernel(ukcov::Engine& engine, Interception interception)
+    : engine_(engine),
+      kcov_(std::make_unique<KcovDevice>(engine)),
+      vfs_(std::make_unique<Vfs>()),
+      interception_(interception) {
   UniqueFd probe(memfd_create("ukcov-probe", MFD_CLOEXEC));
   struct stat st;
   if (probe && fstat(probe.get(), &st) == 0) memfd_dev_ = st.st_dev;
@@ -19,7 +22,13 @@ Kernel::Kernel(ukcov::Engine& engine)
   // kcov device is always there for the guest.
   std::string error;
   (void)vfs_->AddMount(
-      debugfs::kMountPoint, [this](dev_t dev) { return std::make_unique<debugfs::Filesystem>(dev, *kcov_); }, true, &error);
+      debugfs::kMountPoint,
+      [this](dev_t dev) {
+        auto fs = std::make_unique<debugfs::Filesystem>(dev, *kcov_);
+        debugfs_ = fs.get();
+        return fs;
+      },
+      true, &error);
 }
 
 Kernel::~Kernel() = default;

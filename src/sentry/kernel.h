@@ -18,12 +18,16 @@
 #include "sentry/credentials.h"
 #include "sentry/vfs/inode.h"
 #include "sentry/guest_memory.h"
+#include "sentry/interception.h"
 #include "ukcov/ukcov.hpp"
 
 namespace ukcov::sentry {
 
 class KcovDevice;
 class Vfs;
+namespace debugfs {
+class Filesystem;
+}
 struct Mount;
 struct TaskState;
 
@@ -90,13 +94,14 @@ struct TaskState : std::enable_shared_from_this<TaskState> {
   std::mutex creds_mu;
   std::shared_ptr<const Credentials> creds;  // guarded by creds_mu; null: to be read
   uint64_t creds_generation = 0;             // guarded by creds_mu
-  // Set by the exec tracer just before the thread makes the execve the
-  // sentry planned for it (ExecPlan): that call is the host's to run.
-  std::atomic<bool> exec_injected{false};
+  // Set by the exec tracer just before the thread makes the execve or mmap
+  // the sentry planned for it (ExecPlan, MapPlan): that call is the host's
+  // to run.
+  std::atomic<bool> injected{false};
   // Set by the exec tracer while the thread makes a read(-1) it injected:
   // that call installs this fd in the thread's table (its result), as
   // SECCOMP_ADDFD needs a trapped call to install anything. -1: none.
-  std::atomic<int> exec_install_fd{-1};
+  std::atomic<int> install_fd{-1};
   // A host call made for the task that waits for someone else (a FIFO's
   // open), and how to end the wait once the task is gone.
   std::mutex blocking_mu;
@@ -178,16 +183,34 @@ struct ExecPlan {
 
 // Runs ExecPlans: answers the syscall later (Answer::Deferred). Plumbing
 // (the supervisor's exec tracer).
+// A mapping the sentry makes the guest's thread create itself (the host
+// maps only what a thread asks for): `file`, installed in the thread's table
+// for the length of the call, mapped with the guest's own arguments. The
+// thread's mmap returns the address, or the host's error.
+struct MapPlan {
+  UniqueFd file;
+  uint64_t address = 0, length = 0, prot = 0, flags = 0, offset = 0;
+};
+
+// Calls the sentry makes the guest's thread run (the exec tracer, ptrace):
+// each answers the trapped call `sc` in the end.
 class ExecCalls {
  public:
   virtual ~ExecCalls() = default;
   virtual void Exec(Syscall& sc, ExecPlan plan) = 0;
+  virtual void Map(Syscall& sc, MapPlan plan) = 0;
 };
 
 class Kernel {
  public:
-  explicit Kernel(ukcov::Engine& engine);
+  explicit Kernel(ukcov::Engine& engine, Interception interception = Interception::kAll);
   ~Kernel();
+
+  // What the filter traps (docs/sentry.md, "Interception modes"): handlers
+  // see only those calls, and nothing they cache may depend on the rest.
+  Interception interception() const { return interception_; }
+  // The debugfs mounted at /sys/kernel/debug (fs/debugfs).
+  debugfs::Filesystem& debugfs() { return *debugfs_; }
 
   ukcov::Engine& engine() { return engine_; }
   BlockingCalls& blocking() { return *blocking_; }
@@ -227,6 +250,8 @@ class Kernel {
   ExecCalls* exec_ = nullptr;
   std::unique_ptr<KcovDevice> kcov_;
   std::unique_ptr<Vfs> vfs_;
+  const Interception interception_;
+  debugfs::Filesystem* debugfs_ = nullptr;
   dev_t memfd_dev_ = 0;  // the device of every memfd: the sentry's files
   bool serialize_ = false;  // the counters backend: see Running
   std::mutex exec_mu_;

@@ -13,7 +13,10 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <sstream>
+#include <string>
+#include <sys/sysmacros.h>
 
 extern char** environ;
 
@@ -66,9 +69,46 @@ int ReceiveFd(int sock) {
 
 // What the child reports before its filter exists: a stage and an errno.
 struct ChildFailure {
-  int stage;  // 1: filter load
+  int stage;  // 1: filter load; 3: the served debugfs's mount
   int error;
 };
+
+// debugfs's mount, served over FUSE from `fuse_device` (the sentry reads
+// it): the host's VFS makes the permission checks (default_permissions),
+// for every user (allow_other). Child side: no allocation, and no access
+// to the mount (every request waits for FUSE_INIT, which the sentry
+// answers once it has the listener).
+int MountServedDebugfs(int fuse_device) {
+  char options[128] = "fd=";
+  char digits[16];
+  int n = 0;
+  for (unsigned v = static_cast<unsigned>(fuse_device); n == 0 || v != 0; v /= 10) digits[n++] = static_cast<char>('0' + v % 10);
+  size_t at = std::strlen(options);
+  while (n > 0) options[at++] = digits[--n];
+  options[at] = 0;
+  std::strcat(options, ",rootmode=40000,user_id=0,group_id=0,default_permissions,allow_other");
+  if (mount("debugfs", "/sys/kernel/debug", "fuse.ukcov", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME, options) != 0)
+    return errno;
+  return 0;
+}
+
+// The device of the served debugfs in `pid`'s mount namespace, from its
+// mountinfo (the mount itself answers nothing before FUSE_INIT). 0: none.
+dev_t ServedDev(pid_t pid) {
+  std::ifstream info("/proc/" + std::to_string(pid) + "/mountinfo");
+  std::string line;
+  dev_t dev = 0;
+  while (std::getline(info, line)) {
+    // ID PARENT MAJOR:MINOR ROOT MOUNTPOINT OPTIONS ... - FSTYPE SOURCE ...
+    std::istringstream fields(line);
+    std::string id, parent, numbers, root, point;
+    fields >> id >> parent >> numbers >> root >> point;
+    if (point != "/sys/kernel/debug" || line.find(" - fuse.ukcov ") == std::string::npos) continue;
+    unsigned major = 0, minor = 0;
+    if (std::sscanf(numbers.c_str(), "%u:%u", &major, &minor) == 2) dev = makedev(major, minor);
+  }
+  return dev;
+}
 
 }  // namespace
 
@@ -91,7 +131,8 @@ Result<std::string> ResolveProgram(const std::string& program) {
 }
 
 Result<Launch> Spawn(const std::string& path, const std::vector<std::string>& argv, const Filter& filter,
-                     const rlimit& fd_limit, const std::vector<std::string>& hidden, std::string* error) {
+                     const rlimit& fd_limit, const std::vector<std::string>& hidden, int fuse_device,
+                     std::string* error) {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return *error = "socketpair", Errno{errno};
   UniqueFd parent_sock(sv[0]), child_sock(sv[1]);
@@ -113,9 +154,20 @@ Result<Launch> Spawn(const std::string& path, const std::vector<std::string>& ar
     setrlimit(RLIMIT_NOFILE, &fd_limit);
     // Best effort: without the privilege (an unprivileged user) the
     // directories stay as they are (docs/sentry.md, "Security model").
-    if (!hidden.empty() && unshare(CLONE_NEWNS) == 0 && mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0) {
+    const bool own_namespace = (!hidden.empty() || fuse_device >= 0) && unshare(CLONE_NEWNS) == 0 &&
+                               mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0;
+    if (own_namespace) {
       for (const std::string& dir : hidden)
         mount("ukcov-hidden", dir.c_str(), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0555");
+    }
+    if (fuse_device >= 0) {
+      int e = own_namespace ? MountServedDebugfs(fuse_device) : EPERM;
+      if (e != 0) {
+        ChildFailure f{3, e};
+        (void)!write(status_write.get(), &f, sizeof f);
+        _exit(127);
+      }
+      close(fuse_device);
     }
     int listener = filter.LoadWithListener();
     if (listener < 0) {
@@ -137,7 +189,11 @@ Result<Launch> Spawn(const std::string& path, const std::vector<std::string>& ar
   int listener = ReceiveFd(parent_sock.get());
   if (listener < 0) {
     ChildFailure f{};
-    if (read(status_read.get(), &f, sizeof f) == sizeof f && f.stage == 1) {
+    const bool reported = read(status_read.get(), &f, sizeof f) == sizeof f;
+    if (reported && f.stage == 3) {
+      *error = std::string("cannot mount the served debugfs at /sys/kernel/debug in the guest's mount namespace: ") +
+               std::strerror(f.error) + " (--intercept all needs no mount)";
+    } else if (reported && f.stage == 1) {
       *error = std::string("cannot install the seccomp user-notification filter: ") + std::strerror(f.error);
       if (f.error == EINVAL || f.error == ENOSYS)
         *error += " (this kernel lacks SECCOMP_FILTER_FLAG_NEW_LISTENER: Linux 5.0 or later is needed)";
@@ -156,6 +212,15 @@ Result<Launch> Spawn(const std::string& path, const std::vector<std::string>& ar
   launch.pid = pid;
   launch.listener.reset(listener);
   launch.exec_status = std::move(status_read);
+  if (fuse_device >= 0) {
+    launch.served_dev = ServedDev(pid);
+    if (launch.served_dev == 0) {
+      *error = "the served debugfs is not in the guest's mountinfo";
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+      return Errno{EIO};
+    }
+  }
   return launch;
 }
 

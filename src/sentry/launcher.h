@@ -18,6 +18,7 @@ struct Launch {
   pid_t pid = -1;
   UniqueFd listener;
   UniqueFd exec_status;  // read end: 4 bytes of errno if execve failed, EOF once it succeeded
+  dev_t served_dev = 0;   // the served debugfs's device, as the guest sees it (or 0)
 };
 
 // Finds `program` as execvp would. ENOENT (not found) or EACCES (found, not
@@ -32,7 +33,11 @@ Result<std::string> ResolveProgram(const std::string& program);
 // sentry lets the host run (and that a racing guest thread redirected
 // between the sentry's read of its path and the host's) never reaches the
 // host directory under a mount.
+// With `fuse_device` (/dev/fuse, interception mode "served"), it mounts the
+// served debugfs on it at /sys/kernel/debug in that namespace (failing
+// the launch if it cannot).
 Result<Launch> Spawn(const std::string& path, const std::vector<std::string>& argv, const Filter& filter,
-                     const rlimit& fd_limit, const std::vector<std::string>& hidden, std::string* error);
+                     const rlimit& fd_limit, const std::vector<std::string>& hidden, int fuse_device,
+                     std::string* error);
 
 }  // namespace ukcov::sentry

@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,7 +24,11 @@
 #include "sentry/credentials.h"
 #include "sentry/filter.h"
 #include "sentry/host_features.h"
+#include "sentry/fs/debugfs/debugfs.h"
+#include "sentry/fs/debugfs/served.h"
 #include "sentry/fs/kcov/kcov_device.h"
+#include "sentry/fuse_server.h"
+#include "sentry/interception.h"
 #include "sentry/fs/tmpfs/tmpfs.h"
 #include "sentry/launcher.h"
 #include "sentry/proc_ids.h"
@@ -185,7 +190,7 @@ void Supervisor::Serve(const seccomp_notif& notif) {
   }
   if (notif.data.nr == SYS_read && static_cast<int>(notif.data.args[0]) == -1) {
     // The exec tracer's read(-1): the program's fd for the thread's table.
-    if (int fd = task->exec_install_fd.exchange(-1, std::memory_order_acq_rel); fd >= 0) {
+    if (int fd = task->install_fd.exchange(-1, std::memory_order_acq_rel); fd >= 0) {
       int64_t installed = listener_.InstallFdAndReturn(notif.id, fd, /*cloexec=*/true);
       if (installed < 0 && installed != -ENOENT) listener_.Fail(notif.id, static_cast<int>(-installed));
       return;
@@ -232,6 +237,24 @@ void Supervisor::Respond(uint64_t id, const Answer& answer) {
 }
 
 void Supervisor::Exec(Syscall& sc, ExecPlan plan) {
+  tracer_.Submit(sc.task.shared_from_this(), sc.notif.id, std::move(plan));
+}
+
+bool Supervisor::RunForTask(pid_t tid, bool settle, const std::function<void(TaskState&)>& fn) {
+  pid_t tgid = 0, ppid = 0;
+  ReadIds(tid, &tgid, &ppid);
+  if (tgid == 0 || tgid == getpid()) return false;
+  if (settle) SettleExits();
+  int error = 0;
+  std::shared_ptr<TaskState> task = TaskFor(tid, &error);
+  if (!task) return false;
+  Kernel::Running running(kernel_);
+  ukcov::Serving serving(*task->task);
+  fn(*task);
+  return true;
+}
+
+void Supervisor::Map(Syscall& sc, MapPlan plan) {
   tracer_.Submit(sc.task.shared_from_this(), sc.notif.id, std::move(plan));
 }
 
@@ -591,6 +614,12 @@ void Forward(int sig) {
 void KillRemaining() {
   const pid_t self = getpid();
   for (;;) {
+    // Usually the main guest was the last: no child at all, no scan of
+    // every process of the host.
+    pid_t r;
+    while ((r = waitpid(-1, nullptr, WNOHANG | __WALL)) > 0) {
+    }
+    if (r < 0 && errno == ECHILD) return;
     bool any = false;
     if (DIR* d = opendir("/proc")) {
       while (dirent* e = readdir(d)) {
@@ -646,7 +675,38 @@ int Run(const RunOptions& options) {
       return 2;
     }
   }
-  Result<Filter> filter = Filter::Build(*features, &error);
+  // The interception mode (docs/sentry.md): "served" needs a mount namespace
+  // of the guest's own (CAP_SYS_ADMIN) for the FUSE debugfs, and no mount
+  // of the sentry's; "auto" takes it where it can.
+  Interception mode = Interception::kAll;
+  UniqueFd fuse_device;
+  {
+    std::optional<Interception> asked = ParseInterception(options.intercept);
+    if (!asked && options.intercept != "auto") {
+      std::fprintf(stderr, "ukcov run: --intercept %s: not a mode (all, served, auto)\n", options.intercept.c_str());
+      return 2;
+    }
+    const bool want = asked == Interception::kServed || options.intercept == "auto";
+    std::string why;
+    if (want) {
+      struct stat st;
+      if (!options.tmpfs.empty())
+        why = "--tmpfs needs every call that might be the mount's";
+      else if (geteuid() != 0)
+        why = "it needs CAP_SYS_ADMIN for the guest's mount namespace (run as root)";
+      else if (stat(debugfs::kMountPoint, &st) != 0 || !S_ISDIR(st.st_mode))
+        why = std::string("this host has no ") + debugfs::kMountPoint + " to mount it on";
+      else if (fuse_device.reset(open("/dev/fuse", O_RDWR | O_CLOEXEC)), !fuse_device)
+        why = std::string("/dev/fuse: ") + std::strerror(errno);
+    }
+    if (asked == Interception::kServed && !why.empty()) {
+      std::fprintf(stderr, "ukcov run: --intercept served: %s\n", why.c_str());
+      return 125;
+    }
+    if (want && why.empty()) mode = Interception::kServed;
+    if (mode != Interception::kServed) fuse_device.reset();
+  }
+  Result<Filter> filter = Filter::Build(*features, mode, &error);
   if (!filter) {
     std::fprintf(stderr, "ukcov run: %s\n", error.c_str());
     return 125;
@@ -667,7 +727,7 @@ int Run(const RunOptions& options) {
     std::fprintf(stderr, "ukcov run: cannot create the kcov engine: %s\n", std::strerror(engine.error()));
     return 125;
   }
-  Kernel kernel(*engine);
+  Kernel kernel(*engine, mode);
   for (const std::string& spec : options.tmpfs) {
     size_t colon = spec.find(':');
     std::string where = spec.substr(0, colon);
@@ -680,7 +740,8 @@ int Run(const RunOptions& options) {
   }
   std::vector<std::string> mount_points;
   for (const auto& mount : kernel.vfs().mounts()) mount_points.push_back(mount->path);
-  Result<Launch> launch = Spawn(*path, options.argv, *filter, guest_fd_limit, mount_points, &error);
+  Result<Launch> launch =
+      Spawn(*path, options.argv, *filter, guest_fd_limit, mount_points, fuse_device.get(), &error);
   if (!launch) {
     std::fprintf(stderr, "ukcov run: %s\n", error.c_str());
     return 125;
@@ -700,6 +761,24 @@ int Run(const RunOptions& options) {
 
   Listener listener(std::move(launch->listener));
   Supervisor supervisor(kernel, listener, *features);
+  // The served debugfs: the guest mounted it on our /dev/fuse before
+  // handing over its listener (launcher.cc).
+  std::unique_ptr<debugfs::Served> served;
+  std::unique_ptr<FuseServer> fuse;
+  if (mode == Interception::kServed) {
+    kernel.kcov().SetServed(launch->served_dev);
+    served = std::make_unique<debugfs::Served>(kernel.debugfs(), kernel.kcov());
+    fuse = std::make_unique<FuseServer>(
+        kernel, *served, [&supervisor](pid_t tid, bool settle, const std::function<void(TaskState&)>& fn) {
+          return supervisor.RunForTask(tid, settle, fn);
+        });
+    if (!fuse->Start(std::move(fuse_device), &error)) {
+      std::fprintf(stderr, "ukcov run: %s\n", error.c_str());
+      kill(launch->pid, SIGKILL);
+      waitpid(launch->pid, nullptr, 0);
+      return 125;
+    }
+  }
   supervisor.Start(options.workers > 0 ? options.workers : DefaultWorkers());
 
   int exec_error[2] = {0, 0};
@@ -721,6 +800,10 @@ int Run(const RunOptions& options) {
     if (r < 0) status = supervisor.ReapedStatus(launch->pid).value_or(status);
   }
   KillRemaining();
+  if (fuse) {
+    fuse->Stop();
+    kernel.kcov().ReleaseAllServed();
+  }
   supervisor.Stop();
   // With the guest gone, nothing of it may remain in the engine.
   if (const char* check = std::getenv("UKCOV_CHECK_LEAKS"); check != nullptr && *check == '1') {

@@ -40,6 +40,12 @@ class Supervisor final : public BlockingCalls, public ExecCalls {
 
   void OpenFifo(Syscall& sc, std::string path, int flags, mode_t mode, const Credentials& creds) override;
   void Exec(Syscall& sc, ExecPlan plan) override;
+  void Map(Syscall& sc, MapPlan plan) override;
+
+  // Runs `fn` as guest task `tid`, its coverage recorded as for a trapped
+  // call (FuseServer::RunAs; `settle`: exits the host reported first).
+  // False: `tid` is no guest task (the sentry's own threads, or gone).
+  bool RunForTask(pid_t tid, bool settle, const std::function<void(TaskState&)>& fn);
 
   // The wait status of the sentry's child `pid` if the exec tracer reaped it
   // (it died while traced).
@@ -121,6 +127,7 @@ struct RunOptions {
   std::vector<std::string> tmpfs;  // --tmpfs PATH[:OPTIONS], each a mount
   bool gvisor_pcs = false;         // counters backend: gVisor's synthetic PCs
   std::vector<std::string> without;  // host features to do without (HostFeatures::Disable)
+  std::string intercept = "all";     // --intercept: all, served, auto (docs/sentry.md)
 };
 int Run(const RunOptions& options);
 

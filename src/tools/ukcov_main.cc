@@ -136,6 +136,12 @@ static int Main(int argc, char** argv) {
                   "pidfd-thread (Linux 6.9), sync-wake-up (6.6)")
       ->type_name("FEATURE")
       ->allow_extra_args(false);
+  run->add_option("--intercept", run_options.intercept,
+                  "Which calls the sentry traps (docs/sentry.md, \"Interception modes\"): all (every call that "
+                  "might be the sentry's), served (only what it serves; root, no --tmpfs), auto (served where "
+                  "possible)")
+      ->type_name("MODE")
+      ->capture_default_str();
   run->add_option("command", run_options.argv, "-- PROG [ARGS...]")->required();
   run->footer("The exit status is PROG's, or 128+N if signal N killed it.");
 

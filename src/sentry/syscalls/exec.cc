@@ -170,7 +170,7 @@ Result<void> ParseShebang(const std::string& buf, std::string* name, std::string
 
 Answer Execve(Kernel& kernel, Syscall& sc) {
   // The execve the exec tracer made the thread call: the host runs it.
-  if (sc.task.exec_injected.exchange(false, std::memory_order_acq_rel)) {
+  if (sc.task.injected.exchange(false, std::memory_order_acq_rel)) {
     NoteExec(sc);
     return Answer::Continue();
   }

@@ -9,7 +9,9 @@
 namespace ukcov::sentry::syscalls {
 
 Answer Mmap(Kernel& kernel, Syscall& sc) {
-  const MmapArgs args{sc.arg(1), sc.arg(2), sc.arg(3), sc.arg(5)};
+  // The mmap the exec tracer made the thread call (MapPlan): the host's.
+  if (sc.task.injected.exchange(false, std::memory_order_acq_rel)) return Answer::Continue();
+  const MmapArgs args{sc.arg(1), sc.arg(2), sc.arg(3), sc.arg(5), sc.arg(0)};
   if (args.offset & 4095) return Answer::Error(EINVAL);  // before the fd, as Linux
   FileRef file = LookupFd(kernel, sc.task, sc.fd_arg(4));
   if (!file.file) return Answer::Error(file.error);

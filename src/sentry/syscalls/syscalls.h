@@ -7,6 +7,7 @@
 #include <span>
 
 #include "sentry/kernel.h"
+#include "ukcov/kcov.h"
 
 namespace ukcov::sentry {
 struct Location;
@@ -25,12 +26,28 @@ enum class Trap {
   kWithoutThreadPidfd,  // only where the host has no PIDFD_THREAD (HostFeatures)
   kArg1In,              // only when argument 1 is one of `arg1_values` (fcntl: its command)
 };
+// In the served interception mode (docs/sentry.md, "Interception modes":
+// no mount of the sentry's, the kcov device a FUSE file the host routes to
+// the sentry), which of the calls `trap` selects the filter still traps.
+enum class Served {
+  kAlways,       // the sentry's in any case: task bookkeeping, kcov mmap, debugfs's statfs
+  kNever,        // the host answers, or sends the kcov device's requests over FUSE
+  kBadFd,        // only with a negative fd (argument 0): EBADF, the sentry's answer (and coverage)
+  kBadFdOrEmpty, // also with a count of 0 (argument 2): FUSE answers 0 where kcov answers EINVAL
+  kBadFdOrNoIov, // also with no iovec (argument 2), likewise
+  kBadFdOrArg1In,  // also when argument 1 is one of `served_arg1` (ioctl: commands FUSE cannot carry)
+};
 struct SyscallEntry {
   int nr;
   Handler handler;
   Trap trap = Trap::kAll;
   std::span<const uint64_t> arg1_values = {};
+  Served served = Served::kAlways;
+  std::span<const uint64_t> served_arg1 = {};
 };
+// ioctl commands a FUSE file cannot carry to the sentry: an _IOW whose
+// argument is a value, not a pointer (the host would copy in from it).
+inline constexpr uint64_t kIoctlsNotForFuse[] = {UKCOV_KCOV_UNIQUE_ENABLE};
 // fcntl(2) commands that concern the open file, which the sentry answers
 // for its files; the rest (fd flags, duplication) are the host's alone and
 // never trapped.

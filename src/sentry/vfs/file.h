@@ -31,6 +31,7 @@ struct IoArgs {
 // mmap(2) of the file, decoded.
 struct MmapArgs {
   uint64_t length = 0, prot = 0, flags = 0, offset = 0;
+  uint64_t address = 0;  // the hint (or MAP_FIXED's address)
 };
 
 class File {

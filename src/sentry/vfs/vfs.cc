@@ -207,7 +207,8 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
         mount = process.cwd_mount;
         dir = process.cwd_dir;
       } else {
-        if (!process.host_cwd_valid) {
+        // Served: chdir and fchdir run untrapped, so a cached cwd may be stale.
+        if (!process.host_cwd_valid || kernel.interception() == Interception::kServed) {
           Result<std::string> cwd = ReadHostLink("/proc/" + std::to_string(task.tid) + "/cwd");
           if (!cwd) return Errno{ENOENT};
           process.host_cwd = *cwd;

@@ -38,6 +38,80 @@ Result<UniqueFd> KcovDevice::Open(TaskState&, int flags, InodeRef inode) {
   return guest_file;
 }
 
+Result<uint64_t> KcovDevice::OpenServed(TaskState&, int flags, InodeRef inode) {
+  if (!inotify_) return Errno{ENOMEM};
+  auto instance = ukcov::Instance::Open(engine_);
+  if (!instance) return Errno{instance.error()};
+  struct stat st;
+  if (fstat(instance->area_fd(), &st) != 0) return Errno{errno};
+  std::lock_guard lock(mu_);
+  memfd_dev_ = st.st_dev;
+  const uint64_t handle = next_handle_++;
+  auto file = std::make_shared<KcovFile>(std::move(instance.value()), flags & O_ACCMODE, st.st_ino, -1,
+                                         std::move(inode), handle);
+  by_ino_[st.st_ino] = file;
+  by_handle_[handle] = std::move(file);
+  return handle;
+}
+
+void KcovDevice::ReleaseServed(uint64_t handle) {
+  std::shared_ptr<KcovFile> released;  // dropped outside the lock
+  std::lock_guard lock(mu_);
+  auto it = by_handle_.find(handle);
+  if (it == by_handle_.end()) return;
+  KcovFile& file = *it->second;
+  file.released = true;
+  if (file.mappings == 0) {
+    if (file.watch >= 0) {
+      inotify_rm_watch(inotify_.get(), file.watch);
+      by_watch_.erase(file.watch);
+    }
+    by_ino_.erase(file.ino);
+    released = std::move(it->second);
+  }
+  by_handle_.erase(it);
+}
+
+void KcovDevice::ReleaseAllServed() {
+  std::vector<std::shared_ptr<KcovFile>> released;  // dropped outside the lock
+  std::lock_guard lock(mu_);
+  for (auto& [_, file] : by_handle_) released.push_back(std::move(file));
+  by_handle_.clear();
+  for (auto it = by_ino_.begin(); it != by_ino_.end();) {
+    if (it->second->handle == 0) {
+      ++it;
+      continue;
+    }
+    if (it->second->watch >= 0) {
+      inotify_rm_watch(inotify_.get(), it->second->watch);
+      by_watch_.erase(it->second->watch);
+    }
+    released.push_back(std::move(it->second));
+    it = by_ino_.erase(it);
+  }
+}
+
+std::shared_ptr<KcovFile> KcovDevice::FindServed(uint64_t handle) {
+  std::lock_guard lock(mu_);
+  auto it = by_handle_.find(handle);
+  return it == by_handle_.end() ? nullptr : it->second;
+}
+
+Result<UniqueFd> KcovDevice::MapServed(KcovFile& file) {
+  int access = file.access_mode;
+  Result<UniqueFd> reopened = Reopen(file.instance.area_fd(), access == O_ACCMODE ? O_RDWR : access);
+  if (!reopened) return Errno{reopened.error()};
+  std::lock_guard lock(mu_);
+  if (file.watch < 0) {
+    int watch = WatchReleases(inotify_.get(), file.instance.area_fd());
+    if (watch < 0) return Errno{errno == ENOSPC ? ENOMEM : errno};
+    file.watch = watch;
+    by_watch_[watch] = file.ino;
+  }
+  file.mappings++;
+  return reopened;
+}
+
 std::shared_ptr<KcovFile> KcovDevice::Find(dev_t dev, ino_t ino) {
   std::lock_guard lock(mu_);
   if (dev != memfd_dev_) return nullptr;
@@ -47,7 +121,7 @@ std::shared_ptr<KcovFile> KcovDevice::Find(dev_t dev, ino_t ino) {
 
 bool KcovDevice::AnyOpen() {
   std::lock_guard lock(mu_);
-  return !by_ino_.empty();
+  return !by_ino_.empty() || !by_handle_.empty();
 }
 
 void KcovDevice::ReleaseClosed() {
@@ -64,6 +138,12 @@ void KcovDevice::ReleaseClosed() {
       auto w = by_watch_.find(ev->wd);
       if (w == by_watch_.end()) continue;
       auto f = by_ino_.find(w->second);
+      if (f != by_ino_.end() && f->second->handle != 0) {
+        // A served file's mapping has ended; the file goes once FUSE has
+        // released it and no mapping is left.
+        KcovFile& file = *f->second;
+        if (--file.mappings > 0 || !file.released) continue;
+      }
       if (f != by_ino_.end()) {
         inotify_rm_watch(inotify_.get(), ev->wd);
         released.push_back(std::move(f->second));

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include <cstdint>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -38,6 +39,25 @@ class KcovDevice {
   std::shared_ptr<KcovFile> Find(dev_t dev, ino_t ino);
   bool AnyOpen();
 
+  // Served over FUSE (debugfs/served.h): an open is a FUSE file handle, its
+  // release FUSE's RELEASE.
+  Result<uint64_t> OpenServed(TaskState& task, int flags, InodeRef inode);
+  void ReleaseServed(uint64_t handle);
+  // The FUSE connection has ended with the guest's last process: every
+  // served file is released (the host drops the RELEASEs it had queued).
+  void ReleaseAllServed();
+  std::shared_ptr<KcovFile> FindServed(uint64_t handle);
+  // A struct file of `file`'s memfd for one mapping of a served file,
+  // counted until the host reports its release (the mapping's end).
+  Result<UniqueFd> MapServed(KcovFile& file);
+  // The device of the FUSE mount, and its kcov node: a guest fd with these
+  // is a served kcov file, whose handle its own ioctl tells (kWhoAmI).
+  void SetServed(dev_t dev) { served_dev_.store(dev, std::memory_order_release); }
+  dev_t served_dev() const { return served_dev_.load(std::memory_order_acquire); }
+  // The ioctl the sentry makes on a guest's served kcov file (borrowed) to
+  // learn its handle: answered only to the sentry's own threads.
+  static constexpr unsigned kWhoAmI = 0x75fe;  // _IO('u', 0xfe): no data for FUSE to copy
+
   // Drains release events (the reaper thread polls inotify_fd()).
   int inotify_fd() const { return inotify_.get(); }
   void ReleaseClosed();
@@ -58,6 +78,9 @@ class KcovDevice {
   dev_t memfd_dev_ = 0;  // all memfds share one device
   std::unordered_map<ino_t, std::shared_ptr<KcovFile>> by_ino_;  // guarded by mu_
   std::unordered_map<int, ino_t> by_watch_;                      // guarded by mu_
+  std::unordered_map<uint64_t, std::shared_ptr<KcovFile>> by_handle_;  // guarded by mu_
+  uint64_t next_handle_ = 1;                                           // guarded by mu_
+  std::atomic<dev_t> served_dev_{0};
 };
 
 }  // namespace ukcov::sentry

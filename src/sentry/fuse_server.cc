@@ -1,0 +1,283 @@
+#include "sentry/fuse_server.h"
+
+#define FUSE_USE_VERSION 35
+#include <fuse_lowlevel.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "sentry/fs/debugfs/served.h"
+#include "sentry/fs/kcov/kcov_device.h"
+#include "sentry/kernel.h"
+#include "sentry/proc_ids.h"
+
+namespace ukcov::sentry {
+namespace {
+
+// Attributes and entries are never cached by the host: every stat asks
+// (a chmod through one path shows through the others at once, as on Linux).
+constexpr double kNoCache = 0.0;
+
+FuseServer& Server(fuse_req_t req) { return *static_cast<FuseServer*>(fuse_req_userdata(req)); }
+
+// Runs `fn` in the caller's task context when the caller is a guest task,
+// else plainly (the sentry's own threads).
+template <class F>
+void AsCaller(fuse_req_t req, bool settle, F&& fn) {
+  FuseServer& server = Server(req);
+  const pid_t tid = fuse_req_ctx(req)->pid;
+  TaskState* none = nullptr;
+  if (!server.run_as()(tid, settle, [&](TaskState& task) { fn(&task); })) fn(none);
+}
+
+void ReplyAttr(fuse_req_t req, const Result<struct stat>& st) {
+  if (!st) {
+    fuse_reply_err(req, st.error());
+    return;
+  }
+  fuse_reply_attr(req, &st.value(), kNoCache);
+}
+
+void Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  AsCaller(req, false, [&](TaskState*) {
+    Result<struct stat> st = Server(req).served().Lookup(parent, name);
+    if (!st) {
+      fuse_reply_err(req, st.error());
+      return;
+    }
+    fuse_entry_param e{};
+    e.ino = st->st_ino;
+    e.attr = st.value();
+    e.attr_timeout = e.entry_timeout = kNoCache;
+    fuse_reply_entry(req, &e);
+  });
+}
+
+void Getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
+  AsCaller(req, false, [&](TaskState*) { ReplyAttr(req, Server(req).served().Getattr(ino)); });
+}
+
+void Setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info*) {
+  AsCaller(req, false, [&](TaskState*) { ReplyAttr(req, Server(req).served().Setattr(ino, *attr, to_set)); });
+}
+
+void Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  AsCaller(req, false, [&](TaskState* task) {
+    if (task == nullptr) {
+      fuse_reply_err(req, EACCES);  // only a guest task opens the device
+      return;
+    }
+    Result<uint64_t> handle = Server(req).served().Open(*task, ino, fi->flags);
+    if (!handle) {
+      fuse_reply_err(req, handle.error());
+      return;
+    }
+    fi->fh = handle.value();
+    // nonseekable_open; no page cache: every read and write reaches the
+    // driver, which has neither.
+    fi->direct_io = 1;
+    fi->nonseekable = 1;
+    fuse_reply_open(req, fi);
+  });
+}
+
+void Release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+  Server(req).served().Release(fi->fh);  // from the last fput: no caller to speak of
+  fuse_reply_err(req, 0);
+}
+
+void Read(fuse_req_t req, fuse_ino_t, size_t, off_t, fuse_file_info* fi) {
+  AsCaller(req, false, [&](TaskState*) { fuse_reply_err(req, Server(req).served().ReadWrite(fi->fh, true)); });
+}
+
+void Write(fuse_req_t req, fuse_ino_t, const char*, size_t, off_t, fuse_file_info* fi) {
+  AsCaller(req, false, [&](TaskState*) { fuse_reply_err(req, Server(req).served().ReadWrite(fi->fh, false)); });
+}
+
+void Flush(fuse_req_t req, fuse_ino_t, fuse_file_info*) {
+  fuse_reply_err(req, ENOSYS);  // debugfs has no flush: the host stops asking
+}
+
+void Fsync(fuse_req_t req, fuse_ino_t, int, fuse_file_info*) {
+  fuse_reply_err(req, EINVAL);  // no fsync operation (vfs_fsync_range)
+}
+
+void Readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info*) {
+  AsCaller(req, false, [&](TaskState*) {
+    Result<std::vector<debugfs::Served::Entry>> entries = Server(req).served().List(ino);
+    if (!entries) {
+      fuse_reply_err(req, entries.error());
+      return;
+    }
+    std::vector<char> buf(size);
+    size_t used = 0;
+    for (size_t i = static_cast<size_t>(off); i < entries->size(); i++) {
+      const auto& e = (*entries)[i];
+      size_t n = fuse_add_direntry(req, buf.data() + used, size - used, e.name.c_str(), &e.attr,
+                                   static_cast<off_t>(i + 1));
+      if (n > size - used) break;
+      used += n;
+    }
+    fuse_reply_buf(req, buf.data(), used);
+  });
+}
+
+void Statfs(fuse_req_t req, fuse_ino_t) {
+  struct statvfs st;
+  Server(req).served().Statfs(&st);
+  fuse_reply_statfs(req, &st);
+}
+
+// The directory operations debugfs lacks (EPERM: vfs_mkdir, vfs_unlink...;
+// create is EACCES: vfs_create).
+void Mknod(fuse_req_t req, fuse_ino_t, const char*, mode_t, dev_t) { fuse_reply_err(req, EPERM); }
+void Mkdir(fuse_req_t req, fuse_ino_t, const char*, mode_t) { fuse_reply_err(req, EPERM); }
+void Unlink(fuse_req_t req, fuse_ino_t, const char*) { fuse_reply_err(req, EPERM); }
+void Rmdir(fuse_req_t req, fuse_ino_t, const char*) { fuse_reply_err(req, EPERM); }
+void Symlink(fuse_req_t req, const char*, fuse_ino_t, const char*) { fuse_reply_err(req, EPERM); }
+void Rename(fuse_req_t req, fuse_ino_t, const char*, fuse_ino_t, const char*, unsigned) { fuse_reply_err(req, EPERM); }
+void Link(fuse_req_t req, fuse_ino_t, fuse_ino_t, const char*) { fuse_reply_err(req, EPERM); }
+void Create(fuse_req_t req, fuse_ino_t, const char*, mode_t, fuse_file_info*) { fuse_reply_err(req, EACCES); }
+// No extended attributes (debugfs has no xattr handlers): an empty list.
+void Setxattr(fuse_req_t req, fuse_ino_t, const char*, const char*, size_t, int) { fuse_reply_err(req, EOPNOTSUPP); }
+void Getxattr(fuse_req_t req, fuse_ino_t, const char*, size_t) { fuse_reply_err(req, EOPNOTSUPP); }
+void Listxattr(fuse_req_t req, fuse_ino_t, size_t size) {
+  if (size == 0)
+    fuse_reply_xattr(req, 0);
+  else
+    fuse_reply_buf(req, nullptr, 0);
+}
+void Removexattr(fuse_req_t req, fuse_ino_t, const char*) { fuse_reply_err(req, EOPNOTSUPP); }
+void Fallocate(fuse_req_t req, fuse_ino_t, int, off_t, off_t, fuse_file_info*) { fuse_reply_err(req, EOPNOTSUPP); }
+
+void Ioctl(fuse_req_t req, fuse_ino_t, unsigned int cmd, void* arg, fuse_file_info* fi, unsigned, const void*, size_t,
+           size_t) {
+  FuseServer& server = Server(req);
+  const pid_t tid = fuse_req_ctx(req)->pid;
+  if (cmd == KcovDevice::kWhoAmI) {
+    pid_t tgid = 0, ppid = 0;
+    ReadIds(tid, &tgid, &ppid);
+    if (tgid == getpid()) {  // the sentry's LookupFd, on a guest's file it borrowed
+      fuse_reply_ioctl(req, static_cast<int>(fi->fh), nullptr, 0);
+      return;
+    }
+  }
+  // Data moves through guest memory (GuestMemory), never through FUSE: the
+  // host copies in and out only what the command's encoding says, which
+  // for KCOV_INIT_TRACE (an _IOR whose argument is a value) is nothing.
+  bool answered = false;
+  server.run_as()(tid, KcovDevice::DependsOnExits(cmd), [&](TaskState& task) {
+    seccomp_notif notif{};
+    notif.pid = static_cast<uint32_t>(tid);
+    notif.data.nr = SYS_ioctl;
+    notif.data.args[1] = cmd;
+    notif.data.args[2] = reinterpret_cast<uint64_t>(arg);
+    Syscall sc{notif, task, GuestMemory(tid, -1, 0)};
+    Answer a = server.served().Ioctl(server.kernel(), sc, fi->fh, cmd, reinterpret_cast<uint64_t>(arg));
+    if (a.kind == Answer::Kind::kReturn && a.value < 0)
+      fuse_reply_err(req, static_cast<int>(-a.value));
+    else
+      fuse_reply_ioctl(req, static_cast<int>(a.value), nullptr, 0);
+    answered = true;
+  });
+  if (!answered) fuse_reply_err(req, ESRCH);
+}
+
+const fuse_lowlevel_ops kOps = [] {
+  fuse_lowlevel_ops ops{};
+  ops.lookup = Lookup;
+  ops.getattr = Getattr;
+  ops.setattr = Setattr;
+  ops.open = Open;
+  ops.release = Release;
+  ops.read = Read;
+  ops.write = Write;
+  ops.flush = Flush;
+  ops.fsync = Fsync;
+  ops.readdir = Readdir;
+  ops.statfs = Statfs;
+  ops.mknod = Mknod;
+  ops.mkdir = Mkdir;
+  ops.unlink = Unlink;
+  ops.rmdir = Rmdir;
+  ops.symlink = Symlink;
+  ops.rename = Rename;
+  ops.link = Link;
+  ops.create = Create;
+  ops.setxattr = Setxattr;
+  ops.getxattr = Getxattr;
+  ops.listxattr = Listxattr;
+  ops.removexattr = Removexattr;
+  ops.fallocate = Fallocate;
+  ops.ioctl = Ioctl;
+  return ops;
+}();
+
+}  // namespace
+
+FuseServer::FuseServer(Kernel& kernel, debugfs::Served& served, RunAs run_as)
+    : kernel_(kernel), served_(served), run_as_(std::move(run_as)) {}
+
+FuseServer::~FuseServer() { Stop(); }
+
+Result<void> FuseServer::Start(UniqueFd device, std::string* error) {
+  device_ = std::move(device);
+  stop_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!stop_) return *error = "eventfd", Errno{errno};
+  char arg0[] = "ukcov";
+  char* argv[] = {arg0, nullptr};
+  fuse_args args = FUSE_ARGS_INIT(1, argv);
+  session_ = fuse_session_new(&args, &kOps, sizeof kOps, this);
+  if (session_ == nullptr) return *error = "fuse_session_new failed", Errno{ENOMEM};
+  // libfuse takes an fd that is already mounted as "/dev/fd/N".
+  const std::string mountpoint = "/dev/fd/" + std::to_string(device_.get());
+  if (fuse_session_mount(session_, mountpoint.c_str()) != 0)
+    return *error = "fuse_session_mount of the guest's debugfs failed", Errno{EIO};
+  thread_ = std::thread([this] { Loop(); });
+  return {};
+}
+
+void FuseServer::Loop() {
+  // Read here rather than by libfuse, which reports the connection's end
+  // (ENODEV, or ECONNABORTED as the guest's namespace goes) on stderr. The
+  // buffer holds the largest request the host may send (a write of
+  // FUSE_MAX_MAX_PAGES pages and its header).
+  std::vector<char> mem(256 * 4096 + 4096);
+  const int fd = fuse_session_fd(session_);
+  while (!fuse_session_exited(session_)) {
+    pollfd fds[2] = {{fd, POLLIN, 0}, {stop_.get(), POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (fds[1].revents & POLLIN) break;
+    ssize_t n = read(fd, mem.data(), mem.size());
+    if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == ENOENT)) continue;  // ENOENT: interrupted request
+    if (n <= 0) break;  // ENODEV, ECONNABORTED: the mount is gone with the guest
+    fuse_buf buf{};
+    buf.size = static_cast<size_t>(n);
+    buf.mem = mem.data();
+    fuse_session_process_buf(session_, &buf);
+  }
+}
+
+void FuseServer::Stop() {
+  if (thread_.joinable()) {
+    uint64_t one = 1;
+    (void)!write(stop_.get(), &one, sizeof one);
+    thread_.join();
+  }
+  if (session_ != nullptr) {
+    fuse_session_destroy(session_);  // closes the device fd it was given
+    session_ = nullptr;
+    (void)device_.release();
+  }
+}
+
+}  // namespace ukcov::sentry
