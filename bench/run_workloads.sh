@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Real programs under `ukcov run` against native (issue 12's workloads): the
-# wall time of each, median of ROUNDS runs (default 5), native first, then
-# the ratio; and how many of its syscalls the sentry traps (counted with
-# strace natively, over the syscalls of src/sentry/syscalls/table.cc).
-# Usage: bench/run_workloads.sh [build-dir] [rounds]
+# wall time of each, median of ROUNDS runs (default 5), natively and under
+# each interception mode (docs/sentry.md), with the ratio to native and the
+# calls the run trapped (`ukcov run --stats`). The copy into a `--tmpfs`
+# mount (mode all: a mount needs it) is against the same copy into
+# /dev/shm. Usage: bench/run_workloads.sh [build-dir] [rounds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-build}/bin
@@ -11,7 +12,6 @@ rounds=${2:-5}
 work=$(mktemp -d /dev/shm/ukcov-workloads.XXXXXX)
 mount=$(mktemp -d /dev/shm/ukcov-workloads-mount.XXXXXX)
 trap 'rm -rf "$work" "$mount"' EXIT
-trapped=$(grep -o 'SYS_[a-z0-9_]*' src/sentry/syscalls/table.cc | sed 's/SYS_//' | sort -u | tr '\n' ' ')
 cat >"$work/statwalk.py" <<'PY'
 import os, sys
 n = 0
@@ -31,25 +31,34 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 timeit() {  # command... ; seconds with 3 decimals
   local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N); awk -v s="$s" -v e="$e" 'BEGIN {printf "%.3f\n", e - s}'
 }
-count_trapped() {
-  strace -f -c -o "$work/strace.txt" sh -c "$1" >/dev/null 2>&1 || true
-  awk -v list=" $trapped " 'NR > 2 && $NF != "total" && $NF ~ /^[a-z]/ {
-      calls = ($4 ~ /^[0-9]+$/) ? $4 : $3; if (index(list, " " $NF " ")) n += calls }
-    END {print n + 0}' "$work/strace.txt"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2fx", a / b}'; }
+trapped() {  # ukcov-options... -- command...
+  "$bin/ukcov" run --stats "$@" 2>&1 >/dev/null | sed -n 's/.*: \([0-9]*\) calls trapped.*/\1/p'
 }
-echo "| workload | native, s | ukcov run, s | ratio | trapped calls |"
-echo "|---|---:|---:|---:|---:|"
+mode=$("$bin/ukcov" run --stats -- true 2>&1 | sed -n 's/^ukcov run: interception \([a-z]*\):.*/\1/p')
+echo "Default interception mode here: $mode."
+echo
+echo "| workload | native, s | served, s | ratio | trapped | all, s | ratio | trapped |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 export W=$work
 for w in "${workloads[@]}"; do
   name=${w%%::*}; cmd=${w#*::}
   n=$(for i in $(seq "$rounds"); do timeit sh -c "$cmd"; done | median)
-  u=$(for i in $(seq "$rounds"); do timeit "$bin/ukcov" run -- sh -c "$cmd"; done | median)
-  echo "| \`${name//|/\\|}\` | $n | $u | $(awk -v a="$u" -v b="$n" 'BEGIN {printf "%.1fx", a / b}') | $(count_trapped "$cmd") |"
+  row="| \`${name//|/\\|}\` | $n"
+  for m in served all; do
+    if [ "$m" = served ] && [ "$mode" != served ]; then row+=" | | | (not here)"; continue; fi
+    u=$(for i in $(seq "$rounds"); do timeit "$bin/ukcov" run --intercept $m -- sh -c "$cmd"; done | median)
+    row+=" | $u | $(ratio "$u" "$n") | $(trapped --intercept $m -- sh -c "$cmd")"
+  done
+  echo "$row |"
 done
-# A copy into a tmpfs: the host's (/dev/shm) against the sentry's mount.
+echo
+echo "| copy | /dev/shm, s | \`--tmpfs\` mount, s | ratio | trapped |"
+echo "|---|---:|---:|---:|---:|"
 copy="rm -rf \"\$M/linux\" && cp -r /usr/include/linux \"\$M/\""
 n=$(for i in $(seq "$rounds"); do M=$work timeit sh -c "$copy"; done | median)
 u=$(for i in $(seq "$rounds"); do M=$mount timeit "$bin/ukcov" run --tmpfs "$mount" -- sh -c "$copy"; done | median)
-echo "| \`cp -r /usr/include/linux\` into a tmpfs | $n | $u | $(awk -v a="$u" -v b="$n" 'BEGIN {printf "%.1fx", a / b}') | $(M=$work count_trapped "$copy") |"
+t=$(M=$mount trapped --tmpfs "$mount" -- sh -c "$copy")
+echo "| \`cp -r /usr/include/linux\` | $n | $u | $(ratio "$u" "$n") | $t |"
 echo
-echo "(median of $rounds runs each; trapped calls: the run's syscalls that are in the sentry's table, counted natively with strace -f -c)"
+echo "(median of $rounds runs each; trapped: the calls the run trapped, from \`ukcov run --stats\`)"

@@ -14,7 +14,6 @@ packages=(
   libseccomp-dev                        # the sentry's filter
   libfuse3-dev                          # the served debugfs (interception mode "served")
   valgrind                              # callgrind instruction counts in bench/
-  strace                                # trapped-call counts in bench/run_workloads.sh
   gnuplot-nox                           # plots in bench/
   # The Linux kcov oracle (tests/oracle/): a real kernel to diff against
   linux-source-6.1 flex bison bc xz-utils libelf-dev  # its source and build

@@ -260,6 +260,7 @@ void FuseServer::Loop() {
     ssize_t n = read(fd, mem.data(), mem.size());
     if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == ENOENT)) continue;  // ENOENT: interrupted request
     if (n <= 0) break;  // ENODEV, ECONNABORTED: the mount is gone with the guest
+    requests_.fetch_add(1, std::memory_order_relaxed);
     fuse_buf buf{};
     buf.size = static_cast<size_t>(n);
     buf.mem = mem.data();

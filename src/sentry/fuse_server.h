@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <thread>
@@ -38,6 +39,9 @@ class FuseServer {
   // Ends the thread (the connection ends with the guest's mount namespace).
   void Stop();
 
+  // Requests read so far (`ukcov run --stats`).
+  uint64_t requests() const { return requests_.load(std::memory_order_relaxed); }
+
   // Internal: the request handlers (fuse_server.cc) reach these.
   Kernel& kernel() { return kernel_; }
   debugfs::Served& served() { return served_; }
@@ -53,6 +57,7 @@ class FuseServer {
   UniqueFd stop_;  // eventfd
   fuse_session* session_ = nullptr;
   std::thread thread_;
+  std::atomic<uint64_t> requests_{0};
 };
 
 }  // namespace ukcov::sentry

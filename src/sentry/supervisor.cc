@@ -149,6 +149,7 @@ void Supervisor::Work() {
 }
 
 void Supervisor::Serve(const seccomp_notif& notif) {
+  trapped_.fetch_add(1, std::memory_order_relaxed);
   if (notif.data.nr == SYS_ioctl && KcovDevice::DependsOnExits(static_cast<unsigned int>(notif.data.args[1])))
     SettleExits();
   int error = 0;
@@ -805,6 +806,10 @@ int Run(const RunOptions& options) {
     kernel.kcov().ReleaseAllServed();
   }
   supervisor.Stop();
+  if (options.stats)
+    std::fprintf(stderr, "ukcov run: interception %s: %llu calls trapped, %llu FUSE requests\n", Name(mode),
+                 static_cast<unsigned long long>(supervisor.trapped()),
+                 static_cast<unsigned long long>(fuse ? fuse->requests() : 0));
   // With the guest gone, nothing of it may remain in the engine.
   if (const char* check = std::getenv("UKCOV_CHECK_LEAKS"); check != nullptr && *check == '1') {
     ukcov_engine_stats stats = engine->stats();

@@ -37,6 +37,8 @@ class Supervisor final : public BlockingCalls, public ExecCalls {
   void Stop();
 
   size_t live_tasks();
+  // Notifications served so far (`ukcov run --stats`).
+  uint64_t trapped() const { return trapped_.load(std::memory_order_relaxed); }
 
   void OpenFifo(Syscall& sc, std::string path, int flags, mode_t mode, const Credentials& creds) override;
   void Exec(Syscall& sc, ExecPlan plan) override;
@@ -105,6 +107,7 @@ class Supervisor final : public BlockingCalls, public ExecCalls {
   Listener& listener_;
   const HostFeatures features_;
   std::atomic<bool> stopping_{false};
+  std::atomic<uint64_t> trapped_{0};
   UniqueFd epoll_;       // the reaper's: thread pidfds, kcov releases, stop
   UniqueFd stop_event_;  // eventfd
   std::vector<std::thread> workers_;
@@ -127,7 +130,8 @@ struct RunOptions {
   std::vector<std::string> tmpfs;  // --tmpfs PATH[:OPTIONS], each a mount
   bool gvisor_pcs = false;         // counters backend: gVisor's synthetic PCs
   std::vector<std::string> without;  // host features to do without (HostFeatures::Disable)
-  std::string intercept = "all";     // --intercept: all, served, auto (docs/sentry.md)
+  std::string intercept = "auto";    // --intercept: all, served, auto (docs/sentry.md)
+  bool stats = false;                // --stats: the calls trapped, on stderr at the end
 };
 int Run(const RunOptions& options);
 

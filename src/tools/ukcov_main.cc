@@ -142,6 +142,9 @@ static int Main(int argc, char** argv) {
                   "possible)")
       ->type_name("MODE")
       ->capture_default_str();
+  run->add_flag("--stats", run_options.stats,
+                "At the end, say on stderr how many of the guest's calls were trapped and how many FUSE "
+                "requests the served debugfs answered");
   run->add_option("command", run_options.argv, "-- PROG [ARGS...]")->required();
   run->footer("The exit status is PROG's, or 128+N if signal N killed it.");
 

@@ -10,6 +10,8 @@
 #   --without F      run the sentry as on a kernel without host feature F
 #                    (`ukcov run --without`); the sentry's side is then named
 #                    sentry-no-F in tests/oracle/exceptions
+#   --intercept M    run the sentry in interception mode M (`ukcov run
+#                    --intercept`): every mode must give the oracle's output
 #   --on-oracle      do not run anything here: the sentry's side is the
 #                    suite's run under `ukcov run` inside the oracle kernel
 #                    (ORACLE_DIR/NAME.sentry.{out,rc}; Linux 6.1 has no
@@ -24,6 +26,7 @@ on_oracle=0
 while [ $# -gt 0 ]; do
   case $1 in
     --tmpfs) tmpfs=1; shift ;;
+    --intercept) run_options+=(--intercept "$2"); shift 2 ;;
     --on-oracle) on_oracle=1; side=sentry-no-pidfd-thread; shift ;;
     --without)  # only a missing feature that changes answers names the side
       run_options+=(--without "$2")
