@@ -234,6 +234,7 @@ Result<void> FuseServer::Start(UniqueFd device, std::string* error) {
   char* argv[] = {arg0, nullptr};
   fuse_args args = FUSE_ARGS_INIT(1, argv);
   session_ = fuse_session_new(&args, &kOps, sizeof kOps, this);
+  fuse_opt_free_args(&args);  // what option parsing allocated
   if (session_ == nullptr) return *error = "fuse_session_new failed", Errno{ENOMEM};
   // libfuse takes an fd that is already mounted as "/dev/fd/N".
   const std::string mountpoint = "/dev/fd/" + std::to_string(device_.get());
