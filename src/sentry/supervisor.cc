@@ -242,12 +242,21 @@ void Supervisor::Exec(Syscall& sc, ExecPlan plan) {
 }
 
 bool Supervisor::RunForTask(pid_t tid, bool settle, const std::function<void(TaskState&)>& fn) {
-  pid_t tgid = 0, ppid = 0;
-  ReadIds(tid, &tgid, &ppid);
-  if (tgid == 0 || tgid == getpid()) return false;
   if (settle) SettleExits();
-  int error = 0;
-  std::shared_ptr<TaskState> task = TaskFor(tid, &error);
+  std::shared_ptr<TaskState> task;
+  {
+    std::lock_guard lock(mu_);
+    auto it = tasks_.find(tid);
+    if (it != tasks_.end()) task = it->second;
+  }
+  if (!task) {
+    // Not seen yet: a guest thread (made here), or one of the sentry's own.
+    pid_t tgid = 0, ppid = 0;
+    ReadIds(tid, &tgid, &ppid);
+    if (tgid == 0 || tgid == getpid()) return false;
+    int error = 0;
+    task = TaskFor(tid, &error);
+  }
   if (!task) return false;
   Kernel::Running running(kernel_);
   ukcov::Serving serving(*task->task);
