@@ -74,28 +74,22 @@ inline uint64_t LoadWord(const uint64_t* p) { return __atomic_load_n(p, __ATOMIC
 inline void StoreWord(uint64_t* p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
 
 // Linux kcov_append_to_buffer: at most limit-1 PCs, silently dropped after.
-inline __attribute__((always_inline)) void AppendPc(Slot& s, uintptr_t ret) {
-  uint64_t* trace = s.trace;
-  uint64_t pos = LoadWord(&trace[0]) + 1;
-  if (__builtin_expect(pos < s.limit, 1)) {
-    StoreWord(&trace[0], pos);
-    __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    StoreWord(&trace[pos], EncodePc(s, ret));
-  }
-}
-
-// The same for kTracePc, where `ret + pc_bias` is exact for every caller
+// kRanged: encode with the range check (EncodePc); else `ret + pc_bias`,
+// exact when every caller is in the map's module
 // (Engine::PcMapCoversInstrumentation): Linux's __sanitizer_cov_trace_pc,
 // instruction for instruction.
-inline __attribute__((always_inline)) void AppendBiasedPc(Slot& s, uintptr_t ret) {
+template <bool kRanged>
+inline __attribute__((always_inline)) void AppendPcAs(Slot& s, uintptr_t ret) {
   uint64_t* trace = s.trace;
   uint64_t pos = LoadWord(&trace[0]) + 1;
   if (__builtin_expect(pos < s.limit, 1)) {
     StoreWord(&trace[0], pos);
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    StoreWord(&trace[pos], ret + s.pc_bias);
+    StoreWord(&trace[pos], kRanged ? EncodePc(s, ret) : ret + s.pc_bias);
   }
 }
+inline __attribute__((always_inline)) void AppendPc(Slot& s, uintptr_t ret) { AppendPcAs<true>(s, ret); }
+inline __attribute__((always_inline)) void AppendBiasedPc(Slot& s, uintptr_t ret) { AppendPcAs<false>(s, ret); }
 
 // Unique mode: append only when the guard's bit was clear. Guard index 0
 // (a site whose module constructor has not run yet) has no bit: always
@@ -111,11 +105,7 @@ inline __attribute__((always_inline)) void AppendUniquePc(Slot& s, const uint32_
     if (old & bit) return;
     StoreWord(word, old | bit);
   }
-  if (kRanged) {
-    AppendPc(s, ret);
-  } else {
-    AppendBiasedPc(s, ret);
-  }
+  AppendPcAs<kRanged>(s, ret);
 }
 
 // Linux write_comp_data: at most (size-1)/4 records of {type, arg1, arg2, pc}.

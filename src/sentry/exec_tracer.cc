@@ -164,6 +164,31 @@ class Guidance {
 
 bool IsError(int64_t r) { return r < 0 && r >= -4095; }
 
+// Attaches to the thread of `g` trapped in notification `id`, makes it
+// leave the call and stop; its registers then. False: it is gone (or traced
+// by another: the call failed with EPERM).
+bool Take(Listener& listener_, Guidance& g, uint64_t id, long options, user_regs_struct* saved) {
+  if (ptrace(PTRACE_SEIZE, g.pid(), 0, options) != 0) {
+    // Traced by someone else (a debugger the guest runs), or gone.
+    listener_.Fail(id, errno == ESRCH ? ESRCH : EPERM);
+    return false;
+  }
+  ptrace(PTRACE_INTERRUPT, g.pid(), 0, 0);
+  // The thread leaves the trapped call at once: the interrupt's trap is
+  // pending, so the kernel stops it (and would restart the call).
+  if (!listener_.Fail(id, kRestartNoIntr)) {
+    while (g.Wait().kind != Event::kGone) ptrace(PTRACE_CONT, g.pid(), 0, 0);  // killed
+    return false;
+  }
+  Event e = g.Wait();
+  while (e.kind == Event::kSignal) {  // not expected: the interrupt's trap comes first
+    ptrace(PTRACE_CONT, g.pid(), 0, e.sig);
+    e = g.Wait();
+  }
+  return e.kind != Event::kGone && g.GetRegs(saved);
+}
+
+
 // The thread's fd table is its parent process's too (clone(CLONE_FILES)
 // without CLONE_THREAD, e.g. a vfork-style spawn that shares files).
 bool SharesFilesWithParent(pid_t tid) {
@@ -237,23 +262,8 @@ void ExecTracer::GuideMap(Request& request) {
   MapPlan& plan = *request.map;
   const pid_t tgid = task.process->tgid;
   Guidance g(task.tid, exits_mu_, exits_);
-  if (ptrace(PTRACE_SEIZE, task.tid, 0, PTRACE_O_TRACESYSGOOD) != 0) {
-    listener_.Fail(request.id, errno == ESRCH ? ESRCH : EPERM);
-    return;
-  }
-  ptrace(PTRACE_INTERRUPT, task.tid, 0, 0);
-  if (!listener_.Fail(request.id, kRestartNoIntr)) {
-    while (g.Wait().kind != Event::kGone) ptrace(PTRACE_CONT, g.pid(), 0, 0);  // killed
-    return;
-  }
-  Event e = g.Wait();
-  while (e.kind == Event::kSignal) {
-    ptrace(PTRACE_CONT, g.pid(), 0, e.sig);
-    e = g.Wait();
-  }
-  if (e.kind == Event::kGone) return;
   user_regs_struct saved{};
-  if (!g.GetRegs(&saved)) return;
+  if (!Take(listener_, g, request.id, PTRACE_O_TRACESYSGOOD, &saved)) return;
   const uint64_t insn = saved.rip - 2;
   // The file, for the length of the mapping call (see Guide: ADDFD needs a
   // trapped call). Close-on-exec, and closed again below.
@@ -285,26 +295,8 @@ void ExecTracer::Guide(Request& request) {
   ExecPlan& plan = request.plan;
   const pid_t tgid = task.process->tgid;
   Guidance g(task.tid, exits_mu_, exits_);
-  if (ptrace(PTRACE_SEIZE, task.tid, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC) != 0) {
-    // Traced by someone else (a debugger the guest runs), or gone.
-    listener_.Fail(request.id, errno == ESRCH ? ESRCH : EPERM);
-    return;
-  }
-  ptrace(PTRACE_INTERRUPT, task.tid, 0, 0);
-  // The thread leaves the trapped call at once: the interrupt's trap is
-  // pending, so the kernel stops it (and would restart the call).
-  if (!listener_.Fail(request.id, kRestartNoIntr)) {
-    while (g.Wait().kind != Event::kGone) ptrace(PTRACE_CONT, g.pid(), 0, 0);  // killed
-    return;
-  }
-  Event e = g.Wait();
-  while (e.kind == Event::kSignal) {  // not expected: the interrupt's trap comes first
-    ptrace(PTRACE_CONT, g.pid(), 0, e.sig);
-    e = g.Wait();
-  }
-  if (e.kind == Event::kGone) return;
   user_regs_struct saved{};
-  if (!g.GetRegs(&saved)) return;
+  if (!Take(listener_, g, request.id, PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC, &saved)) return;
   const uint64_t insn = saved.rip - 2;  // `syscall` (and `int $0x80`) is 2 bytes
   int error = 0;  // the exec's answer when the plan cannot run
 
