@@ -82,6 +82,7 @@ long Instance::Ioctl(Task& caller, unsigned int cmd, unsigned long arg, const uk
   }
   // ENABLE affects the calling task at once (Linux kcov_start on current).
   if (r == 0 && cmd != UKCOV_KCOV_RESET_TRACE) RefreshServing(caller);
+  if (r == 0 && cmd == UKCOV_KCOV_RESET_TRACE) ResetServing(caller);
   return r;
 }
 

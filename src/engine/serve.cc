@@ -126,6 +126,12 @@ void RefreshServing(Task& task) {
   StartCounting(s, task.engine());
 }
 
+void ResetServing(Task& task) {
+  Slot& s = t_slot;
+  if (s.task != &task || s.remote != nullptr) return;
+  if (CountersBackend(task.engine()) && LoadMode(s) != RecordMode::kOff) DiscardCounters();
+}
+
 int RemoteStart(Engine& engine, uint64_t handle) {
   Slot& s = t_slot;
   // Linux refuses a second section, and a section in a task that has kcov.

@@ -27,13 +27,16 @@ constexpr double kNoCache = 0.0;
 FuseServer& Server(fuse_req_t req) { return *static_cast<FuseServer*>(fuse_req_userdata(req)); }
 
 // Runs `fn` in the caller's task context when the caller is a guest task,
-// else plainly (the sentry's own threads).
+// else plainly (the sentry's own threads), on the executor thread: the
+// reader must never wait for a task (with the counters backend a worker
+// holds the kernel while it may wait for the reader: kWhoAmI).
 template <class F>
-void AsCaller(fuse_req_t req, bool settle, F&& fn) {
+void AsCaller(fuse_req_t req, bool settle, F fn) {
   FuseServer& server = Server(req);
   const pid_t tid = fuse_req_ctx(req)->pid;
-  TaskState* none = nullptr;
-  if (!server.run_as()(tid, settle, [&](TaskState& task) { fn(&task); })) fn(none);
+  server.Defer([&server, tid, settle, fn = std::move(fn)]() mutable {
+    if (!server.run_as()(tid, settle, [&](TaskState& task) { fn(&task); })) fn(nullptr);
+  });
 }
 
 void ReplyAttr(fuse_req_t req, const Result<struct stat>& st) {
@@ -44,8 +47,10 @@ void ReplyAttr(fuse_req_t req, const Result<struct stat>& st) {
   fuse_reply_attr(req, &st.value(), kNoCache);
 }
 
+// Each handler copies what it needs out of the request: the buffer it came
+// in is read over by the next request before the executor runs it.
 void Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
-  AsCaller(req, false, [&](TaskState*) {
+  AsCaller(req, false, [req, parent, name = std::string(name)](TaskState*) {
     Result<struct stat> st = Server(req).served().Lookup(parent, name);
     if (!st) {
       fuse_reply_err(req, st.error());
@@ -60,30 +65,32 @@ void Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
 }
 
 void Getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
-  AsCaller(req, false, [&](TaskState*) { ReplyAttr(req, Server(req).served().Getattr(ino)); });
+  AsCaller(req, false, [req, ino](TaskState*) { ReplyAttr(req, Server(req).served().Getattr(ino)); });
 }
 
 void Setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info*) {
-  AsCaller(req, false, [&](TaskState*) { ReplyAttr(req, Server(req).served().Setattr(ino, *attr, to_set)); });
+  AsCaller(req, false, [req, ino, attr = *attr, to_set](TaskState*) {
+    ReplyAttr(req, Server(req).served().Setattr(ino, attr, to_set));
+  });
 }
 
 void Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
-  AsCaller(req, false, [&](TaskState* task) {
+  AsCaller(req, false, [req, ino, fi = *fi](TaskState* task) mutable {
     if (task == nullptr) {
       fuse_reply_err(req, EACCES);  // only a guest task opens the device
       return;
     }
-    Result<uint64_t> handle = Server(req).served().Open(*task, ino, fi->flags);
+    Result<uint64_t> handle = Server(req).served().Open(*task, ino, fi.flags);
     if (!handle) {
       fuse_reply_err(req, handle.error());
       return;
     }
-    fi->fh = handle.value();
+    fi.fh = handle.value();
     // nonseekable_open; no page cache: every read and write reaches the
     // driver, which has neither.
-    fi->direct_io = 1;
-    fi->nonseekable = 1;
-    fuse_reply_open(req, fi);
+    fi.direct_io = 1;
+    fi.nonseekable = 1;
+    fuse_reply_open(req, &fi);
   });
 }
 
@@ -93,11 +100,11 @@ void Release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
 }
 
 void Read(fuse_req_t req, fuse_ino_t, size_t, off_t, fuse_file_info* fi) {
-  AsCaller(req, false, [&](TaskState*) { fuse_reply_err(req, Server(req).served().ReadWrite(fi->fh, true)); });
+  AsCaller(req, false, [req, fh = fi->fh](TaskState*) { fuse_reply_err(req, Server(req).served().ReadWrite(fh, true)); });
 }
 
 void Write(fuse_req_t req, fuse_ino_t, const char*, size_t, off_t, fuse_file_info* fi) {
-  AsCaller(req, false, [&](TaskState*) { fuse_reply_err(req, Server(req).served().ReadWrite(fi->fh, false)); });
+  AsCaller(req, false, [req, fh = fi->fh](TaskState*) { fuse_reply_err(req, Server(req).served().ReadWrite(fh, false)); });
 }
 
 void Flush(fuse_req_t req, fuse_ino_t, fuse_file_info*) {
@@ -109,7 +116,7 @@ void Fsync(fuse_req_t req, fuse_ino_t, int, fuse_file_info*) {
 }
 
 void Readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info*) {
-  AsCaller(req, false, [&](TaskState*) {
+  AsCaller(req, false, [req, ino, size, off](TaskState*) {
     Result<std::vector<debugfs::Served::Entry>> entries = Server(req).served().List(ino);
     if (!entries) {
       fuse_reply_err(req, entries.error());
@@ -171,22 +178,30 @@ void Ioctl(fuse_req_t req, fuse_ino_t, unsigned int cmd, void* arg, fuse_file_in
   // Data moves through guest memory (GuestMemory), never through FUSE: the
   // host copies in and out only what the command's encoding says, which
   // for KCOV_INIT_TRACE (an _IOR whose argument is a value) is nothing.
-  bool answered = false;
-  server.run_as()(tid, KcovDevice::DependsOnExits(cmd), [&](TaskState& task) {
+  const uint64_t address = reinterpret_cast<uint64_t>(arg);
+  AsCaller(req, KcovDevice::DependsOnExits(cmd), [req, tid, cmd, address, fh = fi->fh](TaskState* task) {
+    if (task == nullptr) {
+      fuse_reply_err(req, ESRCH);
+      return;
+    }
+    FuseServer& server = Server(req);
     seccomp_notif notif{};
     notif.pid = static_cast<uint32_t>(tid);
     notif.data.nr = SYS_ioctl;
     notif.data.args[1] = cmd;
-    notif.data.args[2] = reinterpret_cast<uint64_t>(arg);
-    Syscall sc{notif, task, GuestMemory(tid, -1, 0)};
-    Answer a = server.served().Ioctl(server.kernel(), sc, fi->fh, cmd, reinterpret_cast<uint64_t>(arg));
-    if (a.kind == Answer::Kind::kReturn && a.value < 0)
+    notif.data.args[2] = address;
+    Syscall sc{notif, *task, GuestMemory(tid, -1, 0)};
+    Answer a = server.served().Ioctl(server.kernel(), sc, fh, cmd, address);
+    // FUSE carries errnos below 512 only (the host refuses the reply and
+    // the caller would wait forever): kcov's own commands, whose answers
+    // may be ENOTSUPP, are trapped instead (syscalls.h, kIoctlsNotForFuse).
+    if (a.kind == Answer::Kind::kReturn && a.value <= -512)
+      fuse_reply_err(req, EIO);
+    else if (a.kind == Answer::Kind::kReturn && a.value < 0)
       fuse_reply_err(req, static_cast<int>(-a.value));
     else
       fuse_reply_ioctl(req, static_cast<int>(a.value), nullptr, 0);
-    answered = true;
   });
-  if (!answered) fuse_reply_err(req, ESRCH);
 }
 
 const fuse_lowlevel_ops kOps = [] {
@@ -240,8 +255,31 @@ Result<void> FuseServer::Start(UniqueFd device, std::string* error) {
   const std::string mountpoint = "/dev/fd/" + std::to_string(device_.get());
   if (fuse_session_mount(session_, mountpoint.c_str()) != 0)
     return *error = "fuse_session_mount of the guest's debugfs failed", Errno{EIO};
+  executor_ = std::thread([this] { Execute(); });
   thread_ = std::thread([this] { Loop(); });
   return {};
+}
+
+void FuseServer::Defer(std::function<void()> work) {
+  {
+    std::lock_guard lock(queue_mu_);
+    queue_.push_back(std::move(work));
+  }
+  queue_cv_.notify_one();
+}
+
+void FuseServer::Execute() {
+  for (;;) {
+    std::function<void()> work;
+    {
+      std::unique_lock lock(queue_mu_);
+      queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      work = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    work();
+  }
 }
 
 void FuseServer::Loop() {
@@ -274,6 +312,14 @@ void FuseServer::Stop() {
     uint64_t one = 1;
     (void)!write(stop_.get(), &one, sizeof one);
     thread_.join();
+  }
+  if (executor_.joinable()) {
+    {
+      std::lock_guard lock(queue_mu_);
+      stopping_ = true;  // what is queued still runs: every request gets its reply
+    }
+    queue_cv_.notify_all();
+    executor_.join();
   }
   if (session_ != nullptr) {
     fuse_session_destroy(session_);  // closes the device fd it was given

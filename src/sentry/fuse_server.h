@@ -1,13 +1,19 @@
 // The FUSE connection of the served debugfs (interception mode "served",
 // docs/sentry.md): one thread reads the host's requests from /dev/fuse
-// (libfuse's low-level API decodes and answers them) and passes each to
-// debugfs::Served, in the calling guest task's context so that its
-// coverage is recorded as for a trapped call. Plumbing: not instrumented.
+// (libfuse's low-level API decodes and answers them) and a second passes
+// each to debugfs::Served, in the calling guest task's context so that its
+// coverage is recorded as for a trapped call. The reader answers itself
+// only what needs no task (a release, kWhoAmI): it never waits for a task,
+// so a worker that asks the device's file something (LookupFd) while it
+// serves a call always gets its answer. Plumbing: not instrumented.
 #pragma once
 
 #include <sys/types.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <functional>
 #include <string>
 #include <thread>
@@ -39,6 +45,9 @@ class FuseServer {
   // Ends the thread (the connection ends with the guest's mount namespace).
   void Stop();
 
+  // Runs `work` on the executor thread, in order.
+  void Defer(std::function<void()> work);
+
   // Requests read so far (`ukcov run --stats`).
   uint64_t requests() const { return requests_.load(std::memory_order_relaxed); }
 
@@ -49,6 +58,7 @@ class FuseServer {
 
  private:
   void Loop();
+  void Execute();
 
   Kernel& kernel_;
   debugfs::Served& served_;
@@ -58,6 +68,11 @@ class FuseServer {
   fuse_session* session_ = nullptr;
   std::thread thread_;
   std::atomic<uint64_t> requests_{0};
+  std::thread executor_;
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<std::function<void()>> queue_;  // guarded by queue_mu_
+  bool stopping_ = false;                    // guarded by queue_mu_
 };
 
 }  // namespace ukcov::sentry

@@ -45,9 +45,15 @@ struct SyscallEntry {
   Served served = Served::kAlways;
   std::span<const uint64_t> served_arg1 = {};
 };
-// ioctl commands a FUSE file cannot carry to the sentry: an _IOW whose
-// argument is a value, not a pointer (the host would copy in from it).
-inline constexpr uint64_t kIoctlsNotForFuse[] = {UKCOV_KCOV_UNIQUE_ENABLE};
+// ioctl commands a FUSE file cannot carry to the sentry and back: kcov's.
+// KCOV_UNIQUE_ENABLE is an _IOW whose argument is a value, not a pointer
+// (the host would copy in from it), and an enable answers ENOTSUPP (524)
+// in a build without comparisons, beyond the errnos a FUSE reply may carry
+// (the host refuses the reply, and the caller would wait forever).
+inline constexpr uint64_t kIoctlsNotForFuse[] = {
+    UKCOV_KCOV_INIT_TRACE,     UKCOV_KCOV_ENABLE,       UKCOV_KCOV_DISABLE,
+    UKCOV_KCOV_REMOTE_ENABLE, UKCOV_KCOV_UNIQUE_ENABLE, UKCOV_KCOV_RESET_TRACE,
+};
 // fcntl(2) commands that concern the open file, which the sentry answers
 // for its files; the rest (fd flags, duplication) are the host's alone and
 // never trapped.
