@@ -11,6 +11,7 @@
 #include <string>
 
 #include "base/unique_fd.h"
+#include "sentry/fs/debugfs/debugfs.h"
 #include "sentry/fs/host/host_file.h"
 #include "sentry/fs/kcov/kcov_device.h"
 #include "sentry/kernel.h"
@@ -46,10 +47,6 @@ FileRef Bad(int error) { return {nullptr, error}; }
 // a mount's (*in_mount: to be found there), or the host's.
 FileRef Identify(Kernel& kernel, const struct stat& st, bool* in_mount) {
   *in_mount = false;
-  if (st.st_dev != 0 && st.st_dev == kernel.kcov().served_dev()) {
-    *in_mount = true;  // served debugfs: its own lookup (IdentifyServed)
-    return {};
-  }
   if (st.st_dev != kernel.memfd_dev()) return Host();
   if (auto file = kernel.kcov().Find(st.st_dev, st.st_ino)) {
     FileRef ref{file, 0};
@@ -64,11 +61,10 @@ FileRef Identify(Kernel& kernel, const struct stat& st, bool* in_mount) {
 // A guest fd on the served debugfs (interception mode "served"): the kcov
 // device's file (its handle, from its own ioctl) or the directory.
 FileRef IdentifyServed(Kernel& kernel, const struct stat& st, UniqueFd description) {
-  Mount* mount = nullptr;
-  for (auto& m : kernel.vfs().mounts())
-    if (m->path == "/sys/kernel/debug") mount = m.get();
+  Mount* mount = kernel.vfs().MountOf(&kernel.debugfs());
   if (mount == nullptr) return Bad(EBADF);
-  if (S_ISREG(st.st_mode) && !(fcntl(description.get(), F_GETFL) & O_PATH)) {
+  const bool path_only = fcntl(description.get(), F_GETFL) & O_PATH;
+  if (S_ISREG(st.st_mode) && !path_only) {
     long handle = ioctl(description.get(), KcovDevice::kWhoAmI, 0);
     std::shared_ptr<KcovFile> file = handle > 0 ? kernel.kcov().FindServed(static_cast<uint64_t>(handle)) : nullptr;
     if (!file) return Bad(EBADF);  // released meanwhile
@@ -81,7 +77,7 @@ FileRef IdentifyServed(Kernel& kernel, const struct stat& st, UniqueFd descripti
   }
   FileRef ref;
   ref.mount = mount;
-  ref.path_only = fcntl(description.get(), F_GETFL) & O_PATH;
+  ref.path_only = path_only;
   ref.inode = S_ISDIR(st.st_mode) ? mount->fs->root() : mount->fs->Lookup(*mount->fs->root(), "kcov");
   if (!ref.inode) return Bad(EBADF);
   ref.description = description.get();
@@ -108,10 +104,10 @@ FileRef LookupFd(Kernel& kernel, TaskState& task, int fd) {
     // description itself stays out of reach.
     const std::string link = "/proc/" + std::to_string(task.tid) + "/fd/" + std::to_string(fd);
     if (stat(link.c_str(), &st) != 0) return Bad(errno == ENOENT ? EBADF : errno);
+    if (st.st_dev != 0 && st.st_dev == kernel.kcov().served_dev()) return Bad(EOPNOTSUPP);  // needs the description
     bool in_mount;
     FileRef ref = Identify(kernel, st, &in_mount);
     if (!in_mount) return ref;
-    if (st.st_dev == kernel.kcov().served_dev()) return Bad(EOPNOTSUPP);  // served: needs the description
     InodeRef inode;
     bool path_only;
     if (kernel.vfs().FindByHostIno(st.st_ino, &inode, &path_only) == nullptr) return Host();
