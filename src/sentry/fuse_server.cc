@@ -26,14 +26,20 @@ constexpr double kNoCache = 0.0;
 
 FuseServer& Server(fuse_req_t req) { return *static_cast<FuseServer*>(fuse_req_userdata(req)); }
 
-// Runs `fn` in the caller's task context when the caller is a guest task,
-// else plainly (the sentry's own threads), on the executor thread: the
-// reader must never wait for a task (with the counters backend a worker
-// holds the kernel while it may wait for the reader: kWhoAmI).
+// Runs `fn` in the caller's task context, on the executor thread: the
+// reader must never wait for a task. A request of the sentry's own (its
+// LookupFd's fstat of a borrowed fd) is answered by the reader at once,
+// with no task: the worker that made it may hold the kernel (the counters
+// backend serves one task at a time), and a guest's request queued before
+// it on the executor may be waiting for that very worker.
 template <class F>
 void AsCaller(fuse_req_t req, bool settle, F fn) {
   FuseServer& server = Server(req);
   const pid_t tid = fuse_req_ctx(req)->pid;
+  if (IsOwnThread(tid)) {
+    fn(nullptr);
+    return;
+  }
   server.Defer([&server, tid, settle, fn = std::move(fn)]() mutable {
     if (!server.run_as()(tid, settle, [&](TaskState& task) { fn(&task); })) fn(nullptr);
   });
@@ -167,13 +173,10 @@ void Ioctl(fuse_req_t req, fuse_ino_t, unsigned int cmd, void* arg, fuse_file_in
            size_t) {
   FuseServer& server = Server(req);
   const pid_t tid = fuse_req_ctx(req)->pid;
-  if (cmd == KcovDevice::kWhoAmI) {
-    pid_t tgid = 0, ppid = 0;
-    ReadIds(tid, &tgid, &ppid);
-    if (tgid == getpid()) {  // the sentry's LookupFd, on a guest's file it borrowed
-      fuse_reply_ioctl(req, static_cast<int>(fi->fh), nullptr, 0);
-      return;
-    }
+  if (cmd == KcovDevice::kWhoAmI && IsOwnThread(tid)) {
+    // The sentry's LookupFd, on a guest's file it borrowed.
+    fuse_reply_ioctl(req, static_cast<int>(fi->fh), nullptr, 0);
+    return;
   }
   // Data moves through guest memory (GuestMemory), never through FUSE: the
   // host copies in and out only what the command's encoding says, which

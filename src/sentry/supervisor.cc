@@ -702,9 +702,6 @@ int Run(const RunOptions& options) {
       struct stat st;
       if (!options.tmpfs.empty())
         why = "--tmpfs needs every call that might be the mount's";
-      else if (ukcov_registered_features() & UKCOV_FEATURE_COUNTERS)
-        why = "the counters backend serves one task at a time, and its FUSE requests can wait on a worker "
-              "that waits on them (docs/sentry.md, \"Interception modes\")";
       else if (geteuid() != 0)
         why = "it needs CAP_SYS_ADMIN for the guest's mount namespace (run as root)";
       else if (stat(debugfs::kMountPoint, &st) != 0 || !S_ISDIR(st.st_mode))
