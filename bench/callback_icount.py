@@ -21,7 +21,8 @@ from callgrind_self import self_cost  # noqa: E402
 CALLBACKS = ("__sanitizer_cov_trace_pc_guard", "__sanitizer_cov_trace_pc")
 RARE = "ukcov::engine::(anonymous namespace)::GuardRare"
 MODES = [("ukcov_off", "nothing enabled"), ("ukcov_pc", "TRACE_PC"),
-         ("ukcov_unique", "unique (steady state)"), ("ukcov_cmp", "TRACE_CMP (the PC callback only)")]
+         ("ukcov_unique", "unique (steady state)"), ("ukcov_cmp", "TRACE_CMP (the PC callback only)"),
+         ("ukcov_run", "the whole run's coverage (`ukcov run --coverage`), no kcov")]
 TARGETS = {"ukcov_off": 5, "ukcov_pc": 18}
 
 

@@ -21,6 +21,7 @@ BENCHMARK_CAPTURE(BM_Blocks, ukcov_pc, Mode::kPc);
 BENCHMARK_CAPTURE(BM_Blocks, ukcov_cmp, Mode::kCmp);
 BENCHMARK_CAPTURE(BM_Blocks, ukcov_unique, Mode::kUnique);
 BENCHMARK_CAPTURE(BM_Blocks, seed_counters, Mode::kSeed);
+BENCHMARK_CAPTURE(BM_Blocks, ukcov_run, Mode::kRun);
 
 // A whole syscall as the host runs it: enter, the handler, leave (ukcov's
 // return to user space does no work).

@@ -71,10 +71,15 @@ typedef struct ukcov_engine_options {
                                NULL: the first instrumented module registered, else
                                the main executable */
   int64_t features;         /* UKCOV_FEATURE_* bits; -1: what the build registered */
+  int run_coverage;         /* 1: also collect the whole run's coverage, every block of
+                               the instrumented module that runs while this engine
+                               serves any task (ukcov_engine_run_coverage). One engine
+                               of a process at a time. Default 0 */
 } ukcov_engine_options;
 
 UKCOV_API void ukcov_engine_options_init(ukcov_engine_options* options);
-/* 0, or -ENOMEM / -EINVAL (pc_module not inside a loaded module). */
+/* 0, or -ENOMEM / -EINVAL (pc_module not inside a loaded module) / -EBUSY
+ * (run_coverage, and another engine of this process collects it). */
 UKCOV_API int ukcov_engine_create(const ukcov_engine_options* options, ukcov_engine** out);
 /* Drops the host's reference. The engine's memory lives on until its last
  * task and instance are released. */
@@ -84,6 +89,15 @@ UKCOV_API unsigned ukcov_engine_features(const ukcov_engine* engine);
  * 0, or -ENOENT when no registered block has that number (or this is not a
  * counters build). */
 UKCOV_API int ukcov_gvisor_pc_address(uint64_t pc, uintptr_t* address);
+
+/* The whole run's coverage so far (options.run_coverage): `visit` is called
+ * once for each block that ran, ascending, with its PC in the engine's
+ * encoding (as a kcov area would hold it). Returns the number of PCs, or
+ * -EINVAL when the engine does not collect it. Call it when no task is
+ * being served to see every block: blocks that run meanwhile may or may
+ * not be included. */
+UKCOV_API long ukcov_engine_run_coverage(ukcov_engine* engine, void (*visit)(void* context, uint64_t pc),
+                                         void* context);
 
 /* Objects of the engine still alive (for leak checks). */
 typedef struct ukcov_engine_stats {

@@ -28,6 +28,7 @@ void ukcov_engine_options_init(ukcov_engine_options* options) {
   options->pc_encoding = UKCOV_PC_CANONICAL;
   options->pc_module = nullptr;
   options->features = -1;
+  options->run_coverage = 0;
 }
 
 int ukcov_engine_create(const ukcov_engine_options* options, ukcov_engine** out) {
@@ -47,6 +48,16 @@ void ukcov_engine_destroy(ukcov_engine* engine) {
 }
 
 unsigned ukcov_engine_features(const ukcov_engine* engine) { return E(engine)->features(); }
+
+long ukcov_engine_run_coverage(ukcov_engine* engine, void (*visit)(void* context, uint64_t pc), void* context) {
+  if (!E(engine)->run_coverage()) return -EINVAL;
+  long n = 0;
+  E(engine)->VisitRunCoverage([&](uint64_t pc) {
+    if (visit != nullptr) visit(context, pc);
+    n++;
+  });
+  return n;
+}
 
 void ukcov_engine_get_stats(ukcov_engine* engine, ukcov_engine_stats* out) {
   out->tasks = static_cast<uint64_t>(E(engine)->live_tasks.load());

@@ -4,9 +4,12 @@
 // never recurse into another. With nothing enabled on the thread a callback
 // is one TLS load, a test and a return (5 instructions with the load of the
 // TLS offset); TRACE_PC is Linux's __sanitizer_cov_trace_pc (16). The other
-// modes are laid out after the return.
+// modes are laid out after the return: unique, then the whole run's
+// coverage alone, then (out of line) the ranged modes and the combinations
+// of the run's coverage with a kcov mode.
 #include <cstdint>
 
+#include "engine/run_coverage.h"
 #include "engine/slot.h"
 
 #define UKCOV_CALLBACK extern "C" __attribute__((visibility("default"), noinline, used))
@@ -15,21 +18,26 @@
 namespace ukcov::engine {
 
 constinit thread_local Slot t_slot __attribute__((tls_model("initial-exec"))) = {};
+constinit RunMap g_run_map = {};
 
 namespace {
 
 inline __attribute__((always_inline)) void Compare(uint64_t type, uint64_t arg1, uint64_t arg2, uintptr_t ret) {
   Slot& s = t_slot;
-  if (__builtin_expect(LoadMode(s) != RecordMode::kTraceCmp, 1)) return;
+  if (__builtin_expect(!(static_cast<uint32_t>(LoadMode(s)) & kCmpBit), 1)) return;
   AppendCmp(s, type, arg1, arg2, ret);
 }
 
-// The guard callback's ranged modes. Not inlined, so that the common
-// paths stay short; it is in this file and calls nothing out of it.
-// `guard` comes first: it stays in the register it arrived in.
+// The guard callback's ranged modes, and the run's coverage with a kcov
+// mode. Not inlined, so that the common paths stay short; it is in this
+// file and calls nothing out of it. `guard` comes first: it stays in the
+// register it arrived in.
 __attribute__((noinline, cold)) void GuardRare(const uint32_t* guard, RecordMode m, uintptr_t ret) {
   Slot& s = t_slot;
-  switch (m) {
+  if (static_cast<uint32_t>(m) & kRunBit) MarkRun(ret);
+  switch (KcovPart(m)) {
+    case RecordMode::kTracePc: return AppendBiasedPc(s, ret);
+    case RecordMode::kUniquePc: return AppendUniquePc<false>(s, guard, ret);
     case RecordMode::kUniquePcRanged: return AppendUniquePc<true>(s, guard, ret);
     case RecordMode::kTracePcRanged: return AppendPc(s, ret);
     default: return;
@@ -37,7 +45,12 @@ __attribute__((noinline, cold)) void GuardRare(const uint32_t* guard, RecordMode
 }
 
 __attribute__((noinline, cold)) void PcRare(RecordMode m, uintptr_t ret) {
-  if (m == RecordMode::kTracePcRanged) AppendPc(t_slot, ret);
+  if (static_cast<uint32_t>(m) & kRunBit) MarkRun(ret);
+  switch (KcovPart(m)) {
+    case RecordMode::kTracePc: return AppendBiasedPc(t_slot, ret);
+    case RecordMode::kTracePcRanged: return AppendPc(t_slot, ret);
+    default: return;
+  }
 }
 
 }  // namespace
@@ -49,7 +62,9 @@ using ukcov::engine::AppendBiasedPc;
 using ukcov::engine::Compare;
 using ukcov::engine::GuardRare;
 using ukcov::engine::PcRare;
+using ukcov::engine::kCmpBit;
 using ukcov::engine::LoadMode;
+using ukcov::engine::MarkRun;
 using ukcov::engine::RecordMode;
 using ukcov::engine::Slot;
 using ukcov::engine::t_slot;
@@ -62,8 +77,9 @@ UKCOV_CALLBACK void __sanitizer_cov_trace_pc_guard(uint32_t* guard) {
   if (__builtin_expect(m < RecordMode::kTracePc, 1)) return;  // off, or TRACE_CMP
   if (__builtin_expect(m == RecordMode::kTracePc, 1)) return AppendBiasedPc(s, UKCOV_RET_IP());
   if (m == RecordMode::kUniquePc) return AppendUniquePc<false>(s, guard, UKCOV_RET_IP());
-  // The ranged modes, out of the way of the above (clang would otherwise
-  // test every mode before returning when none is enabled).
+  if (m == RecordMode::kRun) return MarkRun(UKCOV_RET_IP());
+  // The rest, out of the way of the above (clang would otherwise test every
+  // mode before returning when none is enabled).
   GuardRare(guard, m, UKCOV_RET_IP());
 }
 
@@ -73,6 +89,7 @@ UKCOV_CALLBACK void __sanitizer_cov_trace_pc() {
   RecordMode m = LoadMode(s);
   if (__builtin_expect(m < RecordMode::kTracePc, 1)) return;  // off, or TRACE_CMP
   if (__builtin_expect(m == RecordMode::kTracePc, 1)) return AppendBiasedPc(s, UKCOV_RET_IP());
+  if (m == RecordMode::kRun) return MarkRun(UKCOV_RET_IP());
   PcRare(m, UKCOV_RET_IP());
 }
 
@@ -93,7 +110,7 @@ UKCOV_CMP_CALLBACKS(8, 3, uint64_t)
 // case values. One const record per case: {type, case, value, pc}.
 UKCOV_CALLBACK void __sanitizer_cov_trace_switch(uint64_t value, uint64_t* cases) {
   Slot& s = t_slot;
-  if (__builtin_expect(LoadMode(s) != RecordMode::kTraceCmp, 1)) return;
+  if (__builtin_expect(!(static_cast<uint32_t>(LoadMode(s)) & kCmpBit), 1)) return;
   uint64_t type = UKCOV_KCOV_CMP_CONST;
   switch (cases[1]) {
     case 8: type |= UKCOV_KCOV_CMP_SIZE(0); break;

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "engine/run_coverage.h"
 #include "engine/slot.h"
 #include "ukcov/ukcov.h"
 
@@ -141,6 +142,27 @@ void DiscardCounters() {
   const int count = g_count.load(std::memory_order_acquire);
   for (int r = 0; r < count; r++) ClearCounters(g_regions[r].counters, g_regions[r].n);
   g_clean.store(true, std::memory_order_release);
+}
+
+void FoldCounters() {
+  const int count = g_count.load(std::memory_order_acquire);
+  for (int r = 0; r < count; r++) {
+    const Region& region = g_regions[r];
+    if (region.offsets == nullptr) continue;
+    // A block's PC is its first instruction plus one, as CollectCounters
+    // records it.
+    const uintptr_t base = region.base + 1;
+    size_t i = 0;
+    for (; i + 8 <= region.n; i += 8) {
+      uint64_t w;
+      __builtin_memcpy(&w, region.counters + i, 8);
+      if (w == 0) continue;
+      for (size_t k = 0; k < 8; k++)
+        if (region.counters[i + k] != 0) MarkRun(base + region.offsets[i + k]);
+    }
+    for (; i < region.n; i++)
+      if (region.counters[i] != 0) MarkRun(base + region.offsets[i]);
+  }
 }
 
 void NoteUncollected() { g_clean.store(false, std::memory_order_release); }

@@ -22,6 +22,9 @@ bool CountersRegistered();
 void CollectCounters(Slot& s, bool synthetic);
 // Clears the counters without recording: what ran for nobody in particular.
 void DiscardCounters();
+// Marks every set counter's block in the run's coverage (run_coverage.h),
+// clearing nothing.
+void FoldCounters();
 
 // Marks the counters as holding blocks that nobody will collect (a task
 // without kcov entered): the next collection starts with a discard.

@@ -28,9 +28,29 @@ Result<Engine*> Engine::Create(const ukcov_engine_options& options) {
   } else if (options.pc_encoding != UKCOV_PC_RAW) {
     return Errno{EINVAL};
   }
-  auto* engine = new (std::nothrow) Engine(features, map, options.pc_encoding == UKCOV_PC_GVISOR);
-  if (engine == nullptr) return Errno{ENOMEM};
+  const bool run = options.run_coverage != 0;
+  PcMap run_encoding;  // raw
+  if (run) {
+    // The run map covers the instrumented module whatever the encoding.
+    const void* module = options.pc_module;
+    if (module == nullptr) module = FirstInstrumentedModule();
+    if (module == nullptr) module = MainExecutableAddress();
+    Result<PcMap> extent = CanonicalPcMapFor(module);
+    if (!extent) return Errno{extent.error()};
+    if (Result<void> claimed = ClaimRunMap(extent.value()); !claimed) return Errno{claimed.error()};
+    if (options.pc_encoding != UKCOV_PC_RAW) run_encoding = extent.value();
+  }
+  auto* engine =
+      new (std::nothrow) Engine(features, map, options.pc_encoding == UKCOV_PC_GVISOR, run, run_encoding);
+  if (engine == nullptr) {
+    if (run) ReleaseRunMap();
+    return Errno{ENOMEM};
+  }
   return engine;
+}
+
+Engine::~Engine() {
+  if (run_coverage_) ReleaseRunMap();
 }
 
 bool Engine::PcMapCoversInstrumentation() {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "engine/pc_map.h"
+#include "engine/run_coverage.h"
 #include "ukcov/result.hpp"
 #include "ukcov/ukcov.h"
 
@@ -54,6 +55,14 @@ class Engine {
   bool PcMapCoversInstrumentation();
   // Counters backend: PCs are gVisor's synthetic numbers (UKCOV_PC_GVISOR).
   bool synthetic_pcs() const { return synthetic_pcs_; }
+  // The whole run's coverage is collected (run_coverage.h): serving threads
+  // carry kRunBit.
+  bool run_coverage() const { return run_coverage_; }
+  // Each PC of the run's coverage, ascending: canonical, or raw addresses
+  // when the engine's encoding is raw (gVisor's numbers: canonical PCs,
+  // which are what a report reads).
+  template <class Visit>
+  void VisitRunCoverage(Visit&& visit) const;
 
   // The registry; callers hold remote_mu.
   std::mutex remote_mu;
@@ -67,14 +76,20 @@ class Engine {
   void ReturnRemoteArea(RemoteArea area, uint64_t words);
 
  private:
-  Engine(unsigned features, PcMap pc_map, bool synthetic_pcs)
-      : features_(features), pc_map_(pc_map), synthetic_pcs_(synthetic_pcs) {}
-  ~Engine() = default;
+  Engine(unsigned features, PcMap pc_map, bool synthetic_pcs, bool run_coverage, PcMap run_encoding)
+      : features_(features),
+        pc_map_(pc_map),
+        synthetic_pcs_(synthetic_pcs),
+        run_coverage_(run_coverage),
+        run_encoding_(run_encoding) {}
+  ~Engine();
 
   std::atomic<long> refs_{1};
   const unsigned features_;
   const PcMap pc_map_;
   const bool synthetic_pcs_;
+  const bool run_coverage_;  // this engine owns the run map
+  const PcMap run_encoding_;  // how the run's PCs are encoded (raw: len 0)
   std::mutex modules_mu_;
   std::atomic<unsigned> modules_checked_{~0u};  // the generation `pc_map_exact_` is for
   std::atomic<bool> pc_map_exact_{false};
@@ -82,5 +97,10 @@ class Engine {
   // Free areas by size, reused like Linux's kcov_remote_area_get/put.
   std::vector<std::pair<uint64_t, RemoteArea>> area_pool_;
 };
+
+template <class Visit>
+void Engine::VisitRunCoverage(Visit&& visit) const {
+  VisitRun([&](uintptr_t address) { visit(run_encoding_.Encode(address)); });
+}
 
 }  // namespace ukcov::engine

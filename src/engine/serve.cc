@@ -8,6 +8,7 @@
 #include "engine/counters.h"
 #include "engine/engine.h"
 #include "engine/instance.h"
+#include "engine/run_coverage.h"
 #include "engine/slot.h"
 #include "engine/task.h"
 
@@ -30,6 +31,7 @@ void Publish(Slot& s, Engine& engine, RecordMode mode) {
   // exact for every instrumented module.
   if (mode == RecordMode::kTracePc && !engine.PcMapCoversInstrumentation()) mode = RecordMode::kTracePcRanged;
   if (mode == RecordMode::kUniquePc && !engine.PcMapCoversInstrumentation()) mode = RecordMode::kUniquePcRanged;
+  if (engine.run_coverage()) mode = WithRun(mode);
   __atomic_signal_fence(__ATOMIC_SEQ_CST);
   StoreMode(s, mode);
 }
@@ -46,14 +48,15 @@ void SetPcMap(Slot& s, const PcMap& map) {
 }
 
 // Points the slot at the area of the instance `task` owns, if it records.
-void StartRecording(Slot& s, Task& task) {
+// The mode to publish: kOff when it does not.
+RecordMode StartRecording(Slot& s, Task& task) {
   std::lock_guard task_lock(task.mu);
   Instance* instance = task.kcov;
-  if (instance == nullptr) return;
+  if (instance == nullptr) return RecordMode::kOff;
   std::lock_guard instance_lock(instance->mu);
-  if (instance->owner() != &task) return;
+  if (instance->owner() != &task) return RecordMode::kOff;
   Instance::View view = instance->RecordingView();
-  if (view.mode == RecordMode::kOff) return;
+  if (view.mode == RecordMode::kOff) return RecordMode::kOff;
   instance->Ref();  // the area stays mapped while this slot writes to it
   s.pinned = instance;
   s.trace = view.trace;
@@ -61,7 +64,15 @@ void StartRecording(Slot& s, Task& task) {
   s.bitmap = view.bitmap;
   s.bitmap_last = view.bitmap_bits == 0 ? 0 : view.bitmap_bits - 1;
   SetPcMap(s, task.engine().pc_map());
-  Publish(s, task.engine(), view.mode);
+  return view.mode;
+}
+
+// The slot as it is while `task` is served outside a remote section: its
+// kcov recording, and the run's coverage.
+void StartServing(Slot& s, Task& task) {
+  RecordMode mode = RecordMode::kOff;
+  if (task.has_kcov.load(std::memory_order_acquire)) mode = StartRecording(s, task);
+  if (mode != RecordMode::kOff || task.engine().run_coverage()) Publish(s, task.engine(), mode);
 }
 
 void StopRecording(Slot& s) {
@@ -90,9 +101,12 @@ void StartCounting(Slot& s, const Engine& engine) {
   }
 }
 
-// Counters backend: the blocks that ran become the recording's PCs.
+// Counters backend: the blocks that ran become the recording's PCs (and
+// the run's).
 void FinishCounting(Slot& s, const Engine& engine) {
-  if (CountersBackend(engine) && LoadMode(s) != RecordMode::kOff) CollectCounters(s, engine.synthetic_pcs());
+  if (!CountersBackend(engine) || LoadMode(s) == RecordMode::kOff) return;
+  if (static_cast<uint32_t>(LoadMode(s)) & kRunBit) FoldCounters();
+  CollectCounters(s, engine.synthetic_pcs());
 }
 
 }  // namespace
@@ -104,8 +118,10 @@ void Enter(Task& task) {
   s.task = &task;
   // A remote section in progress keeps the slot; the task's own recording
   // starts when it ends.
-  if (s.remote == nullptr && task.has_kcov.load(std::memory_order_acquire)) StartRecording(s, task);
-  if (s.remote == nullptr) StartCounting(s, task.engine());
+  if (s.remote == nullptr) {
+    StartServing(s, task);
+    StartCounting(s, task.engine());
+  }
 }
 
 void Leave() {
@@ -122,20 +138,22 @@ void RefreshServing(Task& task) {
   if (s.task != &task || s.remote != nullptr) return;
   FinishCounting(s, task.engine());  // what ran so far goes where it was recorded
   StopRecording(s);
-  StartRecording(s, task);
+  StartServing(s, task);
   StartCounting(s, task.engine());
 }
 
 void ResetServing(Task& task) {
   Slot& s = t_slot;
   if (s.task != &task || s.remote != nullptr) return;
-  if (CountersBackend(task.engine()) && LoadMode(s) != RecordMode::kOff) DiscardCounters();
+  if (!CountersBackend(task.engine()) || LoadMode(s) == RecordMode::kOff) return;
+  if (static_cast<uint32_t>(LoadMode(s)) & kRunBit) FoldCounters();  // they ran all the same
+  DiscardCounters();
 }
 
 int RemoteStart(Engine& engine, uint64_t handle) {
   Slot& s = t_slot;
   // Linux refuses a second section, and a section in a task that has kcov.
-  if (s.remote != nullptr || LoadMode(s) != RecordMode::kOff) return -EBUSY;
+  if (s.remote != nullptr || KcovPart(LoadMode(s)) != RecordMode::kOff) return -EBUSY;
   if (s.task != nullptr && s.task->has_kcov.load(std::memory_order_acquire)) return -EBUSY;
 
   auto* section = new (std::nothrow) RemoteSection{};
@@ -190,7 +208,7 @@ void RemoteStop() {
   }
   delete section;
   instance->Unref();
-  if (s.task != nullptr && s.task->has_kcov.load(std::memory_order_acquire)) StartRecording(s, *s.task);
+  if (s.task != nullptr) StartServing(s, *s.task);
 }
 
 }  // namespace ukcov::engine

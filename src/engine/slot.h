@@ -27,15 +27,22 @@ class Instance;
 struct RemoteSection;
 
 // Ordered so that one compare sends "nothing enabled" and TRACE_CMP back
-// from the PC callbacks (below kTracePc) and picks TRACE_PC (equal).
+// from the PC callbacks (below kTracePc) and picks TRACE_PC (equal). The
+// low bit is TRACE_CMP's alone (the comparison callbacks test it), and
+// kRunBit adds the whole run's coverage (run_coverage.h) to any mode.
 enum class RecordMode : uint32_t {
   kOff = 0,
   kTraceCmp = 1,
   kTracePc = 2,  // every callback address is in the PC map's module: no range check
-  kUniquePc = 3,
-  kTracePcRanged = 4,   // kTracePc with instrumented code outside the map (raw PCs there)
-  kUniquePcRanged = 5,  // kUniquePc likewise
+  kUniquePc = 4,
+  kTracePcRanged = 6,   // kTracePc with instrumented code outside the map (raw PCs there)
+  kUniquePcRanged = 8,  // kUniquePc likewise
+  kRun = 16,            // nothing for kcov; the block goes into the run's coverage
 };
+inline constexpr uint32_t kCmpBit = 1;
+inline constexpr uint32_t kRunBit = 16;
+inline constexpr RecordMode WithRun(RecordMode m) { return static_cast<RecordMode>(static_cast<uint32_t>(m) | kRunBit); }
+inline constexpr RecordMode KcovPart(RecordMode m) { return static_cast<RecordMode>(static_cast<uint32_t>(m) & ~kRunBit); }
 
 // The first cache line is all a callback touches.
 struct alignas(64) Slot {

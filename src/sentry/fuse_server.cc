@@ -171,7 +171,6 @@ void Fallocate(fuse_req_t req, fuse_ino_t, int, off_t, off_t, fuse_file_info*) {
 
 void Ioctl(fuse_req_t req, fuse_ino_t, unsigned int cmd, void* arg, fuse_file_info* fi, unsigned, const void*, size_t,
            size_t) {
-  FuseServer& server = Server(req);
   const pid_t tid = fuse_req_ctx(req)->pid;
   if (cmd == KcovDevice::kWhoAmI && IsOwnThread(tid)) {
     // The sentry's LookupFd, on a guest's file it borrowed.
