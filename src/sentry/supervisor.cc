@@ -19,8 +19,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <dirent.h>
+#include <optional>
 #include <string>
 
+#include "sentry/coverage_file.h"
 #include "sentry/credentials.h"
 #include "sentry/filter.h"
 #include "sentry/host_features.h"
@@ -732,6 +734,16 @@ int Run(const RunOptions& options) {
     }
     engine_options.pc_encoding = UKCOV_PC_GVISOR;
   }
+  std::optional<CoverageFile> coverage;
+  if (!options.coverage.empty()) {
+    Result<CoverageFile> file = CoverageFile::Create(options.coverage);
+    if (!file) {
+      std::fprintf(stderr, "ukcov run: --coverage %s: %s\n", options.coverage.c_str(), std::strerror(file.error()));
+      return 125;
+    }
+    coverage.emplace(std::move(file.value()));
+    engine_options.run_coverage = 1;
+  }
   auto engine = ukcov::Engine::Create(&engine_options);
   if (!engine) {
     std::fprintf(stderr, "ukcov run: cannot create the kcov engine: %s\n", std::strerror(engine.error()));
@@ -819,6 +831,14 @@ int Run(const RunOptions& options) {
     std::fprintf(stderr, "ukcov run: interception %s: %llu calls trapped, %llu FUSE requests\n", Name(mode),
                  static_cast<unsigned long long>(supervisor.trapped()),
                  static_cast<unsigned long long>(fuse ? fuse->requests() : 0));
+  // Every serving thread has stopped: the run's coverage is complete.
+  if (coverage) {
+    if (Result<void> written = coverage->Commit(*engine, options.argv); !written) {
+      std::fprintf(stderr, "ukcov run: --coverage %s: %s\n", options.coverage.c_str(),
+                   std::strerror(written.error()));
+      return 125;
+    }
+  }
   // With the guest gone, nothing of it may remain in the engine.
   if (const char* check = std::getenv("UKCOV_CHECK_LEAKS"); check != nullptr && *check == '1') {
     ukcov_engine_stats stats = engine->stats();

@@ -132,6 +132,7 @@ struct RunOptions {
   std::vector<std::string> without;  // host features to do without (HostFeatures::Disable)
   std::string intercept = "auto";    // --intercept: all, served, auto (docs/sentry.md)
   bool stats = false;                // --stats: the calls trapped, on stderr at the end
+  std::string coverage;              // --coverage: the whole run's coverage, written here at the end
 };
 int Run(const RunOptions& options);
 

@@ -1,145 +1,202 @@
 #include "tools/symbolizer.h"
 
 #include <cxxabi.h>
-#include <dwarf.h>
-#include <elfutils/libdw.h>
-#include <gelf.h>
 #include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <spawn.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
+#include "base/unique_fd.h"
 #include "ukcov/kcov.h"
+
+extern char** environ;
 
 namespace ukcov::tools {
 namespace {
 
-const Dwfl_Callbacks kOfflineCallbacks = {
-    .find_elf = dwfl_build_id_find_elf,
-    .find_debuginfo = dwfl_standard_find_debuginfo,
-    .section_address = dwfl_offline_section_address,
-    .debuginfo_path = nullptr,
-};
+// One location line of addr2line: "file:line", "file:line (discriminator
+// N)", "??:0" or "file:?".
+void ParseLocation(std::string text, Frame* frame) {
+  if (size_t d = text.find(" (discriminator "); d != std::string::npos) text.resize(d);
+  size_t colon = text.rfind(':');
+  std::string file = colon == std::string::npos ? text : text.substr(0, colon);
+  if (file != "??") frame->file = file;
+  if (colon != std::string::npos) frame->line = std::atoi(text.c_str() + colon + 1);
+}
 
-std::string Demangle(const char* name) {
-  if (name == nullptr) return "??";
+std::string Demangle(const std::string& name) {
+  if (name.rfind("_Z", 0) != 0) return name;
   int status = 0;
-  char* d = abi::__cxa_demangle(name, nullptr, nullptr, &status);
+  char* d = abi::__cxa_demangle(name.c_str(), nullptr, nullptr, &status);
   if (status != 0 || d == nullptr) return name;
   std::string out(d);
   std::free(d);
   return out;
 }
 
-// The name of a subprogram or inlined subroutine DIE, following its
-// abstract origin / specification, demangled when it has a linkage name.
-std::string DieName(Dwarf_Die* die) {
-  Dwarf_Attribute attr;
-  const char* linkage = nullptr;
-  if (dwarf_attr_integrate(die, DW_AT_linkage_name, &attr) != nullptr ||
-      dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr) != nullptr)
-    linkage = dwarf_formstring(&attr);
-  if (linkage != nullptr) return Demangle(linkage);
-  const char* name = dwarf_diename(die);
-  return name != nullptr ? name : "??";
+bool IsAddressLine(const std::string& line) {
+  if (line.size() < 3 || line.compare(0, 2, "0x") != 0) return false;
+  for (size_t i = 2; i < line.size(); i++)
+    if (!std::isxdigit(static_cast<unsigned char>(line[i]))) return false;
+  return true;
 }
 
 }  // namespace
 
+uint64_t CanonicalBaseOf(uint64_t lowest_vaddr) {
+  return lowest_vaddr != UINT64_MAX && lowest_vaddr >= UKCOV_CANONICAL_PC_BASE ? 0 : UKCOV_CANONICAL_PC_BASE;
+}
+
+std::string Binutil(const char* name) {
+  const char* prefix = std::getenv("UKCOV_BINUTILS_PREFIX");
+  return std::string(prefix != nullptr ? prefix : "") + name;
+}
+
 Result<Symbolizer> Symbolizer::Open(const std::string& binary) {
-  if (access(binary.c_str(), R_OK) != 0) return Errno{errno};
-  std::unique_ptr<Dwfl, DwflDeleter> dwfl(dwfl_begin(&kOfflineCallbacks));
-  if (!dwfl) return Errno{ENOMEM};
-  dwfl_report_begin(dwfl.get());
-  Dwfl_Module* module = dwfl_report_offline(dwfl.get(), binary.c_str(), binary.c_str(), -1);
-  dwfl_report_end(dwfl.get(), nullptr, nullptr);
-  if (module == nullptr) return Errno{ENOEXEC};
-  Dwarf_Addr low = 0;
-  dwfl_module_info(module, nullptr, &low, nullptr, nullptr, nullptr, nullptr, nullptr);
-  // libdwfl loads an ET_DYN file at `low` (its first segment); the file's
-  // address 0 is there minus the first segment's vaddr, which for every
-  // linker we meet is 0.
-  GElf_Addr bias = 0;
-  Elf* elf = dwfl_module_getelf(module, &bias);
-  if (elf == nullptr) return Errno{ENOEXEC};
+  UniqueFd fd(open(binary.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return Errno{errno};
+  elf_version(EV_CURRENT);
+  Elf* elf = elf_begin(fd.get(), ELF_C_READ, nullptr);
+  if (elf == nullptr || elf_kind(elf) != ELF_K_ELF) {
+    if (elf != nullptr) elf_end(elf);
+    return Errno{ENOEXEC};
+  }
   std::vector<Range> text;
   size_t phnum = 0;
+  uint64_t lowest = UINT64_MAX;
   if (elf_getphdrnum(elf, &phnum) == 0) {
     for (size_t i = 0; i < phnum; i++) {
       GElf_Phdr ph;
-      if (gelf_getphdr(elf, static_cast<int>(i), &ph) != nullptr && ph.p_type == PT_LOAD && (ph.p_flags & PF_X))
-        text.push_back({ph.p_vaddr, ph.p_vaddr + ph.p_memsz});
+      if (gelf_getphdr(elf, static_cast<int>(i), &ph) == nullptr || ph.p_type != PT_LOAD) continue;
+      lowest = std::min<uint64_t>(lowest, ph.p_vaddr);
+      if (ph.p_flags & PF_X) text.push_back({ph.p_vaddr, ph.p_vaddr + ph.p_memsz});
     }
   }
-  return Symbolizer(std::move(dwfl), module, bias, std::move(text));
+  elf_end(elf);
+  const uint64_t base = CanonicalBaseOf(lowest);
+  // addr2line reads the file by name: /proc/self must stay this process's.
+  std::string name = binary;
+  if (name.rfind("/proc/self/", 0) == 0) name = "/proc/" + std::to_string(getpid()) + name.substr(10);
+  return Symbolizer(std::move(name), std::move(text), base);
 }
 
 Symbolized Symbolizer::Symbolize(uint64_t pc) const {
+  Result<std::vector<Symbolized>> all = SymbolizeAll({pc});
+  if (all && all->size() == 1) return std::move(all->front());
   Symbolized out;
   out.pc = pc;
-  // A value below the canonical base is a raw address: the engine keeps
-  // those for code outside the instrumented module (another library, at
-  // wherever it was loaded), so it names nothing in this binary.
-  out.outside = true;
-  if (pc < UKCOV_CANONICAL_PC_BASE) return out;
-  out.address = pc - UKCOV_CANONICAL_PC_BASE - 1;  // inside the call instruction
-  for (const Range& r : text_)
-    if (out.address >= r.lo && out.address < r.hi) out.outside = false;
-  if (out.outside) return out;
-  Dwarf_Addr addr = base_ + out.address;
-
-  // Inlined frames, innermost first, from the DWARF scopes at the address.
-  Dwarf_Addr cu_bias = 0;
-  Dwarf_Die* cu = dwfl_module_addrdie(module_, addr, &cu_bias);
-  std::vector<Frame> frames;
-  if (cu != nullptr) {
-    Dwarf_Die* scopes = nullptr;
-    int n = dwarf_getscopes(cu, addr - cu_bias, &scopes);
-    for (int i = 0; i < n; i++) {
-      int tag = dwarf_tag(&scopes[i]);
-      if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine) frames.push_back({DieName(&scopes[i])});
-      if (tag == DW_TAG_subprogram) break;
-    }
-    // Frame k's location is the call site recorded on inlined frame k-1.
-    for (int i = 0, f = 0; i < n && f + 1 < static_cast<int>(frames.size()); i++) {
-      if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine) continue;
-      Dwarf_Attribute attr;
-      Dwarf_Word line = 0, col = 0, file_index = 0;
-      if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &attr), &line) == 0) frames[f + 1].line = static_cast<int>(line);
-      if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_column, &attr), &col) == 0) frames[f + 1].column = static_cast<int>(col);
-      Dwarf_Files* files = nullptr;
-      if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &attr), &file_index) == 0 &&
-          dwarf_getsrcfiles(cu, &files, nullptr) == 0) {
-        if (const char* name = dwarf_filesrc(files, file_index, nullptr, nullptr)) frames[f + 1].file = Strip(name);
-      }
-      f++;
-    }
-    free(scopes);
-  }
-  if (frames.empty()) {
-    GElf_Sym sym;
-    GElf_Off offset = 0;
-    const char* name = dwfl_module_addrinfo(module_, addr, &offset, &sym, nullptr, nullptr, nullptr);
-    if (name == nullptr) return out;
-    frames.push_back({Demangle(name)});
-  }
-  // The innermost frame's location is the line table's.
-  if (Dwfl_Line* line = dwfl_module_getsrc(module_, addr)) {
-    int lineno = 0, col = 0;
-    if (const char* file = dwfl_lineinfo(line, nullptr, &lineno, &col, nullptr, nullptr)) {
-      frames[0].file = Strip(file);
-      frames[0].line = lineno;
-      frames[0].column = col;
-    }
-  }
-  out.frames = std::move(frames);
   return out;
 }
 
-std::string Symbolizer::Strip(const char* path) const {
+Result<std::vector<Symbolized>> Symbolizer::SymbolizeAll(const std::vector<uint64_t>& pcs,
+                                                         const Progress& progress) const {
+  std::vector<Symbolized> out(pcs.size());
+  // The addresses addr2line is asked about, in the order of `asked`.
+  std::string input;
+  std::vector<size_t> asked;
+  for (size_t i = 0; i < pcs.size(); i++) {
+    Symbolized& s = out[i];
+    s.pc = pcs[i];
+    // A value below the canonical base is a raw address: the engine keeps
+    // those for code outside the instrumented module (another library, at
+    // wherever it was loaded), so it names nothing in this binary.
+    s.outside = true;
+    if (s.pc < UKCOV_CANONICAL_PC_BASE) continue;
+    s.address = s.pc - base_ - 1;  // inside the call instruction
+    for (const Range& r : text_)
+      if (s.address >= r.lo && s.address < r.hi) s.outside = false;
+    if (s.outside) continue;
+    char line[32];
+    std::snprintf(line, sizeof line, "0x%" PRIx64 "\n", s.address);
+    input += line;
+    asked.push_back(i);
+  }
+  if (asked.empty()) return out;
+
+  // stdin: the addresses, from a memfd (no writer thread, no pipe deadlock);
+  // stdout: a pipe read as it comes, which is what progress counts.
+  UniqueFd in(memfd_create("ukcov-addr2line", MFD_CLOEXEC));
+  if (!in || write(in.get(), input.data(), input.size()) != static_cast<ssize_t>(input.size()) ||
+      lseek(in.get(), 0, SEEK_SET) != 0)
+    return Errno{errno ? errno : EIO};
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) != 0) return Errno{errno};
+  UniqueFd read_end(pipefd[0]), write_end(pipefd[1]);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, in.get(), 0);
+  posix_spawn_file_actions_adddup2(&actions, write_end.get(), 1);
+  const std::string tool = Binutil("addr2line");
+  std::vector<std::string> args = {tool, "-a", "-i", "-f", "-e", binary_};  // names demangled here
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid;
+  int spawned = posix_spawnp(&pid, tool.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) return Errno{spawned};
+  write_end.reset();
+
+  FILE* stream = fdopen(read_end.release(), "r");
+  if (stream == nullptr) {
+    waitpid(pid, nullptr, 0);
+    return Errno{ENOMEM};
+  }
+  // "0xADDR" starts each address's record, then pairs of lines: function
+  // (addr2line's "??" when unknown), then location; inlined callers follow
+  // as further pairs, innermost first.
+  char* buf = nullptr;
+  size_t cap = 0;
+  ssize_t n;
+  long record = -1;
+  std::string function;
+  bool want_location = false;
+  while ((n = getline(&buf, &cap, stream)) > 0) {
+    std::string line(buf, static_cast<size_t>(n));
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+    if (!want_location && IsAddressLine(line)) {
+      record++;
+      if (progress && record % 1024 == 0) progress(static_cast<size_t>(record), asked.size());
+      continue;
+    }
+    if (record < 0 || static_cast<size_t>(record) >= asked.size()) continue;
+    if (!want_location) {
+      function = line;
+      want_location = true;
+      continue;
+    }
+    want_location = false;
+    Frame frame;
+    ParseLocation(line, &frame);
+    if (function == "??" && frame.file.empty()) continue;  // nothing known
+    frame.linkage = function;
+    frame.function = Demangle(function);
+    frame.file = Strip(frame.file);
+    out[asked[static_cast<size_t>(record)]].frames.push_back(std::move(frame));
+  }
+  std::free(buf);
+  std::fclose(stream);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return Errno{ENOEXEC};
+  if (static_cast<size_t>(record + 1) != asked.size()) return Errno{EIO};
+  if (progress) progress(asked.size(), asked.size());
+  return out;
+}
+
+std::string Symbolizer::Strip(const std::string& path) const {
   std::string p(path);
   if (!strip_prefix_.empty() && p.rfind(strip_prefix_, 0) == 0) p.erase(0, strip_prefix_.size());
   return p;

@@ -1,11 +1,12 @@
-// PCs to source: function and file:line in an ELF binary's DWARF, through
-// elfutils' libdw. Understands ukcov's canonical PCs (see docs/design.md).
+// PCs to source: function and file:line, with inlined frames, in an ELF
+// binary's DWARF. The frames are binutils' addr2line's (run once per batch,
+// which is a hundred times faster than a DWARF scope walk per PC, and is
+// what kernel developers read kcov PCs with); the ELF facts are libelf's.
+// Understands ukcov's canonical PCs (see docs/design.md).
 #pragma once
 
-#include <elfutils/libdwfl.h>
-
 #include <cstdint>
-#include <memory>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,9 +16,9 @@ namespace ukcov::tools {
 
 struct Frame {
   std::string function;  // demangled; innermost inlined function first
-  std::string file;
-  int line = 0;
-  int column = 0;
+  std::string linkage;   // as the DWARF names it (mangled for C++): no commas, for lcov
+  std::string file;      // empty when unknown
+  int line = 0;          // 0 when unknown
 };
 
 struct Symbolized {
@@ -27,40 +28,54 @@ struct Symbolized {
   bool outside = false;  // the address is in none of the binary's executable segments
 };
 
+// Called now and then during a long batch with (done, total).
+using Progress = std::function<void(size_t, size_t)>;
+
 class Symbolizer {
  public:
-  // ENOENT / EACCES / ENOEXEC (not an ELF file with DWARF).
+  // ENOENT / EACCES / ENOEXEC (not an ELF file).
   static Result<Symbolizer> Open(const std::string& binary);
 
   // `pc` is a canonical PC (0xffffffff80000000 + the ELF address of the
-  // return address: the call that recorded it is the byte before). A raw
+  // return address: the call that recorded it is the byte before; in the
+  // kernel-tools view, ukcov.canonical, the ELF address itself). A raw
   // address (below the base: code outside the instrumented module), or a
   // canonical PC outside the binary's executable segments, has no frames
   // (the nearest symbol before it would be a guess).
   Symbolized Symbolize(uint64_t pc) const;
+  // Many at once, in order: one addr2line for the whole batch. An error is
+  // addr2line's failing to run.
+  Result<std::vector<Symbolized>> SymbolizeAll(const std::vector<uint64_t>& pcs,
+                                               const Progress& progress = nullptr) const;
 
   // Paths under `prefix` are printed relative to it.
   void set_strip_prefix(std::string prefix) { strip_prefix_ = std::move(prefix); }
+  const std::string& binary() const { return binary_; }
 
  private:
-  struct DwflDeleter {
-    void operator()(Dwfl* d) const { dwfl_end(d); }
-  };
   struct Range {
     uint64_t lo, hi;  // ELF virtual addresses, [lo, hi)
   };
-  Symbolizer(std::unique_ptr<Dwfl, DwflDeleter> dwfl, Dwfl_Module* module, uint64_t base, std::vector<Range> text)
-      : dwfl_(std::move(dwfl)), module_(module), base_(base), text_(std::move(text)) {}
-  std::string Strip(const char* path) const;
+  Symbolizer(std::string binary, std::vector<Range> text, uint64_t base)
+      : binary_(std::move(binary)), text_(std::move(text)), base_(base) {}
+  std::string Strip(const std::string& path) const;
 
-  std::unique_ptr<Dwfl, DwflDeleter> dwfl_;
-  Dwfl_Module* module_;
-  uint64_t base_;  // where libdwfl placed the file's address 0
+  std::string binary_;
   std::vector<Range> text_;  // the executable PT_LOAD segments
+  uint64_t base_;            // canonical PC - 1 - base_ = ELF address (0 for the kernel-tools view)
   std::string strip_prefix_;
 };
 
 // "0x...  function  file:line" (one line per frame, inlined callers indented).
 std::string Format(const Symbolized& s);
+
+// What to add to an ELF address for its canonical PC: the canonical base,
+// or 0 for a binary linked there already (the kernel-tools view), told by
+// its lowest PT_LOAD address.
+uint64_t CanonicalBaseOf(uint64_t lowest_vaddr);
+
+// The path of binutils' `name` (addr2line, objdump): UKCOV_BINUTILS_PREFIX
+// (a cross prefix such as "x86_64-linux-gnu-") then the plain name.
+std::string Binutil(const char* name);
 
 }  // namespace ukcov::tools

@@ -1,4 +1,5 @@
 // The ukcov command line.
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,16 +9,22 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <iostream>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "sentry/supervisor.h"
+#include "tools/blocks.h"
+#include "tools/coverage_report.h"
 #include "tools/pc_input.h"
+#include "tools/progress.h"
 #include "tools/symbolizer.h"
 
 namespace {
+
+using ukcov::tools::ProgressOnTerminal;
 
 std::string SelfPath() {
   char buf[4096];
@@ -83,12 +90,168 @@ int Symbolize(const std::string& binary, bool area, const std::string& relative_
       std::cerr << "ukcov symbolize: " << name << ": " << pcs.error_message() << "\n";
       return 1;
     }
-    for (uint64_t pc : pcs.pcs) {
-      ukcov::tools::Symbolized s = symbolizer->Symbolize(gvisor ? FromGvisor(pc) : pc);
-      s.pc = pc;  // shown as read
+    std::vector<uint64_t> canonical = pcs.pcs;
+    if (gvisor)
+      for (uint64_t& pc : canonical) pc = FromGvisor(pc);
+    auto symbolized = symbolizer->SymbolizeAll(canonical, ProgressOnTerminal("symbolizing"));
+    if (!symbolized) {
+      std::cerr << "ukcov symbolize: " << ukcov::tools::Binutil("addr2line") << " on " << binary << ": "
+                << std::strerror(symbolized.error()) << "\n";
+      return 1;
+    }
+    for (size_t i = 0; i < symbolized->size(); i++) {
+      ukcov::tools::Symbolized& s = (*symbolized)[i];
+      s.pc = pcs.pcs[i];  // shown as read
       std::cout << ukcov::tools::Format(s) << "\n";
     }
   }
+  return 0;
+}
+
+// One input of `ukcov cover`: its PCs, and what its header says of the
+// binary they come from (a `ukcov run --coverage` file).
+struct CoverInput {
+  std::vector<uint64_t> pcs;
+  std::string binary, build_id;
+};
+
+// A file of PCs (hex, one per line, '#' comments: syzkaller's -coverfile,
+// `ukcov run --coverage`) or a raw kcov area dump (binary words: it holds
+// a NUL byte where text never does).
+bool ReadCoverInput(const std::string& name, CoverInput* out, std::string* error) {
+  std::ifstream file(name, std::ios::binary);
+  struct stat st;
+  if (stat(name.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return *error = name + ": " + std::strerror(EISDIR), false;
+  if (!file) return *error = name + ": " + std::strerror(errno), false;
+  std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  if (file.bad()) return *error = name + ": read error", false;
+  std::istringstream in(bytes);
+  const bool area = bytes.find('\0') != std::string::npos;
+  ukcov::tools::PcList list = area ? ukcov::tools::ReadArea(in) : ukcov::tools::ReadPcList(in);
+  if (!list) return *error = name + ": " + list.error_message(), false;
+  out->pcs = std::move(list.pcs);
+  if (!area) {
+    std::istringstream header(bytes);
+    std::string line;
+    while (std::getline(header, line) && !line.empty() && line[0] == '#') {
+      if (line.rfind("# binary: ", 0) == 0) out->binary = line.substr(10);
+      if (line.rfind("# build-id: ", 0) == 0) out->build_id = line.substr(12);
+    }
+  }
+  return true;
+}
+
+struct CoverOptions {
+  std::vector<std::string> inputs, base;
+  std::string binary, source_root = UKCOV_SOURCE_DIR, lcov, by = "directory", sort = "name";
+  std::vector<std::string> filters;
+  bool quiet = false;
+};
+
+int Cover(const CoverOptions& o) {
+  std::string error;
+  std::vector<CoverInput> inputs, base;
+  for (const auto* names : {&o.inputs, &o.base}) {
+    for (const std::string& name : *names) {
+      CoverInput in;
+      if (!ReadCoverInput(name, &in, &error)) {
+        std::cerr << "ukcov cover: " << error << "\n";
+        return 1;
+      }
+      (names == &o.inputs ? inputs : base).push_back(std::move(in));
+    }
+  }
+  // The binary: asked for, else the one the first coverage file names,
+  // else this ukcov (the sentry).
+  std::string binary = o.binary;
+  for (const auto& in : inputs)
+    if (binary.empty() && !in.binary.empty()) binary = in.binary;
+  if (binary.empty()) binary = SelfPath();
+  const std::string build_id = ukcov::tools::BuildId(binary);
+  for (size_t i = 0; i < inputs.size() + base.size(); i++) {
+    const CoverInput& in = i < inputs.size() ? inputs[i] : base[i - inputs.size()];
+    const std::string& name = i < inputs.size() ? o.inputs[i] : o.base[i - inputs.size()];
+    if (!in.build_id.empty() && !build_id.empty() && in.build_id != build_id) {
+      std::cerr << "ukcov cover: " << name << " is the coverage of build " << in.build_id << ", but " << binary
+                << " is build " << build_id << " (--binary names the binary that ran)\n";
+      return 1;
+    }
+  }
+  auto blocks = ukcov::tools::InstrumentedBlocks(binary, &error);
+  if (!blocks) {
+    std::cerr << "ukcov cover: " << error << "\n";
+    return 1;
+  }
+  auto symbolizer = ukcov::tools::Symbolizer::Open(binary);
+  if (!symbolizer) {
+    std::cerr << "ukcov cover: " << binary << ": " << std::strerror(symbolizer.error()) << "\n";
+    return 1;
+  }
+  char resolved[PATH_MAX];
+  if (realpath(o.source_root.c_str(), resolved) == nullptr) {
+    std::cerr << "ukcov cover: --source-root " << o.source_root << ": " << std::strerror(errno) << "\n";
+    return 1;
+  }
+  auto model = ukcov::tools::BuildModel(*symbolizer, *blocks, resolved, ProgressOnTerminal("symbolizing blocks"));
+  if (!model) {
+    std::cerr << "ukcov cover: " << ukcov::tools::Binutil("addr2line") << " on " << binary << ": "
+              << std::strerror(model.error()) << "\n";
+    return 1;
+  }
+  std::vector<uint64_t> pcs, base_pcs;
+  for (const auto& in : inputs) pcs.insert(pcs.end(), in.pcs.begin(), in.pcs.end());
+  for (const auto& in : base) base_pcs.insert(base_pcs.end(), in.pcs.begin(), in.pcs.end());
+  size_t foreign = 0, base_foreign = 0;
+  std::vector<bool> hit = ukcov::tools::HitBlocks(*model, pcs, &foreign);
+  if (!o.base.empty()) {
+    std::vector<bool> before = ukcov::tools::HitBlocks(*model, base_pcs, &base_foreign);
+    for (size_t i = 0; i < hit.size(); i++) hit[i] = hit[i] && !before[i];
+  }
+  if (!o.lcov.empty()) {
+    std::ofstream lcov;
+    std::ostream* out = &std::cout;
+    if (o.lcov != "-") {
+      lcov.open(o.lcov, std::ios::trunc);
+      if (!lcov) {
+        std::cerr << "ukcov cover: --lcov " << o.lcov << ": " << std::strerror(errno) << "\n";
+        return 1;
+      }
+      out = &lcov;
+    }
+    ukcov::tools::WriteLcov(*model, hit, o.base.empty() ? "ukcov" : "ukcov_new", *out);
+    out->flush();
+    if (!*out) {
+      std::cerr << "ukcov cover: --lcov " << o.lcov << ": write error\n";
+      return 1;
+    }
+  }
+  if (o.quiet || o.lcov == "-") return 0;
+  size_t blocks_hit = 0;
+  for (bool h : hit) blocks_hit += h;
+  size_t outside = 0;
+  for (const auto& b : model->blocks) outside += b.file < 0;
+  std::cout << "binary: " << binary << " (" << model->blocks.size() << " blocks, " << model->backend
+            << " backend; " << model->blocks.size() - outside << " in " << model->source_root << ")\n";
+  size_t hit_in_tree = 0;
+  for (size_t i = 0; i < hit.size(); i++) hit_in_tree += hit[i] && model->blocks[i].file >= 0;
+  if (o.base.empty())
+    std::cout << "covered: " << blocks_hit << " blocks, " << hit_in_tree << " of them in the source tree";
+  else
+    std::cout << "new: " << blocks_hit << " blocks covered by the inputs and not by --base, " << hit_in_tree
+              << " of them in the source tree";
+  if (foreign + base_foreign > 0)
+    std::cout << " (" << foreign + base_foreign << " PCs of the inputs are no block of this binary)";
+  std::cout << "\n\n";
+  ukcov::tools::SummaryOptions summary;
+  summary.level = o.by == "file" ? ukcov::tools::Level::kFile
+                  : o.by == "function" ? ukcov::tools::Level::kFunction
+                                       : ukcov::tools::Level::kDirectory;
+  summary.sort = o.sort == "percent" ? ukcov::tools::SortKey::kPercent
+                 : o.sort == "missed" ? ukcov::tools::SortKey::kMissed
+                                      : ukcov::tools::SortKey::kName;
+  summary.filters = o.filters;
+  if (!o.base.empty()) summary.hit_word = "new";
+  ukcov::tools::PrintSummary(*model, hit, summary, std::cout);
   return 0;
 }
 
@@ -119,6 +282,32 @@ static int Main(int argc, char** argv) {
                       "PCs are gVisor-style synthetic numbers from `ukcov run --gvisor-pcs` (counters build)");
   symbolize->add_option("inputs", inputs, "Files of PCs, hex one per line ('-' or none: stdin)");
 
+  auto* cover = app.add_subcommand("cover", "Report what coverage covered: by directory, file and function, or as lcov");
+  CoverOptions cover_options;
+  cover->add_option("inputs", cover_options.inputs,
+                    "Coverage: `ukcov run --coverage` files, PC lists (hex, one per line) or kcov area dumps; "
+                    "their union is reported")
+      ->required();
+  cover->add_option("--binary", cover_options.binary,
+                    "ELF file the PCs come from (default: the one the coverage file names, else this ukcov)")
+      ->check(CLI::ExistingFile);
+  cover->add_option("--source-root", cover_options.source_root,
+                    "The project's source tree: blocks count for their innermost line in it (default: the tree "
+                    "this ukcov was built from)")
+      ->capture_default_str();
+  cover->add_option("--lcov", cover_options.lcov, "Also write an lcov tracefile (genhtml FILE -o DIR: HTML); '-': stdout");
+  cover->add_option("--base", cover_options.base,
+                    "The difference: report only what the inputs covered that these did not");
+  cover->add_option("--by", cover_options.by, "Rows of the summary: directory, file or function")
+      ->check(CLI::IsMember({"directory", "file", "function"}))
+      ->capture_default_str();
+  cover->add_option("--sort", cover_options.sort, "Order of the rows: name, percent (highest first), missed (most first)")
+      ->check(CLI::IsMember({"name", "percent", "missed"}))
+      ->capture_default_str();
+  cover->add_option("--filter", cover_options.filters,
+                    "Only source paths under this prefix or matching this glob (repeatable), e.g. src/sentry/fs/");
+  cover->add_flag("--quiet", cover_options.quiet, "No summary (with --lcov)");
+
   auto* run = app.add_subcommand("run", "Run PROG under the sentry, with /sys/kernel/debug/kcov");
   ukcov::sentry::RunOptions run_options;
   run->add_option("--workers", run_options.workers, "Threads serving syscalls (default: one per two CPUs)")
@@ -145,6 +334,10 @@ static int Main(int argc, char** argv) {
   run->add_flag("--stats", run_options.stats,
                 "At the end, say on stderr how many of the guest's calls were trapped and how many FUSE "
                 "requests the served debugfs answered");
+  run->add_option("--coverage", run_options.coverage,
+                  "Write the whole run's coverage of the sentry to FILE at the end (canonical PCs; `ukcov cover "
+                  "FILE` reports it)")
+      ->type_name("FILE");
   run->add_option("command", run_options.argv, "-- PROG [ARGS...]")->required();
   run->footer("The exit status is PROG's, or 128+N if signal N killed it.");
 
@@ -165,12 +358,13 @@ static int Main(int argc, char** argv) {
     return 0;
   }
   if (*symbolize) return Symbolize(binary, area, relative_to, inputs, gvisor);
+  if (*cover) return Cover(cover_options);
   if (*help && !help_topic.empty()) {
     CLI::App* topic = nullptr;
     for (CLI::App* sub : app.get_subcommands({}))
       if (sub->get_name() == help_topic) topic = sub;
     if (topic == nullptr) {
-      std::cerr << "ukcov help: no command '" << help_topic << "' (run, symbolize, version, help)\n";
+      std::cerr << "ukcov help: no command '" << help_topic << "' (run, cover, symbolize, version, help)\n";
       return 2;
     }
     std::cout << topic->help();
