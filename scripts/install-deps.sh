@@ -9,7 +9,8 @@ packages=(
   g++                                   # the gcc build CI also checks
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libfmt-dev
-  libdw-dev libelf-dev elfutils         # DWARF symbolisation
+  libelf-dev binutils                   # ELF facts; addr2line, objdump: symbolising, ukcov cover
+  lcov                                  # genhtml and lcov --summary of ukcov cover's tracefiles
   python3                               # bench/report.py, tests
   libseccomp-dev                        # the sentry's filter
   libfuse3-dev                          # the served debugfs (interception mode "served")

@@ -108,6 +108,16 @@ int Symbolize(const std::string& binary, bool area, const std::string& relative_
   return 0;
 }
 
+// `path` relative to the working directory when it is under it ("." for it).
+std::string Relative(const std::string& path) {
+  char cwd[PATH_MAX];
+  if (getcwd(cwd, sizeof cwd) == nullptr) return path;
+  const std::string here = cwd;
+  if (path == here) return ".";
+  if (path.rfind(here + "/", 0) == 0) return path.substr(here.size() + 1);
+  return path;
+}
+
 // One input of `ukcov cover`: its PCs, and what its header says of the
 // binary they come from (a `ukcov run --coverage` file).
 struct CoverInput {
@@ -230,8 +240,9 @@ int Cover(const CoverOptions& o) {
   for (bool h : hit) blocks_hit += h;
   size_t outside = 0;
   for (const auto& b : model->blocks) outside += b.file < 0;
-  std::cout << "binary: " << binary << " (" << model->blocks.size() << " blocks, " << model->backend
-            << " backend; " << model->blocks.size() - outside << " in " << model->source_root << ")\n";
+  std::cout << "binary: " << Relative(binary) << " (" << model->blocks.size() << " blocks, " << model->backend
+            << " backend), source tree: " << Relative(model->source_root) << " (" << model->blocks.size() - outside
+            << " of the blocks)\n";
   size_t hit_in_tree = 0;
   for (size_t i = 0; i < hit.size(); i++) hit_in_tree += hit[i] && model->blocks[i].file >= 0;
   if (o.base.empty())
