@@ -58,7 +58,12 @@ gbench=("${reps[@]}" --benchmark_report_aggregates_only=true --benchmark_out_for
   --benchmark_out="$out/sentry_ukcov.json" >"$out/sentry_ukcov.txt"
 "$bin/ukcov" run --workers 2 -- "$bin/bench_sentry_guest" "${gbench[@]}" --benchmark_filter='Emulated/kcov_off' \
   --benchmark_out="$out/sentry_ukcov_w2.json" >"$out/sentry_ukcov_w2.txt"
-for mode in off pc cmp; do
+# The whole run's coverage (`--coverage`, issue 13): the same emulated call
+# in the same run, against the runs above.
+"$bin/ukcov" run --coverage "$out/sentry_run.cov" -- "$bin/bench_sentry_guest" "${gbench[@]}" \
+  --benchmark_filter='Emulated/kcov_off$|Emulated/kcov_off/real_time$' \
+  --benchmark_out="$out/sentry_ukcov_coverage.json" >"$out/sentry_ukcov_coverage.txt"
+for mode in off pc cmp run; do
   for calls in $lo $hi; do
     valgrind --tool=callgrind --callgrind-out-file="$out/cg.dispatch_$mode.$calls" \
       "$bin/bench_sentry_dispatch" "$mode" "$calls" >/dev/null 2>&1

@@ -5,7 +5,8 @@
 // syscall table to the handler, leave. The two ioctls are the bare round
 // trip that sentry_guest.cc times.
 //
-// Usage: bench_sentry_dispatch off|pc|cmp N
+// Usage: bench_sentry_dispatch off|pc|cmp|run N   (run: kcov off, the whole
+// run's coverage on: `ukcov run --coverage`)
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -19,13 +20,16 @@
 int main(int argc, char** argv) {
   using namespace ukcov;
   if (argc != 3) {
-    std::fprintf(stderr, "usage: %s off|pc|cmp N\n", argv[0]);
+    std::fprintf(stderr, "usage: %s off|pc|cmp|run N\n", argv[0]);
     return 2;
   }
   int mode = std::strcmp(argv[1], "pc") == 0 ? UKCOV_KCOV_TRACE_PC : std::strcmp(argv[1], "cmp") == 0 ? UKCOV_KCOV_TRACE_CMP : -1;
   long n = std::atol(argv[2]);
 
-  auto engine = Engine::Create();
+  ukcov_engine_options options;
+  ukcov_engine_options_init(&options);
+  options.run_coverage = std::strcmp(argv[1], "run") == 0;
+  auto engine = Engine::Create(&options);
   if (!engine) return 1;
   sentry::Kernel kernel(*engine);
   auto process = std::make_shared<sentry::Process>();

@@ -48,8 +48,8 @@ void Filesystem::AddToken(const InodeRef& inode, bool path_only) {
   UniqueFd memfd(memfd_create(path_only ? "ukcov-debugfs-path" : "ukcov-debugfs", MFD_CLOEXEC));
   struct stat st;
   if (!memfd || fstat(memfd.get(), &st) != 0) return;  // opening it fails with ENOMEM
-  (path_only ? path_token_ : open_token_)[inode.get()] = st.st_ino;
-  tokens_[st.st_ino] = Token{inode, path_only, std::move(memfd)};
+  (path_only ? path_token_ : open_token_)[inode->ino] = st.st_ino;
+  tokens_.Set(st.st_ino, Token{inode, path_only, std::move(memfd)});
 }
 
 void Filesystem::Statfs(struct statfs* out) {
@@ -79,19 +79,20 @@ Answer Filesystem::Open(Kernel& kernel, Syscall& sc, const InodeRef& inode, int 
     return Answer::InstallFd(std::move(file.value()), flags & O_CLOEXEC);
   }
   auto& by_inode = path_only ? path_token_ : open_token_;
-  auto it = by_inode.find(inode.get());
-  if (it == by_inode.end()) return Answer::Error(ENOMEM);
-  Result<UniqueFd> file = Reopen(tokens_.at(it->second).memfd.get(), O_RDONLY | (flags & O_NONBLOCK));
+  auto it = by_inode.find(inode->ino);
+  Token* token = it == by_inode.end() ? nullptr : tokens_.Find(it->second);
+  if (token == nullptr) return Answer::Error(ENOMEM);
+  Result<UniqueFd> file = Reopen(token->memfd.get(), O_RDONLY | (flags & O_NONBLOCK));
   if (!file) return Answer::Error(file.error());
   opened_.store(true, std::memory_order_relaxed);
   return Answer::InstallFd(std::move(file.value()), flags & O_CLOEXEC);
 }
 
 InodeRef Filesystem::FindByHostIno(ino_t host_ino, bool* path_only) {
-  auto it = tokens_.find(host_ino);
-  if (it == tokens_.end()) return nullptr;
-  *path_only = it->second.path_only;
-  return it->second.inode;
+  Token* token = tokens_.Find(host_ino);
+  if (token == nullptr) return nullptr;
+  *path_only = token->path_only;
+  return token->inode;
 }
 
 std::shared_ptr<sentry::File> Filesystem::FileOf(Mount*, const InodeRef& inode, UniqueFd description, bool path_only) {

@@ -20,6 +20,7 @@
 #include <unordered_map>
 
 #include "base/unique_fd.h"
+#include "sentry/host_index.h"
 #include "sentry/vfs/file.h"
 #include "sentry/vfs/filesystem.h"
 
@@ -56,9 +57,9 @@ class Filesystem final : public sentry::Filesystem {
   KcovDevice& kcov_;
   std::atomic<bool> opened_{false};  // a directory or O_PATH file was opened
   uint64_t next_ino_ = 1;
-  std::unordered_map<ino_t, Token> tokens_;  // by the memfd's inode number
-  // per inode, the token's host inode number: [0] open, [1] O_PATH
-  std::unordered_map<const Inode*, ino_t> open_token_, path_token_;
+  HostIndex<Token> tokens_;  // by the memfd's host inode number (host_index.h)
+  // by the inode's number: its tokens' host inode numbers, to open, and O_PATH
+  std::unordered_map<uint64_t, ino_t> open_token_, path_token_;
 };
 
 // A guest's struct file on a debugfs directory, or an O_PATH one on any

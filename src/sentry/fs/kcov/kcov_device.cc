@@ -33,7 +33,7 @@ Result<UniqueFd> KcovDevice::Open(TaskState&, int flags, InodeRef inode) {
   auto file = std::make_shared<KcovFile>(std::move(instance.value()), access, st.st_ino, watch, std::move(inode));
   std::lock_guard lock(mu_);
   memfd_dev_ = st.st_dev;
-  by_ino_[st.st_ino] = std::move(file);
+  by_ino_.Set(st.st_ino, std::move(file));
   by_watch_[watch] = st.st_ino;
   return guest_file;
 }
@@ -49,7 +49,7 @@ Result<uint64_t> KcovDevice::OpenServed(TaskState&, int flags, InodeRef inode) {
   const uint64_t handle = next_handle_++;
   auto file = std::make_shared<KcovFile>(std::move(instance.value()), flags & O_ACCMODE, st.st_ino, -1,
                                          std::move(inode), handle);
-  by_ino_[st.st_ino] = file;
+  by_ino_.Set(st.st_ino, file);
   by_handle_[handle] = std::move(file);
   return handle;
 }
@@ -66,7 +66,7 @@ void KcovDevice::ReleaseServed(uint64_t handle) {
       inotify_rm_watch(inotify_.get(), file.watch);
       by_watch_.erase(file.watch);
     }
-    by_ino_.erase(file.ino);
+    by_ino_.Erase(file.ino);
     released = std::move(it->second);
   }
   by_handle_.erase(it);
@@ -77,18 +77,15 @@ void KcovDevice::ReleaseAllServed() {
   std::lock_guard lock(mu_);
   for (auto& [_, file] : by_handle_) released.push_back(std::move(file));
   by_handle_.clear();
-  for (auto it = by_ino_.begin(); it != by_ino_.end();) {
-    if (it->second->handle == 0) {
-      ++it;
-      continue;
+  by_ino_.EraseIf([&](uint64_t, std::shared_ptr<KcovFile>& file) {
+    if (file->handle == 0) return false;
+    if (file->watch >= 0) {
+      inotify_rm_watch(inotify_.get(), file->watch);
+      by_watch_.erase(file->watch);
     }
-    if (it->second->watch >= 0) {
-      inotify_rm_watch(inotify_.get(), it->second->watch);
-      by_watch_.erase(it->second->watch);
-    }
-    released.push_back(std::move(it->second));
-    it = by_ino_.erase(it);
-  }
+    released.push_back(std::move(file));
+    return true;
+  });
 }
 
 std::shared_ptr<KcovFile> KcovDevice::FindServed(uint64_t handle) {
@@ -115,8 +112,8 @@ Result<UniqueFd> KcovDevice::MapServed(KcovFile& file) {
 std::shared_ptr<KcovFile> KcovDevice::Find(dev_t dev, ino_t ino) {
   std::lock_guard lock(mu_);
   if (dev != memfd_dev_) return nullptr;
-  auto it = by_ino_.find(ino);
-  return it == by_ino_.end() ? nullptr : it->second;
+  std::shared_ptr<KcovFile>* file = by_ino_.Find(ino);
+  return file == nullptr ? nullptr : *file;
 }
 
 bool KcovDevice::AnyOpen() {
@@ -137,17 +134,18 @@ void KcovDevice::ReleaseClosed() {
       if (!(ev->mask & (IN_CLOSE_WRITE | IN_CLOSE_NOWRITE))) continue;
       auto w = by_watch_.find(ev->wd);
       if (w == by_watch_.end()) continue;
-      auto f = by_ino_.find(w->second);
-      if (f != by_ino_.end() && f->second->handle != 0) {
+      const ino_t ino = w->second;
+      std::shared_ptr<KcovFile>* f = by_ino_.Find(ino);
+      if (f != nullptr && (*f)->handle != 0) {
         // A served file's mapping has ended; the file goes once FUSE has
         // released it and no mapping is left.
-        KcovFile& file = *f->second;
+        KcovFile& file = **f;
         if (--file.mappings > 0 || !file.released) continue;
       }
-      if (f != by_ino_.end()) {
+      if (f != nullptr) {
         inotify_rm_watch(inotify_.get(), ev->wd);
-        released.push_back(std::move(f->second));
-        by_ino_.erase(f);
+        released.push_back(std::move(*f));
+        by_ino_.Erase(ino);
       }
       by_watch_.erase(w);
     }

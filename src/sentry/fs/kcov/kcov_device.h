@@ -19,6 +19,7 @@
 #include <unordered_map>
 
 #include "base/unique_fd.h"
+#include "sentry/host_index.h"
 #include "sentry/fs/kcov/kcov_file.h"
 #include "ukcov/kcov.h"
 #include "ukcov/result.hpp"
@@ -76,7 +77,7 @@ class KcovDevice {
   UniqueFd inotify_;
   std::mutex mu_;
   dev_t memfd_dev_ = 0;  // all memfds share one device
-  std::unordered_map<ino_t, std::shared_ptr<KcovFile>> by_ino_;  // guarded by mu_
+  HostIndex<std::shared_ptr<KcovFile>> by_ino_;  // by the area memfd's host inode number; guarded by mu_
   std::unordered_map<int, ino_t> by_watch_;                      // guarded by mu_
   std::unordered_map<uint64_t, std::shared_ptr<KcovFile>> by_handle_;  // guarded by mu_
   uint64_t next_handle_ = 1;                                           // guarded by mu_

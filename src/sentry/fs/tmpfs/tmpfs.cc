@@ -516,7 +516,7 @@ Result<UniqueFd> Filesystem::OpenDescription(const InodeRef& inode, int flags) {
     std::lock_guard files_lock(files_mu_);
     int watch = WatchReleases(inotify_.get(), token.get());
     if (watch >= 0) by_watch_[watch] = st.st_ino;
-    path_tokens_[st.st_ino] = {inode, std::move(token), watch, flags & (O_PATH | O_NOFOLLOW | O_DIRECTORY)};
+    path_tokens_.Set(st.st_ino, {inode, std::move(token), watch, flags & (O_PATH | O_NOFOLLOW | O_DIRECTORY)});
     inode->opens++;
     return file;
   }
@@ -531,11 +531,11 @@ Result<UniqueFd> Filesystem::OpenDescription(const InodeRef& inode, int flags) {
   Result<UniqueFd> file = Reopen(inode->memfd.get(), host_flags);
   if (!file) return Errno{file.error()};
   std::lock_guard files_lock(files_mu_);
-  if (!by_host_ino_.count(inode->host_ino)) {
+  if (by_host_ino_.Find(inode->host_ino) == nullptr) {
     int watch = WatchReleases(inotify_.get(), inode->memfd.get());
     if (watch >= 0) by_watch_[watch] = inode->host_ino;
     inode->watch = watch;
-    by_host_ino_[inode->host_ino] = inode;
+    by_host_ino_.Set(inode->host_ino, inode);
   }
   inode->opens++;
   return file;
@@ -569,37 +569,36 @@ Result<UniqueFd> Filesystem::OpenExec(const sentry::InodeRef& vfs_inode) {
 
 sentry::InodeRef Filesystem::FindByHostIno(ino_t host_ino, bool* path_only) {
   std::lock_guard files_lock(files_mu_);
-  auto it = by_host_ino_.find(host_ino);
   *path_only = false;
-  if (it != by_host_ino_.end()) return it->second;
-  auto token = path_tokens_.find(host_ino);
-  if (token == path_tokens_.end()) return nullptr;
+  if (InodeRef* inode = by_host_ino_.Find(host_ino)) return *inode;
+  PathToken* token = path_tokens_.Find(host_ino);
+  if (token == nullptr) return nullptr;
   *path_only = true;
-  return token->second.inode;
+  return token->inode;
 }
 
 int Filesystem::PathFlags(ino_t host_ino) {
   std::lock_guard files_lock(files_mu_);
-  auto token = path_tokens_.find(host_ino);
-  return token == path_tokens_.end() ? O_PATH : token->second.flags;
+  PathToken* token = path_tokens_.Find(host_ino);
+  return token == nullptr ? O_PATH : token->flags;
 }
 
 void Filesystem::Released(ino_t host_ino) {
-  if (auto token = path_tokens_.find(host_ino); token != path_tokens_.end()) {
+  if (PathToken* token = path_tokens_.Find(host_ino)) {
     // An O_PATH description's token: exactly one description, now gone.
-    InodeRef inode = std::move(token->second.inode);
-    if (token->second.watch >= 0) {
-      inotify_rm_watch(inotify_.get(), token->second.watch);
-      by_watch_.erase(token->second.watch);
+    InodeRef inode = std::move(token->inode);
+    if (token->watch >= 0) {
+      inotify_rm_watch(inotify_.get(), token->watch);
+      by_watch_.erase(token->watch);
     }
-    path_tokens_.erase(token);
+    path_tokens_.Erase(host_ino);
     if (inode->opens > 0) inode->opens--;
     if (inode->opens == 0) orphans_.push_back(std::move(inode));
     return;
   }
-  auto it = by_host_ino_.find(host_ino);
-  if (it == by_host_ino_.end()) return;
-  InodeRef inode = it->second;
+  InodeRef* found = by_host_ino_.Find(host_ino);
+  if (found == nullptr) return;
+  InodeRef inode = *found;
   if (inode->opens > 0) inode->opens--;
   if (inode->opens == 0) orphans_.push_back(std::move(inode));
 }
@@ -654,7 +653,7 @@ void Filesystem::ForgetIfUnused(Inode& inode) {
     if (inode.opens != 0 || inode.forgotten) return;
     inode.forgotten = true;
     if (inode.host_ino != 0) {
-      by_host_ino_.erase(inode.host_ino);
+      by_host_ino_.Erase(inode.host_ino);
       if (inode.watch >= 0) {
         inotify_rm_watch(inotify_.get(), inode.watch);
         by_watch_.erase(inode.watch);

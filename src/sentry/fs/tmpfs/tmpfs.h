@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "base/unique_fd.h"
+#include "sentry/host_index.h"
 #include "sentry/vfs/filesystem.h"
 #include "ukcov/result.hpp"
 
@@ -187,14 +188,16 @@ class Filesystem final : public sentry::Filesystem {
   uint64_t used_blocks_ = 0;
   std::mutex files_mu_;  // the guest's open descriptions: what follows
   UniqueFd inotify_;
-  std::unordered_map<ino_t, InodeRef> by_host_ino_;
+  // By the memfd's host inode number (host_index.h: lookups stay out of
+  // the coverage).
+  HostIndex<InodeRef> by_host_ino_;
   struct PathToken {
     InodeRef inode;
     UniqueFd token;
     int watch;
     int flags;  // what F_GETFL reports: O_PATH and the O_NOFOLLOW, O_DIRECTORY it was opened with
   };
-  std::unordered_map<ino_t, PathToken> path_tokens_;  // an O_PATH description each
+  HostIndex<PathToken> path_tokens_;  // an O_PATH description each, by its token's host inode number
   std::unordered_map<int, ino_t> by_watch_;
   std::vector<InodeRef> orphans_;  // no description left: freed once nameless too
 };
