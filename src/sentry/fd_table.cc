@@ -15,6 +15,7 @@
 #include "sentry/fs/host/host_file.h"
 #include "sentry/fs/kcov/kcov_device.h"
 #include "sentry/kernel.h"
+#include "sentry/proc_files.h"
 #include "sentry/vfs/vfs.h"
 
 namespace ukcov::sentry {
@@ -102,8 +103,7 @@ FileRef LookupFd(Kernel& kernel, TaskState& task, int fd) {
     // may not be ptraced by the sentry, a set-user-ID program): the inode
     // says whose the file is through /proc, the thread's own table; the
     // description itself stays out of reach.
-    const std::string link = "/proc/" + std::to_string(task.tid) + "/fd/" + std::to_string(fd);
-    if (stat(link.c_str(), &st) != 0) return Bad(errno == ENOENT ? EBADF : errno);
+    if (int e = StatProcFd(task.tid, fd, &st); e != 0) return Bad(e == ENOENT ? EBADF : e);
     if (st.st_dev != 0 && st.st_dev == kernel.kcov().served_dev()) return Bad(EOPNOTSUPP);  // needs the description
     bool in_mount;
     FileRef ref = Identify(kernel, st, &in_mount);

@@ -57,5 +57,6 @@ template class HostIndex<std::shared_ptr<tmpfs::Inode>>;
 template class HostIndex<tmpfs::Filesystem::PathToken>;
 template class HostIndex<std::shared_ptr<KcovFile>>;
 template class HostIndex<debugfs::Filesystem::Token>;
+template class HostIndex<ino_t>;
 
 }  // namespace ukcov::sentry

@@ -1,10 +1,12 @@
-// A table keyed by a number the host chooses (a memfd's inode number). A
-// hash table's path to an entry depends on its key's bits and on which
-// other keys share its bucket, so in instrumented code the same guest call
-// on the same state would run other blocks as the host numbered its inodes
-// otherwise, and coverage would vary from run to run (docs/coverage.md,
-// "Stable"). The operations live in host_index.cc, which is not
-// instrumented; a caller sees one call per operation whatever the keys.
+// A table keyed by a number the host chooses (a memfd's inode number), or
+// changed when the host reports something asynchronously (a release). A
+// hash table's path to an entry depends on its key's bits, on which other
+// keys share its bucket and on how full it is, so in instrumented code the
+// same guest call on the same state would run other blocks as the host
+// numbered its inodes or timed its reports otherwise, and coverage would
+// vary from run to run (docs/coverage.md, "Stable"). The operations live
+// in host_index.cc, which is not instrumented; a caller sees one call per
+// operation whatever the keys.
 //
 // Only the value types instantiated in host_index.cc can be used.
 #pragma once

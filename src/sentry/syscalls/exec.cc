@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "sentry/proc_files.h"
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/syscalls/vfs_common.h"
 
@@ -38,7 +39,7 @@ void NoteExec(Syscall& sc) {
   Process& process = *sc.task.process;
   // The process's address space, held open: it dies with a successful exec
   // (reads then return 0), and lives on after a failed one.
-  UniqueFd mm(open(("/proc/" + std::to_string(sc.task.tid) + "/mem").c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd mm = OpenProc(sc.task.tid, "mem", O_RDONLY | O_CLOEXEC);
   std::lock_guard lock(process.exec_mu);
   process.exec_mm = std::move(mm);
   process.exec_tid.store(sc.task.tid, std::memory_order_release);
@@ -47,19 +48,6 @@ void NoteExec(Syscall& sc) {
 std::string Basename(const std::string& path) {
   size_t slash = path.find_last_of('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-bool CloseOnExec(pid_t tid, int fd) {
-  std::ifstream info("/proc/" + std::to_string(tid) + "/fdinfo/" + std::to_string(fd));
-  std::string key;
-  while (info >> key) {
-    if (key == "flags:") {
-      unsigned long flags = 0;
-      info >> std::oct >> flags;
-      return flags & O_CLOEXEC;
-    }
-  }
-  return false;
 }
 
 // The program a path leads to, checked as do_open_execat checks it.
@@ -202,7 +190,7 @@ Answer Execve(Kernel& kernel, Syscall& sc) {
   const bool fd_relative = dirfd != AT_FDCWD && (path->empty() || (*path)[0] != '/');
   std::string filename = *path;
   if (fd_relative) filename = "/dev/fd/" + std::to_string(dirfd) + (path->empty() ? "" : "/" + *path);
-  const bool inaccessible = fd_relative && CloseOnExec(sc.task.tid, dirfd);
+  const bool inaccessible = fd_relative && ProcFdCloseOnExec(sc.task.tid, dirfd);
 
   ExecPlan plan;
   plan.argv = argv_address;

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "sentry/fd_table.h"
+#include "sentry/proc_files.h"
 #include "sentry/syscalls/syscalls.h"
 #include "sentry/syscalls/vfs_common.h"
 #include "sentry/vfs/path.h"
@@ -153,7 +154,7 @@ Process::Exe ExeOf(Kernel& kernel, TaskState& task) {
   struct stat st;
   InodeRef running;
   bool path_only;
-  if (stat(("/proc/" + std::to_string(task.tid) + "/exe").c_str(), &st) != 0 || st.st_dev != kernel.memfd_dev() ||
+  if (StatProc(task.tid, "exe", &st) != 0 || st.st_dev != kernel.memfd_dev() ||
       kernel.vfs().FindByHostIno(st.st_ino, &running, &path_only) != exe.mount || running != exe.inode)
     return {};
   return exe;

@@ -15,11 +15,13 @@ timespec CurrentTime() {
 
 void TouchAccessed(Inode& inode) {
   const timespec now = CurrentTime();
-  auto le = [](const timespec& a, const timespec& b) {
-    return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec <= b.tv_nsec);
-  };
-  if (le(inode.atime, inode.mtime) || le(inode.atime, inode.ctime) || now.tv_sec - inode.atime.tv_sec >= 86400)
-    inode.atime = now;
+  // Compared as nanoseconds, with no branch per field: whether two stamps
+  // share a second is timing, not state, and must not change the blocks
+  // that run (docs/coverage.md, "Stable").
+  auto ns = [](const timespec& t) { return static_cast<__int128>(t.tv_sec) * 1000000000 + t.tv_nsec; };
+  const bool stale = (ns(inode.atime) <= ns(inode.mtime)) | (ns(inode.atime) <= ns(inode.ctime)) |
+                     (now.tv_sec - inode.atime.tv_sec >= 86400);
+  if (stale) inode.atime = now;
 }
 
 InodeLocks::InodeLocks(std::initializer_list<Inode*> inodes) {

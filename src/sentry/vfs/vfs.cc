@@ -13,6 +13,7 @@
 
 #include "sentry/fd_table.h"
 #include "sentry/kernel.h"
+#include "sentry/proc_files.h"
 #include "sentry/vfs/permission.h"
 
 namespace ukcov::sentry {
@@ -209,7 +210,7 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
       } else {
         // Served: chdir and fchdir run untrapped, so a cached cwd may be stale.
         if (!process.host_cwd_valid || kernel.interception() == Interception::kServed) {
-          Result<std::string> cwd = ReadHostLink("/proc/" + std::to_string(task.tid) + "/cwd");
+          Result<std::string> cwd = ReadProcLink(task.tid, "cwd");
           if (!cwd) return Errno{ENOENT};
           process.host_cwd = *cwd;
           process.host_cwd_valid = true;
@@ -227,7 +228,7 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
         // A host fd that is no directory of a path (a pipe, a socket, an
         // anonymous inode): the host answers, with AT_EMPTY_PATH or ENOTDIR.
         if (path.empty()) return loc;
-        Result<std::string> target = ReadHostLink("/proc/" + std::to_string(task.tid) + "/fd/" + std::to_string(dirfd));
+        Result<std::string> target = ReadProcFdLink(task.tid, dirfd);
         if (!target || target->empty() || (*target)[0] != '/') return loc;
         host = *target;
       }

@@ -34,7 +34,8 @@ Result<UniqueFd> KcovDevice::Open(TaskState&, int flags, InodeRef inode) {
   std::lock_guard lock(mu_);
   memfd_dev_ = st.st_dev;
   by_ino_.Set(st.st_ino, std::move(file));
-  by_watch_[watch] = st.st_ino;
+  ever_opened_.store(true, std::memory_order_release);
+  by_watch_.Set(watch, st.st_ino);
   return guest_file;
 }
 
@@ -50,38 +51,41 @@ Result<uint64_t> KcovDevice::OpenServed(TaskState&, int flags, InodeRef inode) {
   auto file = std::make_shared<KcovFile>(std::move(instance.value()), flags & O_ACCMODE, st.st_ino, -1,
                                          std::move(inode), handle);
   by_ino_.Set(st.st_ino, file);
-  by_handle_[handle] = std::move(file);
+  ever_opened_.store(true, std::memory_order_release);
+  by_handle_.Set(handle, std::move(file));
   return handle;
 }
 
 void KcovDevice::ReleaseServed(uint64_t handle) {
   std::shared_ptr<KcovFile> released;  // dropped outside the lock
   std::lock_guard lock(mu_);
-  auto it = by_handle_.find(handle);
-  if (it == by_handle_.end()) return;
-  KcovFile& file = *it->second;
+  std::shared_ptr<KcovFile>* found = by_handle_.Find(handle);
+  if (found == nullptr) return;
+  KcovFile& file = **found;
   file.released = true;
   if (file.mappings == 0) {
     if (file.watch >= 0) {
       inotify_rm_watch(inotify_.get(), file.watch);
-      by_watch_.erase(file.watch);
+      by_watch_.Erase(static_cast<uint64_t>(file.watch));
     }
     by_ino_.Erase(file.ino);
-    released = std::move(it->second);
+    released = std::move(*found);
   }
-  by_handle_.erase(it);
+  by_handle_.Erase(handle);
 }
 
 void KcovDevice::ReleaseAllServed() {
   std::vector<std::shared_ptr<KcovFile>> released;  // dropped outside the lock
   std::lock_guard lock(mu_);
-  for (auto& [_, file] : by_handle_) released.push_back(std::move(file));
-  by_handle_.clear();
+  by_handle_.EraseIf([&](uint64_t, std::shared_ptr<KcovFile>& file) {
+    released.push_back(std::move(file));
+    return true;
+  });
   by_ino_.EraseIf([&](uint64_t, std::shared_ptr<KcovFile>& file) {
     if (file->handle == 0) return false;
     if (file->watch >= 0) {
       inotify_rm_watch(inotify_.get(), file->watch);
-      by_watch_.erase(file->watch);
+      by_watch_.Erase(static_cast<uint64_t>(file->watch));
     }
     released.push_back(std::move(file));
     return true;
@@ -90,8 +94,8 @@ void KcovDevice::ReleaseAllServed() {
 
 std::shared_ptr<KcovFile> KcovDevice::FindServed(uint64_t handle) {
   std::lock_guard lock(mu_);
-  auto it = by_handle_.find(handle);
-  return it == by_handle_.end() ? nullptr : it->second;
+  std::shared_ptr<KcovFile>* file = by_handle_.Find(handle);
+  return file == nullptr ? nullptr : *file;
 }
 
 Result<UniqueFd> KcovDevice::MapServed(KcovFile& file) {
@@ -103,7 +107,7 @@ Result<UniqueFd> KcovDevice::MapServed(KcovFile& file) {
     int watch = WatchReleases(inotify_.get(), file.instance.area_fd());
     if (watch < 0) return Errno{errno == ENOSPC ? ENOMEM : errno};
     file.watch = watch;
-    by_watch_[watch] = file.ino;
+    by_watch_.Set(watch, file.ino);
   }
   file.mappings++;
   return reopened;
@@ -114,11 +118,6 @@ std::shared_ptr<KcovFile> KcovDevice::Find(dev_t dev, ino_t ino) {
   if (dev != memfd_dev_) return nullptr;
   std::shared_ptr<KcovFile>* file = by_ino_.Find(ino);
   return file == nullptr ? nullptr : *file;
-}
-
-bool KcovDevice::AnyOpen() {
-  std::lock_guard lock(mu_);
-  return !by_ino_.empty() || !by_handle_.empty();
 }
 
 void KcovDevice::ReleaseClosed() {
@@ -132,9 +131,9 @@ void KcovDevice::ReleaseClosed() {
       auto* ev = reinterpret_cast<inotify_event*>(p);
       p += sizeof(inotify_event) + ev->len;
       if (!(ev->mask & (IN_CLOSE_WRITE | IN_CLOSE_NOWRITE))) continue;
-      auto w = by_watch_.find(ev->wd);
-      if (w == by_watch_.end()) continue;
-      const ino_t ino = w->second;
+      const ino_t* w = by_watch_.Find(static_cast<uint64_t>(ev->wd));
+      if (w == nullptr) continue;
+      const ino_t ino = *w;
       std::shared_ptr<KcovFile>* f = by_ino_.Find(ino);
       if (f != nullptr && (*f)->handle != 0) {
         // A served file's mapping has ended; the file goes once FUSE has
@@ -147,7 +146,7 @@ void KcovDevice::ReleaseClosed() {
         released.push_back(std::move(*f));
         by_ino_.Erase(ino);
       }
-      by_watch_.erase(w);
+      by_watch_.Erase(static_cast<uint64_t>(ev->wd));
     }
   }
 }

@@ -38,7 +38,10 @@ class KcovDevice {
   Result<UniqueFd> Open(TaskState& task, int flags, InodeRef inode);
   // The open file description a guest fd's inode belongs to, if any.
   std::shared_ptr<KcovFile> Find(dev_t dev, ino_t ino);
-  bool AnyOpen();
+  // Whether a guest ever opened a kcov file. Sticky, not a count: the
+  // host reports a release when it likes, and a call's coverage must not
+  // depend on whether the last close was seen yet (docs/coverage.md).
+  bool AnyOpen() const { return ever_opened_.load(std::memory_order_acquire); }
 
   // Served over FUSE (debugfs/served.h): an open is a FUSE file handle, its
   // release FUSE's RELEASE.
@@ -78,9 +81,12 @@ class KcovDevice {
   std::mutex mu_;
   dev_t memfd_dev_ = 0;  // all memfds share one device
   HostIndex<std::shared_ptr<KcovFile>> by_ino_;  // by the area memfd's host inode number; guarded by mu_
-  std::unordered_map<int, ino_t> by_watch_;                      // guarded by mu_
-  std::unordered_map<uint64_t, std::shared_ptr<KcovFile>> by_handle_;  // guarded by mu_
+  // Both change on the host's asynchronous reports (inotify, FUSE's
+  // RELEASE), so they are HostIndexes too. Guarded by mu_.
+  HostIndex<ino_t> by_watch_;
+  HostIndex<std::shared_ptr<KcovFile>> by_handle_;
   uint64_t next_handle_ = 1;                                           // guarded by mu_
+  std::atomic<bool> ever_opened_{false};
   std::atomic<dev_t> served_dev_{0};
 };
 

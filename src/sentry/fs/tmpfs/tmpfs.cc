@@ -515,7 +515,7 @@ Result<UniqueFd> Filesystem::OpenDescription(const InodeRef& inode, int flags) {
     if (!file) return Errno{file.error()};
     std::lock_guard files_lock(files_mu_);
     int watch = WatchReleases(inotify_.get(), token.get());
-    if (watch >= 0) by_watch_[watch] = st.st_ino;
+    if (watch >= 0) by_watch_.Set(static_cast<uint64_t>(watch), st.st_ino);
     path_tokens_.Set(st.st_ino, {inode, std::move(token), watch, flags & (O_PATH | O_NOFOLLOW | O_DIRECTORY)});
     inode->opens++;
     return file;
@@ -533,7 +533,7 @@ Result<UniqueFd> Filesystem::OpenDescription(const InodeRef& inode, int flags) {
   std::lock_guard files_lock(files_mu_);
   if (by_host_ino_.Find(inode->host_ino) == nullptr) {
     int watch = WatchReleases(inotify_.get(), inode->memfd.get());
-    if (watch >= 0) by_watch_[watch] = inode->host_ino;
+    if (watch >= 0) by_watch_.Set(static_cast<uint64_t>(watch), inode->host_ino);
     inode->watch = watch;
     by_host_ino_.Set(inode->host_ino, inode);
   }
@@ -589,7 +589,7 @@ void Filesystem::Released(ino_t host_ino) {
     InodeRef inode = std::move(token->inode);
     if (token->watch >= 0) {
       inotify_rm_watch(inotify_.get(), token->watch);
-      by_watch_.erase(token->watch);
+      by_watch_.Erase(static_cast<uint64_t>(token->watch));
     }
     path_tokens_.Erase(host_ino);
     if (inode->opens > 0) inode->opens--;
@@ -640,8 +640,7 @@ void Filesystem::ReadReleases() {
       auto* ev = reinterpret_cast<inotify_event*>(p);
       p += sizeof(inotify_event) + ev->len;
       if (!(ev->mask & (IN_CLOSE_WRITE | IN_CLOSE_NOWRITE))) continue;
-      auto w = by_watch_.find(ev->wd);
-      if (w != by_watch_.end()) Released(w->second);
+      if (const ino_t* w = by_watch_.Find(static_cast<uint64_t>(ev->wd))) Released(*w);
     }
   }
 }
@@ -656,7 +655,7 @@ void Filesystem::ForgetIfUnused(Inode& inode) {
       by_host_ino_.Erase(inode.host_ino);
       if (inode.watch >= 0) {
         inotify_rm_watch(inotify_.get(), inode.watch);
-        by_watch_.erase(inode.watch);
+        by_watch_.Erase(static_cast<uint64_t>(inode.watch));
         inode.watch = -1;
       }
     }

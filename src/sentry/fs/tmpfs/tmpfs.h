@@ -198,7 +198,7 @@ class Filesystem final : public sentry::Filesystem {
     int flags;  // what F_GETFL reports: O_PATH and the O_NOFOLLOW, O_DIRECTORY it was opened with
   };
   HostIndex<PathToken> path_tokens_;  // an O_PATH description each, by its token's host inode number
-  std::unordered_map<int, ino_t> by_watch_;
+  HostIndex<ino_t> by_watch_;  // changes on the host's inotify reports
   std::vector<InodeRef> orphans_;  // no description left: freed once nameless too
 };
 

@@ -1,0 +1,33 @@
+// A guest thread's files in the host's /proc, reached by paths built here.
+// Such a path holds the thread's id, and the number of its digits decides
+// how long the string is (inline or on the heap), so building it in
+// instrumented code would make a call's coverage depend on the host's
+// numbering of threads (docs/coverage.md, "Stable"). Plumbing: not
+// instrumented.
+#pragma once
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <string>
+
+#include "base/unique_fd.h"
+#include "ukcov/result.hpp"
+
+namespace ukcov::sentry {
+
+// readlink /proc/TID/REST ("cwd", "exe").
+Result<std::string> ReadProcLink(pid_t tid, const char* rest);
+// readlink /proc/TID/fd/FD.
+Result<std::string> ReadProcFdLink(pid_t tid, int fd);
+// stat /proc/TID/REST, following it: 0 or an errno.
+int StatProc(pid_t tid, const char* rest, struct stat* st);
+// stat /proc/TID/fd/FD, following it: 0 or an errno.
+int StatProcFd(pid_t tid, int fd, struct stat* st);
+// open /proc/TID/REST.
+UniqueFd OpenProc(pid_t tid, const char* rest, int flags);
+// Whether the thread's FD has O_CLOEXEC (/proc/TID/fdinfo/FD); false when
+// it cannot be read.
+bool ProcFdCloseOnExec(pid_t tid, int fd);
+
+}  // namespace ukcov::sentry
