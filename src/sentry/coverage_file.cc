@@ -64,7 +64,18 @@ std::string OwnBuildId() {
   return id;
 }
 
-Result<CoverageFile> CoverageFile::Create(const std::string& path) {
+Result<CoverageFile> CoverageFile::Create(const std::string& pattern) {
+  // "%p": this run's pid, as in LLVM_PROFILE_FILE, so that many runs (a
+  // test suite's) each write their own file.
+  std::string path;
+  for (size_t i = 0; i < pattern.size(); i++) {
+    if (pattern[i] == '%' && i + 1 < pattern.size() && pattern[i + 1] == 'p') {
+      path += std::to_string(getpid());
+      i++;
+    } else {
+      path += pattern[i];
+    }
+  }
   std::string temp = path + ".tmp." + std::to_string(getpid());
   UniqueFd fd(open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (!fd) return Errno{errno};

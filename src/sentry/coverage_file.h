@@ -20,7 +20,8 @@ namespace ukcov::sentry {
 
 class CoverageFile {
  public:
-  static Result<CoverageFile> Create(const std::string& path);
+  // `pattern`: the file's path; "%p" in it is this process's pid.
+  static Result<CoverageFile> Create(const std::string& pattern);
   CoverageFile(CoverageFile&& other) noexcept;
   CoverageFile& operator=(CoverageFile&&) = delete;
   ~CoverageFile();  // not committed: the temporary file goes

@@ -38,6 +38,14 @@ int StatProcFd(pid_t tid, int fd, struct stat* st) {
 
 UniqueFd OpenProc(pid_t tid, const char* rest, int flags) { return UniqueFd(open(Path(tid, rest).c_str(), flags)); }
 
+std::string ProcSelfTarget(pid_t tgid, pid_t tid) {
+  std::string target;
+  target.reserve(64);
+  target += std::to_string(tgid);
+  if (tid != 0) target += "/task/" + std::to_string(tid);
+  return target;
+}
+
 bool ProcFdCloseOnExec(pid_t tid, int fd) {
   std::ifstream info(FdPath(tid, "fdinfo", fd));
   std::string key;

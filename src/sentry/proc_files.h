@@ -26,6 +26,12 @@ int StatProc(pid_t tid, const char* rest, struct stat* st);
 int StatProcFd(pid_t tid, int fd, struct stat* st);
 // open /proc/TID/REST.
 UniqueFd OpenProc(pid_t tid, const char* rest, int flags);
+// What /proc/self (tid 0) or /proc/thread-self leads to: "TGID" or
+// "TGID/task/TID". Always on the heap (its capacity is beyond the inline
+// buffer), so that moving and freeing it run the same code for any number
+// of digits.
+std::string ProcSelfTarget(pid_t tgid, pid_t tid);
+
 // Whether the thread's FD has O_CLOEXEC (/proc/TID/fdinfo/FD); false when
 // it cannot be read.
 bool ProcFdCloseOnExec(pid_t tid, int fd);

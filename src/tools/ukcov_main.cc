@@ -347,7 +347,7 @@ static int Main(int argc, char** argv) {
                 "requests the served debugfs answered");
   run->add_option("--coverage", run_options.coverage,
                   "Write the whole run's coverage of the sentry to FILE at the end (canonical PCs; `ukcov cover "
-                  "FILE` reports it)")
+                  "FILE` reports it). %p in FILE: the run's pid (one file per run of a test suite)")
       ->type_name("FILE");
   run->add_option("command", run_options.argv, "-- PROG [ARGS...]")->required();
   run->footer("The exit status is PROG's, or 128+N if signal N killed it.");

@@ -35,6 +35,10 @@ while [ $# -gt 0 ]; do
     *) break ;;
   esac
 done
+# UKCOV_RUN_OPTIONS: more options for the sentry's runs here (e.g.
+# --coverage DIR/%p.cov, docs/coverage.md).
+read -r -a extra <<<"${UKCOV_RUN_OPTIONS:-}"
+run_options+=("${extra[@]}")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

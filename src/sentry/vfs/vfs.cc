@@ -374,9 +374,8 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
       if (ProcLink link = ClassifyProc(next); link.kind != ProcLink::kNone && follow) {
         const pid_t tgid = task.process->tgid;
         if (link.kind == ProcLink::kSelf || link.kind == ProcLink::kThreadSelf) {
-          std::string self = std::to_string(tgid);
-          if (link.kind == ProcLink::kThreadSelf) self += "/task/" + std::to_string(task.tid);
-          if (int e = follow_link(self)) return Errno{e};
+          if (int e = follow_link(ProcSelfTarget(tgid, link.kind == ProcLink::kThreadSelf ? task.tid : 0)))
+            return Errno{e};
           continue;
         }
         const bool own = link.pid == tgid && (link.tid == 0 || link.tid == task.tid || link.tid == tgid);
