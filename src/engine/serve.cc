@@ -92,11 +92,14 @@ bool CountersBackend(const Engine& engine) { return engine.features() & UKCOV_FE
 
 // Counters backend: what the counters hold when recording starts is not
 // this recording's.
+// With the run's coverage, always: the counters may hold blocks that ran
+// outside any serving (the host's own start-up, its other threads), which
+// are not the run's.
 void StartCounting(Slot& s, const Engine& engine) {
   if (!CountersBackend(engine)) return;
   if (LoadMode(s) == RecordMode::kOff) {
     NoteUncollected();  // these blocks are nobody's
-  } else if (!CountersClean()) {
+  } else if (!CountersClean() || (static_cast<uint32_t>(LoadMode(s)) & kRunBit)) {
     DiscardCounters();
   }
 }

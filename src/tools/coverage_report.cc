@@ -112,7 +112,7 @@ std::string Cell(size_t hit, size_t total, bool percent) {
 
 Result<Model> BuildModel(const Symbolizer& symbolizer, const Blocks& blocks, const std::string& source_root,
                          const Progress& progress) {
-  Result<std::vector<Symbolized>> symbolized = symbolizer.SymbolizeAll(blocks.pcs, progress);
+  Result<std::vector<Symbolized>> symbolized = symbolizer.SymbolizeAll(blocks.pcs, progress, /*linkage=*/true);
   if (!symbolized) return Errno{symbolized.error()};
   Model model;
   model.source_root = Normalize(source_root);

@@ -1,6 +1,5 @@
 #include "tools/symbolizer.h"
 
-#include <cxxabi.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
@@ -33,16 +32,6 @@ void ParseLocation(std::string text, Frame* frame) {
   std::string file = colon == std::string::npos ? text : text.substr(0, colon);
   if (file != "??") frame->file = file;
   if (colon != std::string::npos) frame->line = std::atoi(text.c_str() + colon + 1);
-}
-
-std::string Demangle(const std::string& name) {
-  if (name.rfind("_Z", 0) != 0) return name;
-  int status = 0;
-  char* d = abi::__cxa_demangle(name.c_str(), nullptr, nullptr, &status);
-  if (status != 0 || d == nullptr) return name;
-  std::string out(d);
-  std::free(d);
-  return out;
 }
 
 bool IsAddressLine(const std::string& line) {
@@ -99,8 +88,8 @@ Symbolized Symbolizer::Symbolize(uint64_t pc) const {
   return out;
 }
 
-Result<std::vector<Symbolized>> Symbolizer::SymbolizeAll(const std::vector<uint64_t>& pcs,
-                                                         const Progress& progress) const {
+Result<std::vector<Symbolized>> Symbolizer::SymbolizeAll(const std::vector<uint64_t>& pcs, const Progress& progress,
+                                                         bool linkage) const {
   std::vector<Symbolized> out(pcs.size());
   // The addresses addr2line is asked about, in the order of `asked`.
   std::string input;
@@ -123,7 +112,32 @@ Result<std::vector<Symbolized>> Symbolizer::SymbolizeAll(const std::vector<uint6
     asked.push_back(i);
   }
   if (asked.empty()) return out;
+  auto shown = RunAddr2line(input, asked.size(), true, progress);
+  if (!shown) return Errno{shown.error()};
+  std::vector<std::vector<std::pair<std::string, std::string>>> raw;
+  if (linkage) {
+    auto names = RunAddr2line(input, asked.size(), false, nullptr);
+    if (!names) return Errno{names.error()};
+    raw = std::move(names.value());
+  }
+  for (size_t k = 0; k < asked.size(); k++) {
+    const auto& frames = (*shown)[k];
+    for (size_t f = 0; f < frames.size(); f++) {
+      const auto& [function, location] = frames[f];
+      Frame frame;
+      ParseLocation(location, &frame);
+      if (function == "??" && frame.file.empty()) continue;  // nothing known
+      frame.function = function;
+      if (linkage && k < raw.size() && f < raw[k].size()) frame.linkage = raw[k][f].first;
+      frame.file = Strip(frame.file);
+      out[asked[k]].frames.push_back(std::move(frame));
+    }
+  }
+  return out;
+}
 
+Result<std::vector<std::vector<std::pair<std::string, std::string>>>> Symbolizer::RunAddr2line(
+    const std::string& input, size_t count, bool demangle, const Progress& progress) const {
   // stdin: the addresses, from a memfd (no writer thread, no pipe deadlock);
   // stdout: a pipe read as it comes, which is what progress counts.
   UniqueFd in(memfd_create("ukcov-addr2line", MFD_CLOEXEC));
@@ -138,7 +152,8 @@ Result<std::vector<Symbolized>> Symbolizer::SymbolizeAll(const std::vector<uint6
   posix_spawn_file_actions_adddup2(&actions, in.get(), 0);
   posix_spawn_file_actions_adddup2(&actions, write_end.get(), 1);
   const std::string tool = Binutil("addr2line");
-  std::vector<std::string> args = {tool, "-a", "-i", "-f", "-e", binary_};  // names demangled here
+  std::vector<std::string> args = {tool, "-a", "-i", "-f", "-e", binary_};
+  if (demangle) args.insert(args.begin() + 1, "-C");
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -156,34 +171,29 @@ Result<std::vector<Symbolized>> Symbolizer::SymbolizeAll(const std::vector<uint6
   // "0xADDR" starts each address's record, then pairs of lines: function
   // (addr2line's "??" when unknown), then location; inlined callers follow
   // as further pairs, innermost first.
+  std::vector<std::vector<std::pair<std::string, std::string>>> records;
+  records.reserve(count);
   char* buf = nullptr;
   size_t cap = 0;
   ssize_t n;
-  long record = -1;
   std::string function;
   bool want_location = false;
   while ((n = getline(&buf, &cap, stream)) > 0) {
     std::string line(buf, static_cast<size_t>(n));
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
     if (!want_location && IsAddressLine(line)) {
-      record++;
-      if (progress && record % 1024 == 0) progress(static_cast<size_t>(record), asked.size());
+      records.emplace_back();
+      if (progress && records.size() % 1024 == 1) progress(records.size() - 1, count);
       continue;
     }
-    if (record < 0 || static_cast<size_t>(record) >= asked.size()) continue;
+    if (records.empty()) continue;
     if (!want_location) {
       function = line;
       want_location = true;
       continue;
     }
     want_location = false;
-    Frame frame;
-    ParseLocation(line, &frame);
-    if (function == "??" && frame.file.empty()) continue;  // nothing known
-    frame.linkage = function;
-    frame.function = Demangle(function);
-    frame.file = Strip(frame.file);
-    out[asked[static_cast<size_t>(record)]].frames.push_back(std::move(frame));
+    records.back().emplace_back(std::move(function), std::move(line));
   }
   std::free(buf);
   std::fclose(stream);
@@ -191,9 +201,9 @@ Result<std::vector<Symbolized>> Symbolizer::SymbolizeAll(const std::vector<uint6
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return Errno{ENOEXEC};
-  if (static_cast<size_t>(record + 1) != asked.size()) return Errno{EIO};
-  if (progress) progress(asked.size(), asked.size());
-  return out;
+  if (records.size() != count) return Errno{EIO};
+  if (progress) progress(count, count);
+  return records;
 }
 
 std::string Symbolizer::Strip(const std::string& path) const {

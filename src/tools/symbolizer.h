@@ -16,7 +16,7 @@ namespace ukcov::tools {
 
 struct Frame {
   std::string function;  // demangled; innermost inlined function first
-  std::string linkage;   // as the DWARF names it (mangled for C++): no commas, for lcov
+  std::string linkage;   // as the DWARF names it (mangled for C++; SymbolizeAll's `linkage`): no commas, for lcov
   std::string file;      // empty when unknown
   int line = 0;          // 0 when unknown
 };
@@ -43,10 +43,11 @@ class Symbolizer {
   // canonical PC outside the binary's executable segments, has no frames
   // (the nearest symbol before it would be a guess).
   Symbolized Symbolize(uint64_t pc) const;
-  // Many at once, in order: one addr2line for the whole batch. An error is
-  // addr2line's failing to run.
-  Result<std::vector<Symbolized>> SymbolizeAll(const std::vector<uint64_t>& pcs,
-                                               const Progress& progress = nullptr) const;
+  // Many at once, in order: one addr2line for the whole batch (names
+  // demangled by binutils, as addr2line -C shows them). `linkage`: a second
+  // run fills Frame::linkage. An error is addr2line's failing to run.
+  Result<std::vector<Symbolized>> SymbolizeAll(const std::vector<uint64_t>& pcs, const Progress& progress = nullptr,
+                                               bool linkage = false) const;
 
   // Paths under `prefix` are printed relative to it.
   void set_strip_prefix(std::string prefix) { strip_prefix_ = std::move(prefix); }
@@ -59,6 +60,11 @@ class Symbolizer {
   Symbolizer(std::string binary, std::vector<Range> text, uint64_t base)
       : binary_(std::move(binary)), text_(std::move(text)), base_(base) {}
   std::string Strip(const std::string& path) const;
+  // One addr2line run over `input` (an address a line): per address, its
+  // frames as (function, location) lines.
+  Result<std::vector<std::vector<std::pair<std::string, std::string>>>> RunAddr2line(const std::string& input,
+                                                                                    size_t count, bool demangle,
+                                                                                    const Progress& progress) const;
 
   std::string binary_;
   std::vector<Range> text_;  // the executable PT_LOAD segments
