@@ -87,6 +87,15 @@ grep -q "no block of this binary" <<<"$report" && fail "the run holds PCs that a
 "$ukcov" run --coverage killed.cov -- sh -c 'kill -KILL $$'
 [ $? -eq 137 ] || fail "the killed guest's status is not 137"
 [ "$(grep -c '^0x' killed.cov 2>/dev/null)" -gt 0 ] || fail "no coverage written for a guest killed by a signal"
+# ukcov run itself told to stop (SIGTERM, forwarded to the guest): written too.
+"$ukcov" run --coverage term.cov -- sh -c 'echo started; exec sleep 60' >term.out &
+runner=$!
+for _ in $(seq 200); do grep -q started term.out 2>/dev/null && break; sleep 0.05; done
+kill -TERM "$runner"
+wait "$runner"
+rc=$?
+[ "$rc" -eq 143 ] || fail "ukcov run stopped by SIGTERM exited $rc, not 143"
+[ "$(grep -c '^0x' term.cov 2>/dev/null)" -gt 0 ] || fail "no coverage written for a run stopped by SIGTERM"
 # A path that cannot be written: refused before the guest runs.
 out=$("$ukcov" run --coverage /nonexistent/dir/x.cov -- sh -c 'echo ran' 2>&1)
 [ $? -eq 125 ] && grep -q "/nonexistent/dir/x.cov: No such file" <<<"$out" && ! grep -q ran <<<"$out" ||
