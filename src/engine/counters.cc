@@ -152,16 +152,7 @@ void FoldCounters() {
     // A block's PC is its first instruction plus one, as CollectCounters
     // records it.
     const uintptr_t base = region.base + 1;
-    size_t i = 0;
-    for (; i + 8 <= region.n; i += 8) {
-      uint64_t w;
-      __builtin_memcpy(&w, region.counters + i, 8);
-      if (w == 0) continue;
-      for (size_t k = 0; k < 8; k++)
-        if (region.counters[i + k] != 0) MarkRun(base + region.offsets[i + k]);
-    }
-    for (; i < region.n; i++)
-      if (region.counters[i] != 0) MarkRun(base + region.offsets[i]);
+    ForEachSetByte(region.counters, region.n, [&](size_t i) { MarkRun(base + region.offsets[i]); });
   }
 }
 

@@ -37,22 +37,28 @@ inline __attribute__((always_inline)) void MarkRun(uintptr_t address) {
 Result<void> ClaimRunMap(const PcMap& module);
 void ReleaseRunMap();
 
+// Calls fn(i) for every i < n with bytes[i] != 0, ascending; eight bytes
+// at a time, as most of a map or a counters array is zero.
+template <class Fn>
+void ForEachSetByte(const uint8_t* bytes, size_t n, Fn&& fn) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    __builtin_memcpy(&w, bytes + i, 8);
+    if (w == 0) continue;
+    for (size_t k = 0; k < 8; k++)
+      if (bytes[i + k] != 0) fn(i + k);
+  }
+  for (; i < n; i++)
+    if (bytes[i] != 0) fn(i);
+}
+
 // Every address marked so far, ascending.
 template <class Visit>
 void VisitRun(Visit&& visit) {
   const RunMap m = g_run_map;
   if (m.bytes == nullptr) return;
-  // Eight bytes at a time: most of the map is zero.
-  size_t i = 0;
-  for (; i + 8 <= m.len; i += 8) {
-    uint64_t w;
-    __builtin_memcpy(&w, m.bytes + i, 8);
-    if (w == 0) continue;
-    for (size_t k = 0; k < 8; k++)
-      if (m.bytes[i + k] != 0) visit(m.lo + i + k);
-  }
-  for (; i < m.len; i++)
-    if (m.bytes[i] != 0) visit(m.lo + i);
+  ForEachSetByte(m.bytes, m.len, [&](size_t i) { visit(m.lo + i); });
 }
 
 }  // namespace ukcov::engine

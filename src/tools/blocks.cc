@@ -3,8 +3,6 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,10 +13,9 @@
 #include <string_view>
 
 #include "base/unique_fd.h"
+#include "tools/binutils.h"
 #include "tools/symbolizer.h"
 #include "ukcov/kcov.h"
-
-extern char** environ;
 
 namespace ukcov::tools {
 namespace {
@@ -70,32 +67,14 @@ Result<std::vector<uint64_t>> PcTable(Elf_Scn* scn, uint64_t base, std::string* 
 
 // The return address of every call to a PC callback, from objdump -d.
 Result<std::vector<uint64_t>> CallbackCalls(const std::string& binary, uint64_t base, std::string* error) {
-  int pipefd[2];
-  if (pipe2(pipefd, O_CLOEXEC) != 0) return Errno{errno};
-  UniqueFd read_end(pipefd[0]), write_end(pipefd[1]);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, write_end.get(), 1);
-  const std::string tool = Binutil("objdump");
-  std::vector<std::string> args = {tool, "-d", "--no-show-raw-insn", binary};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid;
-  int spawned = posix_spawnp(&pid, tool.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0) return *error = tool + ": " + std::strerror(spawned), Errno{spawned};
-  write_end.reset();
-  FILE* stream = fdopen(read_end.release(), "r");
+  Result<BinutilRun> run = BinutilRun::Start("objdump", {"-d", "--no-show-raw-insn", binary}, -1, error);
+  if (!run) return Errno{run.error()};
   std::vector<uint64_t> pcs;
-  char* buf = nullptr;
-  size_t cap = 0;
-  ssize_t n;
+  std::string line;
   // "  57061:\tcall   ce720 <__sanitizer_cov_trace_pc_guard>": the next
   // instruction's address is the return address; a direct call (the only
   // kind with a <symbol> target) is 5 bytes.
-  while ((n = getline(&buf, &cap, stream)) > 0) {
-    std::string line(buf, static_cast<size_t>(n));
+  while (run->ReadLine(&line)) {
     size_t target = line.find("<__sanitizer_cov_trace_pc");
     if (target == std::string::npos) continue;
     const std::string_view rest = std::string_view(line).substr(target);
@@ -107,13 +86,7 @@ Result<std::vector<uint64_t>> CallbackCalls(const std::string& binary, uint64_t 
     if (end == line.c_str() || *end != ':') continue;
     pcs.push_back(base + address + 5);
   }
-  std::free(buf);
-  std::fclose(stream);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return *error = tool + " -d " + binary + " failed", Errno{ENOEXEC};
+  if (!run->Wait()) return *error = Binutil("objdump") + " -d " + binary + " failed", Errno{ENOEXEC};
   return pcs;
 }
 

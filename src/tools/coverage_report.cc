@@ -8,29 +8,10 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "base/lexical_path.h"
+
 namespace ukcov::tools {
 namespace {
-
-// "/a/b/../c/./d" -> "/a/c/d": addr2line joins a CU's directory and a
-// file's relative path as the DWARF gives them.
-std::string Normalize(const std::string& path) {
-  std::vector<std::string> parts;
-  size_t i = 0;
-  while (i <= path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    std::string part = path.substr(i, j - i);
-    if (part == "..") {
-      if (!parts.empty()) parts.pop_back();
-    } else if (!part.empty() && part != ".") {
-      parts.push_back(part);
-    }
-    i = j + 1;
-  }
-  std::string out;
-  for (const auto& p : parts) out += "/" + p;
-  return path.empty() || path[0] != '/' ? out.substr(out.empty() ? 0 : 1) : out;
-}
 
 std::string DirOf(const std::string& file) {
   size_t slash = file.rfind('/');
@@ -115,7 +96,7 @@ Result<Model> BuildModel(const Symbolizer& symbolizer, const Blocks& blocks, con
   Result<std::vector<Symbolized>> symbolized = symbolizer.SymbolizeAll(blocks.pcs, progress, /*linkage=*/true);
   if (!symbolized) return Errno{symbolized.error()};
   Model model;
-  model.source_root = Normalize(source_root);
+  model.source_root = NormalizeLexically(source_root);
   model.backend = blocks.backend;
   const std::string prefix = model.source_root + "/";
   std::unordered_map<std::string, int> file_index;
@@ -125,7 +106,7 @@ Result<Model> BuildModel(const Symbolizer& symbolizer, const Blocks& blocks, con
     b.pc = s.pc;
     for (const Frame& f : s.frames) {
       if (f.line <= 0 || f.file.empty()) continue;
-      std::string path = Normalize(f.file);
+      std::string path = NormalizeLexically(f.file);
       if (path.rfind(prefix, 0) != 0) continue;
       std::string rel = path.substr(prefix.size());
       auto [it, added] = file_index.emplace(rel, static_cast<int>(model.files.size()));

@@ -3,9 +3,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
-#include <spawn.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,9 +15,8 @@
 #include <cstring>
 
 #include "base/unique_fd.h"
+#include "tools/binutils.h"
 #include "ukcov/kcov.h"
-
-extern char** environ;
 
 namespace ukcov::tools {
 namespace {
@@ -45,11 +42,6 @@ bool IsAddressLine(const std::string& line) {
 
 uint64_t CanonicalBaseOf(uint64_t lowest_vaddr) {
   return lowest_vaddr != UINT64_MAX && lowest_vaddr >= UKCOV_CANONICAL_PC_BASE ? 0 : UKCOV_CANONICAL_PC_BASE;
-}
-
-std::string Binutil(const char* name) {
-  const char* prefix = std::getenv("UKCOV_BINUTILS_PREFIX");
-  return std::string(prefix != nullptr ? prefix : "") + name;
 }
 
 Result<Symbolizer> Symbolizer::Open(const std::string& binary) {
@@ -144,43 +136,19 @@ Result<std::vector<std::vector<std::pair<std::string, std::string>>>> Symbolizer
   if (!in || write(in.get(), input.data(), input.size()) != static_cast<ssize_t>(input.size()) ||
       lseek(in.get(), 0, SEEK_SET) != 0)
     return Errno{errno ? errno : EIO};
-  int pipefd[2];
-  if (pipe2(pipefd, O_CLOEXEC) != 0) return Errno{errno};
-  UniqueFd read_end(pipefd[0]), write_end(pipefd[1]);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in.get(), 0);
-  posix_spawn_file_actions_adddup2(&actions, write_end.get(), 1);
-  const std::string tool = Binutil("addr2line");
-  std::vector<std::string> args = {tool, "-a", "-i", "-f", "-e", binary_};
-  if (demangle) args.insert(args.begin() + 1, "-C");
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid;
-  int spawned = posix_spawnp(&pid, tool.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0) return Errno{spawned};
-  write_end.reset();
-
-  FILE* stream = fdopen(read_end.release(), "r");
-  if (stream == nullptr) {
-    waitpid(pid, nullptr, 0);
-    return Errno{ENOMEM};
-  }
+  std::vector<std::string> args = {"-a", "-i", "-f", "-e", binary_};
+  if (demangle) args.insert(args.begin(), "-C");
+  std::string error;
+  Result<BinutilRun> run = BinutilRun::Start("addr2line", args, in.get(), &error);
+  if (!run) return Errno{run.error()};
   // "0xADDR" starts each address's record, then pairs of lines: function
   // (addr2line's "??" when unknown), then location; inlined callers follow
   // as further pairs, innermost first.
   std::vector<std::vector<std::pair<std::string, std::string>>> records;
   records.reserve(count);
-  char* buf = nullptr;
-  size_t cap = 0;
-  ssize_t n;
-  std::string function;
+  std::string line, function;
   bool want_location = false;
-  while ((n = getline(&buf, &cap, stream)) > 0) {
-    std::string line(buf, static_cast<size_t>(n));
-    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+  while (run->ReadLine(&line)) {
     if (!want_location && IsAddressLine(line)) {
       records.emplace_back();
       if (progress && records.size() % 1024 == 1) progress(records.size() - 1, count);
@@ -193,14 +161,9 @@ Result<std::vector<std::vector<std::pair<std::string, std::string>>>> Symbolizer
       continue;
     }
     want_location = false;
-    records.back().emplace_back(std::move(function), std::move(line));
+    records.back().emplace_back(std::move(function), line);
   }
-  std::free(buf);
-  std::fclose(stream);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return Errno{ENOEXEC};
+  if (Result<void> done = run->Wait(); !done) return Errno{done.error()};
   if (records.size() != count) return Errno{EIO};
   if (progress) progress(count, count);
   return records;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "tools/binutils.h"
 #include "ukcov/result.hpp"
 
 namespace ukcov::tools {
@@ -80,8 +81,5 @@ std::string Format(const Symbolized& s);
 // its lowest PT_LOAD address.
 uint64_t CanonicalBaseOf(uint64_t lowest_vaddr);
 
-// The path of binutils' `name` (addr2line, objdump): UKCOV_BINUTILS_PREFIX
-// (a cross prefix such as "x86_64-linux-gnu-") then the plain name.
-std::string Binutil(const char* name);
 
 }  // namespace ukcov::tools
