@@ -42,10 +42,13 @@ function(ukcov_instrument target)
   if(UKCOV_COVERAGE STREQUAL "counters")
     set(flags -fsanitize-coverage=inline-8bit-counters,pc-table)
     set(features "0")
+  # No sibling calls: a block whose only work is the callback would jump to
+  # it (gcc does, at the end of small functions), and the callback would
+  # record its caller's return address, a PC that names no block.
   elseif(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
-    set(flags -fsanitize-coverage=trace-pc-guard,trace-cmp)
+    set(flags -fsanitize-coverage=trace-pc-guard,trace-cmp -fno-optimize-sibling-calls)
   elseif(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
-    set(flags -fsanitize-coverage=trace-pc,trace-cmp)
+    set(flags -fsanitize-coverage=trace-pc,trace-cmp -fno-optimize-sibling-calls)
   else()
     message(FATAL_ERROR "ukcov_instrument: ${CMAKE_CXX_COMPILER_ID} has no SanitizerCoverage")
   endif()

@@ -28,6 +28,8 @@ Result<std::string> ReadLink(const std::string& path) {
 Result<std::string> ReadProcLink(pid_t tid, const char* rest) { return ReadLink(Path(tid, rest)); }
 Result<std::string> ReadProcFdLink(pid_t tid, int fd) { return ReadLink(FdPath(tid, "fd", fd)); }
 
+Result<std::string> ReadOwnFdLink(int fd) { return ReadLink("/proc/self/fd/" + std::to_string(fd)); }
+
 int StatProc(pid_t tid, const char* rest, struct stat* st) {
   return stat(Path(tid, rest).c_str(), st) == 0 ? 0 : errno;
 }

@@ -20,6 +20,9 @@ namespace ukcov::sentry {
 Result<std::string> ReadProcLink(pid_t tid, const char* rest);
 // readlink /proc/TID/fd/FD.
 Result<std::string> ReadProcFdLink(pid_t tid, int fd);
+// readlink /proc/self/fd/FD: the path of one of the sentry's own fds (its
+// number depends on what else the sentry holds open at that moment).
+Result<std::string> ReadOwnFdLink(int fd);
 // stat /proc/TID/REST, following it: 0 or an errno.
 int StatProc(pid_t tid, const char* rest, struct stat* st);
 // stat /proc/TID/fd/FD, following it: 0 or an errno.

@@ -106,16 +106,17 @@ ls ./*.tmp.* >/dev/null 2>&1 && fail "temporary coverage files left behind: $(ls
 python3 - "$ukcov" "$view" <<'PY' || fail "the view's symbols are not all at the canonical base above ukcov's"
 import subprocess, sys
 def symbols(path):
+    # Functions (readelf's FUNC): a TLS symbol's value is an offset, the
+    # same in both.
     out = {}
-    for line in subprocess.run(["nm", path], capture_output=True, text=True, check=True).stdout.splitlines():
+    for line in subprocess.run(["readelf", "-sW", path], capture_output=True, text=True, check=True).stdout.splitlines():
         parts = line.split()
-        # Code symbols: a TLS symbol's value is an offset, the same in both.
-        if len(parts) == 3 and parts[1] in "TtWw": out.setdefault(parts[2], int(parts[0], 16))
+        if len(parts) >= 8 and parts[3] == "FUNC" and parts[6] != "UND": out.setdefault(parts[7], int(parts[1], 16))
     return out
 a, b = symbols(sys.argv[1]), symbols(sys.argv[2])
 common = set(a) & set(b)
 bad = [s for s in common if b[s] - a[s] != 0xffffffff80000000]
-print(f"the view: {len(common)} code symbols, {len(bad)} not at the canonical base above ukcov's")
+print(f"the view: {len(common)} functions, {len(bad)} not at the canonical base above ukcov's")
 sys.exit(0 if len(common) > 1000 and not bad else 1)
 PY
 [ "$("$ukcov" cover --binary "$view" run1.cov --source-root "$src" | tail -n +2)" = "$(tail -n +2 <<<"$report")" ] ||

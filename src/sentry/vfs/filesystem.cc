@@ -19,8 +19,9 @@ void TouchAccessed(Inode& inode) {
   // share a second is timing, not state, and must not change the blocks
   // that run (docs/coverage.md, "Stable").
   auto ns = [](const timespec& t) { return static_cast<__int128>(t.tv_sec) * 1000000000 + t.tv_nsec; };
-  const bool stale = (ns(inode.atime) <= ns(inode.mtime)) | (ns(inode.atime) <= ns(inode.ctime)) |
-                     (now.tv_sec - inode.atime.tv_sec >= 86400);
+  const int stale = static_cast<int>(ns(inode.atime) <= ns(inode.mtime)) |
+                    static_cast<int>(ns(inode.atime) <= ns(inode.ctime)) |
+                    static_cast<int>(now.tv_sec - inode.atime.tv_sec >= 86400);
   if (stale) inode.atime = now;
 }
 

@@ -269,7 +269,7 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
     std::string full = path[0] == '/' ? path : Join(host, path);
     int fd = open(full.c_str(), O_PATH | O_CLOEXEC | ((flags & kFollowLast) ? 0 : O_NOFOLLOW));
     if (fd >= 0) {
-      Result<std::string> canonical = ReadHostLink("/proc/self/fd/" + std::to_string(fd));
+      Result<std::string> canonical = ReadOwnFdLink(fd);
       close(fd);
       bool under_mount = !canonical;
       for (auto& m : mounts_)

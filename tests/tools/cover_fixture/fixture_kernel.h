@@ -2,7 +2,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-int fixture_straight(int x);
+unsigned fixture_straight(unsigned x);
 int fixture_branchy(int x);
 int fixture_never(int x);
 #ifdef __cplusplus
