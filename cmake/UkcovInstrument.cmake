@@ -32,6 +32,10 @@ function(_ukcov_path_under path dir out)
   set(${out} ${result} PARENT_SCOPE)
 endfunction()
 
+# Where this file is, for the ignorelist next to it (in the source tree and
+# installed alike).
+set(_UKCOV_INSTRUMENT_DIR ${CMAKE_CURRENT_LIST_DIR})
+
 function(ukcov_instrument target)
   cmake_parse_arguments(PARSE_ARGV 1 ARG "" "" "ALLOW;DENY")
   if(NOT ARG_ALLOW)
@@ -51,6 +55,9 @@ function(ukcov_instrument target)
     set(flags -fsanitize-coverage=trace-pc,trace-cmp -fno-optimize-sibling-calls)
   else()
     message(FATAL_ERROR "ukcov_instrument: ${CMAKE_CXX_COMPILER_ID} has no SanitizerCoverage")
+  endif()
+  if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    list(APPEND flags -fsanitize-coverage-ignorelist=${_UKCOV_INSTRUMENT_DIR}/sancov-ignorelist.txt)
   endif()
 
   foreach(kind ALLOW DENY)
