@@ -77,12 +77,8 @@ out=$("$ukcov" cover --binary /bin/true f1.run 2>&1); [ $? -eq 1 ] && grep -q "n
 "$ukcov" run --coverage run2.cov -- "$guests/kcov_example" >/dev/null || fail "ukcov run --coverage failed (2)"
 n1=$(grep -c '^0x' run1.cov)
 [ "$n1" -gt 0 ] || fail "the run's coverage is empty"
-# The same set twice (not claimed under the sanitizers' timing yet:
-# docs/coverage.md, "Stable").
-if [ "${UKCOV_SANITIZED:-0}" = 0 ]; then
-  cmp -s <(grep '^0x' run1.cov) <(grep '^0x' run2.cov) ||
-    fail "two runs of the same program covered different blocks: $(diff <(grep '^0x' run1.cov) <(grep '^0x' run2.cov) | head -5)"
-fi
+cmp -s <(grep '^0x' run1.cov) <(grep '^0x' run2.cov) ||
+  fail "two runs of the same program covered different blocks: $(diff <(grep '^0x' run1.cov) <(grep '^0x' run2.cov) | head -5)"
 id=$(readelf -n "$ukcov" | awk '/Build ID/ {print $3}')
 grep -q "^# build-id: $id$" run1.cov || fail "the coverage file does not name the binary's build ID $id"
 report=$("$ukcov" cover run1.cov --source-root "$src") || fail "cover of the run failed"
