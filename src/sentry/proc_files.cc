@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 
@@ -47,6 +48,32 @@ std::string ProcSelfTarget(pid_t tgid, pid_t tid) {
   if (tid != 0) target += "/task/" + std::to_string(tid);
   return target;
 }
+
+ProcLink ClassifyProcPath(const std::string& path) {
+  ProcLink link;
+  if (path.compare(0, 6, "/proc/") != 0) return link;
+  if (path == "/proc/self") return link.kind = ProcLink::kSelf, link;
+  if (path == "/proc/thread-self") return link.kind = ProcLink::kThreadSelf, link;
+  unsigned long pid = 0, tid = 0, fd = 0;
+  int used = 0;
+  auto whole = [&](int n) { return n > 0 && static_cast<size_t>(n) == path.size(); };
+  if ((std::sscanf(path.c_str(), "/proc/%lu/fd/%lu%n", &pid, &fd, &used) == 2 && whole(used)) ||
+      (std::sscanf(path.c_str(), "/proc/%lu/task/%lu/fd/%lu%n", &pid, &tid, &fd, &used) == 3 && whole(used))) {
+    if (fd > INT32_MAX) return link;
+    link.kind = ProcLink::kFd;
+    link.fd = static_cast<int>(fd);
+  } else if ((std::sscanf(path.c_str(), "/proc/%lu/cwd%n", &pid, &used) == 1 && whole(used)) ||
+             (std::sscanf(path.c_str(), "/proc/%lu/task/%lu/cwd%n", &pid, &tid, &used) == 2 && whole(used))) {
+    link.kind = ProcLink::kCwd;
+  } else {
+    return link;
+  }
+  link.pid = static_cast<pid_t>(pid);
+  link.tid = static_cast<pid_t>(tid);
+  return link;
+}
+
+bool SameHostPath(const std::string& a, const std::string& b) { return a == b; }
 
 bool ProcFdCloseOnExec(pid_t tid, int fd) {
   std::ifstream info(FdPath(tid, "fdinfo", fd));

@@ -35,6 +35,22 @@ UniqueFd OpenProc(pid_t tid, const char* rest, int flags);
 // of digits.
 std::string ProcSelfTarget(pid_t tgid, pid_t tid);
 
+// /proc's links that name a process's own things (the walk answers for the
+// guest where the sentry's /proc would answer for the sentry), parsed here:
+// a path holding a pid is as long as its digits, and the parse's string
+// compares would branch on that length.
+struct ProcLink {
+  enum Kind { kNone, kSelf, kThreadSelf, kFd, kCwd } kind = kNone;
+  pid_t pid = 0;  // /proc/PID/...
+  pid_t tid = 0;  // /proc/PID/task/TID/... (0: none)
+  int fd = -1;
+};
+ProcLink ClassifyProcPath(const std::string& path);
+
+// a == b, for host paths (a mount point against a path of the walk, whose
+// length may depend on a pid).
+bool SameHostPath(const std::string& a, const std::string& b);
+
 // Whether the thread's FD has O_CLOEXEC (/proc/TID/fdinfo/FD); false when
 // it cannot be read.
 bool ProcFdCloseOnExec(pid_t tid, int fd);

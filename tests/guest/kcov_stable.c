@@ -9,8 +9,7 @@
  *   HOSTDIR  a fresh directory of the host's
  * Prints "program: N PCs, set HASH" per program (FNV-1a of the sorted set).
  * A program's state is made before kcov is enabled and undone after, so
- * that only its calls are recorded. Not here: paths through /proc/self
- * (docs/coverage.md, "Stable": the walk's host paths hold the pid). */
+ * that only its calls are recorded. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -100,6 +99,20 @@ static void mkdir_rename_rmdir_mount(void) {
   rmdir("e");
 }
 
+static void proc_self_fd_mount(void) {
+  int fd = open("g", O_RDONLY);
+  char link[64];
+  struct stat st;
+  snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  stat(link, &st);
+  close(fd);
+}
+
+static void proc_self_cwd_host(void) {
+  struct stat st;
+  stat("/proc/self/cwd/file", &st);  /* cwd: HOSTDIR */
+}
+
 static void fork_and_wait(void) {
   pid_t child = fork();
   if (child == 0) _exit(0);
@@ -131,6 +144,7 @@ int main(int argc, char** argv) {
     if (chdir(host_dir) == 0) {
       record("stat host relative", stat_host_relative);
       record("open host missing", open_host_missing);
+      record("/proc/self/cwd, a host file", proc_self_cwd_host);
     }
     record("kcov INIT_TRACE again", kcov_ioctl_busy);
     record("fork and wait", fork_and_wait);
@@ -140,6 +154,7 @@ int main(int argc, char** argv) {
       if (chdir(mount_dir) == 0) {
         record("write/read mount relative", write_read_mount_relative);
         record("mkdir/rename/rmdir mount", mkdir_rename_rmdir_mount);
+        record("/proc/self/fd of a mount file", proc_self_fd_mount);
       }
       unlink(path_b);
       unlink("g");

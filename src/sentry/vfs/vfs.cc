@@ -6,6 +6,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -28,11 +29,30 @@ Result<std::string> ReadHostLink(const std::string& link) {
   return std::string(buf, static_cast<size_t>(n));
 }
 
-std::string Join(const std::string& dir, const std::string& name) { return dir == "/" ? "/" + name : dir + "/" + name; }
+// The host phase's paths are built on the heap whatever their length: a
+// path under /proc holds a pid, and whether its string fits the inline
+// buffer (15 characters) would otherwise choose the string code that runs,
+// and so the walk's coverage, by the pid's digits (docs/coverage.md).
+constexpr size_t kHeapPath = 64;
+
+std::string Join(const std::string& dir, const std::string& name) {
+  std::string out;
+  out.reserve(std::max(kHeapPath, dir.size() + name.size() + 2));
+  if (dir.size() != 1 || dir[0] != '/') out.append(dir);
+  out.push_back('/');
+  out.append(name);
+  return out;
+}
 
 std::string Dirname(const std::string& path) {
   size_t slash = path.rfind('/');
-  return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
+  std::string out;
+  out.reserve(kHeapPath);
+  if (slash == 0 || slash == std::string::npos)
+    out.push_back('/');
+  else
+    out.append(path, 0, slash);
+  return out;
 }
 
 // Splits a path into components, keeping empty ones out; notes a trailing
@@ -48,39 +68,6 @@ void Split(const std::string& path, std::deque<std::string>* out, bool* trailing
   }
   *trailing = !path.empty() && path.back() == '/';
   for (auto it = parts.rbegin(); it != parts.rend(); ++it) out->push_front(*it);
-}
-
-// /proc's links that name a process's own things. The sentry's /proc would
-// answer for the sentry: the walk answers for the guest.
-struct ProcLink {
-  enum Kind { kNone, kSelf, kThreadSelf, kFd, kCwd } kind = kNone;
-  pid_t pid = 0;  // /proc/PID/...
-  pid_t tid = 0;  // /proc/PID/task/TID/... (0: none)
-  int fd = -1;
-};
-
-ProcLink ClassifyProc(const std::string& path) {
-  ProcLink link;
-  if (path.compare(0, 6, "/proc/") != 0) return link;
-  if (path == "/proc/self") return link.kind = ProcLink::kSelf, link;
-  if (path == "/proc/thread-self") return link.kind = ProcLink::kThreadSelf, link;
-  unsigned long pid = 0, tid = 0, fd = 0;
-  int used = 0;
-  auto whole = [&](int n) { return n > 0 && static_cast<size_t>(n) == path.size(); };
-  if ((std::sscanf(path.c_str(), "/proc/%lu/fd/%lu%n", &pid, &fd, &used) == 2 && whole(used)) ||
-      (std::sscanf(path.c_str(), "/proc/%lu/task/%lu/fd/%lu%n", &pid, &tid, &fd, &used) == 3 && whole(used))) {
-    if (fd > INT32_MAX) return link;
-    link.kind = ProcLink::kFd;
-    link.fd = static_cast<int>(fd);
-  } else if ((std::sscanf(path.c_str(), "/proc/%lu/cwd%n", &pid, &used) == 1 && whole(used)) ||
-             (std::sscanf(path.c_str(), "/proc/%lu/task/%lu/cwd%n", &pid, &tid, &used) == 2 && whole(used))) {
-    link.kind = ProcLink::kCwd;
-  } else {
-    return link;
-  }
-  link.pid = static_cast<pid_t>(pid);
-  link.tid = static_cast<pid_t>(tid);
-  return link;
 }
 
 // Paths the host resolves by the calling process (/proc/self, /dev/fd/N,
@@ -160,7 +147,7 @@ bool Vfs::AnyOpened() const {
 
 Mount* Vfs::MountAt(const std::string& canonical) const {
   for (auto& m : mounts_)
-    if (m->path == canonical) return m.get();
+    if (SameHostPath(m->path, canonical)) return m.get();
   return nullptr;
 }
 
@@ -371,7 +358,7 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
       // /proc's links, as the guest's own: the process (self), and, for
       // the sentry's files, the file itself (as Linux's magic links jump
       // to it, whatever its name).
-      if (ProcLink link = ClassifyProc(next); link.kind != ProcLink::kNone && follow) {
+      if (ProcLink link = ClassifyProcPath(next); link.kind != ProcLink::kNone && follow) {
         const pid_t tgid = task.process->tgid;
         if (link.kind == ProcLink::kSelf || link.kind == ProcLink::kThreadSelf) {
           if (int e = follow_link(ProcSelfTarget(tgid, link.kind == ProcLink::kThreadSelf ? task.tid : 0)))
@@ -399,9 +386,9 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
         }
         if (to_mount == nullptr) {
           // A host file: the host follows the link for the guest.
-          host = next;
+          host = std::move(next);
           for (auto& rest : parts) host = Join(host, rest);
-          loc.host_path = host;
+          loc.host_path = std::move(host);
           loc.rerouted = left_mount;
           return loc;
         }
@@ -417,9 +404,9 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
       struct stat st;
       if (lstat(next.c_str(), &st) != 0) {
         // Missing, or not searchable by the sentry: the host's business.
-        host = next;
+        host = std::move(next);
         for (auto& rest : parts) host = Join(host, rest);
-        loc.host_path = host;
+        loc.host_path = std::move(host);
         loc.rerouted = left_mount;
         return loc;
       }
@@ -429,11 +416,11 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
         if (int e = follow_link(*target)) return Errno{e};
         continue;
       }
-      host = next;
+      host = std::move(next);
       depth++;
       if (!last && !S_ISDIR(st.st_mode)) {
         for (auto& rest : parts) host = Join(host, rest);
-        loc.host_path = host;
+        loc.host_path = std::move(host);
         loc.rerouted = left_mount;
         return loc;  // the host says ENOTDIR
       }
