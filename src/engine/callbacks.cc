@@ -34,7 +34,7 @@ inline __attribute__((always_inline)) void Compare(uint64_t type, uint64_t arg1,
 // register it arrived in.
 __attribute__((noinline, cold)) void GuardRare(const uint32_t* guard, RecordMode m, uintptr_t ret) {
   Slot& s = t_slot;
-  if (static_cast<uint32_t>(m) & kRunBit) MarkRun(ret);
+  if (HasRun(m)) MarkRun(ret);
   switch (KcovPart(m)) {
     case RecordMode::kTracePc: return AppendBiasedPc(s, ret);
     case RecordMode::kUniquePc: return AppendUniquePc<false>(s, guard, ret);
@@ -45,7 +45,7 @@ __attribute__((noinline, cold)) void GuardRare(const uint32_t* guard, RecordMode
 }
 
 __attribute__((noinline, cold)) void PcRare(RecordMode m, uintptr_t ret) {
-  if (static_cast<uint32_t>(m) & kRunBit) MarkRun(ret);
+  if (HasRun(m)) MarkRun(ret);
   switch (KcovPart(m)) {
     case RecordMode::kTracePc: return AppendBiasedPc(t_slot, ret);
     case RecordMode::kTracePcRanged: return AppendPc(t_slot, ret);

@@ -15,30 +15,30 @@ constexpr size_t kMaxPooledAreas = 16;
 
 Result<Engine*> Engine::Create(const ukcov_engine_options& options) {
   unsigned features = options.features < 0 ? ukcov_registered_features() : static_cast<unsigned>(options.features);
-  PcMap map;  // raw: encodes nothing
-  if (options.pc_encoding == UKCOV_PC_CANONICAL) {
+  const bool run = options.run_coverage != 0;
+  // The instrumented module's map: canonical PCs encode with it, and the
+  // run's coverage covers its code whatever the encoding.
+  PcMap module_map;
+  if (options.pc_encoding == UKCOV_PC_CANONICAL || run) {
     const void* module = options.pc_module;
     if (module == nullptr) module = FirstInstrumentedModule();
     if (module == nullptr) module = MainExecutableAddress();
     Result<PcMap> found = CanonicalPcMapFor(module);
     if (!found) return Errno{found.error()};
-    map = found.value();
+    module_map = found.value();
+  }
+  PcMap map;  // raw: encodes nothing
+  if (options.pc_encoding == UKCOV_PC_CANONICAL) {
+    map = module_map;
   } else if (options.pc_encoding == UKCOV_PC_GVISOR) {
     if (!(features & UKCOV_FEATURE_COUNTERS)) return Errno{EINVAL};  // numbers come from the PC table
   } else if (options.pc_encoding != UKCOV_PC_RAW) {
     return Errno{EINVAL};
   }
-  const bool run = options.run_coverage != 0;
   PcMap run_encoding;  // raw
   if (run) {
-    // The run map covers the instrumented module whatever the encoding.
-    const void* module = options.pc_module;
-    if (module == nullptr) module = FirstInstrumentedModule();
-    if (module == nullptr) module = MainExecutableAddress();
-    Result<PcMap> extent = CanonicalPcMapFor(module);
-    if (!extent) return Errno{extent.error()};
-    if (Result<void> claimed = ClaimRunMap(extent.value()); !claimed) return Errno{claimed.error()};
-    if (options.pc_encoding != UKCOV_PC_RAW) run_encoding = extent.value();
+    if (Result<void> claimed = ClaimRunMap(module_map); !claimed) return Errno{claimed.error()};
+    if (options.pc_encoding != UKCOV_PC_RAW) run_encoding = module_map;
   }
   auto* engine =
       new (std::nothrow) Engine(features, map, options.pc_encoding == UKCOV_PC_GVISOR, run, run_encoding);

@@ -99,7 +99,7 @@ void StartCounting(Slot& s, const Engine& engine) {
   if (!CountersBackend(engine)) return;
   if (LoadMode(s) == RecordMode::kOff) {
     NoteUncollected();  // these blocks are nobody's
-  } else if (!CountersClean() || (static_cast<uint32_t>(LoadMode(s)) & kRunBit)) {
+  } else if (!CountersClean() || HasRun(LoadMode(s))) {
     DiscardCounters();
   }
 }
@@ -108,7 +108,7 @@ void StartCounting(Slot& s, const Engine& engine) {
 // the run's).
 void FinishCounting(Slot& s, const Engine& engine) {
   if (!CountersBackend(engine) || LoadMode(s) == RecordMode::kOff) return;
-  if (static_cast<uint32_t>(LoadMode(s)) & kRunBit) FoldCounters();
+  if (HasRun(LoadMode(s))) FoldCounters();
   CollectCounters(s, engine.synthetic_pcs());
 }
 
@@ -149,7 +149,7 @@ void ResetServing(Task& task) {
   Slot& s = t_slot;
   if (s.task != &task || s.remote != nullptr) return;
   if (!CountersBackend(task.engine()) || LoadMode(s) == RecordMode::kOff) return;
-  if (static_cast<uint32_t>(LoadMode(s)) & kRunBit) FoldCounters();  // they ran all the same
+  if (HasRun(LoadMode(s))) FoldCounters();  // they ran all the same
   DiscardCounters();
 }
 

@@ -43,6 +43,7 @@ inline constexpr uint32_t kCmpBit = 1;
 inline constexpr uint32_t kRunBit = 16;
 inline constexpr RecordMode WithRun(RecordMode m) { return static_cast<RecordMode>(static_cast<uint32_t>(m) | kRunBit); }
 inline constexpr RecordMode KcovPart(RecordMode m) { return static_cast<RecordMode>(static_cast<uint32_t>(m) & ~kRunBit); }
+inline constexpr bool HasRun(RecordMode m) { return static_cast<uint32_t>(m) & kRunBit; }
 
 // The first cache line is all a callback touches.
 struct alignas(64) Slot {
