@@ -17,19 +17,19 @@ std::string FdPath(pid_t tid, const char* dir, int fd) {
   return "/proc/" + std::to_string(tid) + "/" + dir + "/" + std::to_string(fd);
 }
 
-Result<std::string> ReadLink(const std::string& path) {
+}  // namespace
+
+Result<std::string> ReadHostLink(const std::string& path) {
   char buf[PATH_MAX];
   ssize_t n = readlink(path.c_str(), buf, sizeof buf);
   if (n < 0) return Errno{errno};
   return std::string(buf, static_cast<size_t>(n));
 }
 
-}  // namespace
+Result<std::string> ReadProcLink(pid_t tid, const char* rest) { return ReadHostLink(Path(tid, rest)); }
+Result<std::string> ReadProcFdLink(pid_t tid, int fd) { return ReadHostLink(FdPath(tid, "fd", fd)); }
 
-Result<std::string> ReadProcLink(pid_t tid, const char* rest) { return ReadLink(Path(tid, rest)); }
-Result<std::string> ReadProcFdLink(pid_t tid, int fd) { return ReadLink(FdPath(tid, "fd", fd)); }
-
-Result<std::string> ReadOwnFdLink(int fd) { return ReadLink("/proc/self/fd/" + std::to_string(fd)); }
+Result<std::string> ReadOwnFdLink(int fd) { return ReadHostLink("/proc/self/fd/" + std::to_string(fd)); }
 
 int StatProc(pid_t tid, const char* rest, struct stat* st) {
   return stat(Path(tid, rest).c_str(), st) == 0 ? 0 : errno;

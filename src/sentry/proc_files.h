@@ -16,6 +16,8 @@
 
 namespace ukcov::sentry {
 
+// readlink of a host path (a symlink the walk meets, any /proc link).
+Result<std::string> ReadHostLink(const std::string& path);
 // readlink /proc/TID/REST ("cwd", "exe").
 Result<std::string> ReadProcLink(pid_t tid, const char* rest);
 // readlink /proc/TID/fd/FD.

@@ -22,13 +22,6 @@ namespace {
 
 constexpr int kMaxSymlinks = 40;  // Linux's MAXSYMLINKS
 
-Result<std::string> ReadHostLink(const std::string& link) {
-  char buf[PATH_MAX];
-  ssize_t n = readlink(link.c_str(), buf, sizeof buf);
-  if (n < 0) return Errno{errno};
-  return std::string(buf, static_cast<size_t>(n));
-}
-
 // The host phase's paths are built on the heap whatever their length: a
 // path under /proc holds a pid, and whether its string fits the inline
 // buffer (15 characters) would otherwise choose the string code that runs,
