@@ -1,9 +1,5 @@
 #include "tools/blocks.h"
 
-#include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -12,42 +8,12 @@
 #include <cstring>
 #include <string_view>
 
-#include "base/unique_fd.h"
 #include "tools/binutils.h"
-#include "tools/symbolizer.h"
+#include "tools/elf_file.h"
 #include "ukcov/kcov.h"
 
 namespace ukcov::tools {
 namespace {
-
-struct ElfFile {
-  UniqueFd fd;
-  Elf* elf = nullptr;
-  ~ElfFile() {
-    if (elf != nullptr) elf_end(elf);
-  }
-};
-
-Result<void> OpenElf(const std::string& binary, ElfFile* f) {
-  f->fd.reset(open(binary.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!f->fd) return Errno{errno};
-  elf_version(EV_CURRENT);
-  f->elf = elf_begin(f->fd.get(), ELF_C_READ, nullptr);
-  if (f->elf == nullptr || elf_kind(f->elf) != ELF_K_ELF) return Errno{ENOEXEC};
-  return {};
-}
-
-Elf_Scn* FindSection(Elf* elf, const char* name) {
-  size_t shstrndx;
-  if (elf_getshdrstrndx(elf, &shstrndx) != 0) return nullptr;
-  for (Elf_Scn* scn = elf_nextscn(elf, nullptr); scn != nullptr; scn = elf_nextscn(elf, scn)) {
-    GElf_Shdr sh;
-    if (gelf_getshdr(scn, &sh) == nullptr) continue;
-    const char* n = elf_strptr(elf, shstrndx, sh.sh_name);
-    if (n != nullptr && std::strcmp(n, name) == 0) return scn;
-  }
-  return nullptr;
-}
 
 // The counters backend's PC table: {pc, flags} pairs of link-time addresses
 // (the linker writes them in place as well as in the relocations).
@@ -93,23 +59,14 @@ Result<std::vector<uint64_t>> CallbackCalls(const std::string& binary, uint64_t 
 }  // namespace
 
 Result<Blocks> InstrumentedBlocks(const std::string& binary, std::string* error) {
-  ElfFile f;
-  if (Result<void> opened = OpenElf(binary, &f); !opened) {
-    *error = binary + ": " + std::strerror(opened.error());
-    return Errno{opened.error()};
+  Result<ElfFile> f = ElfFile::Open(binary);
+  if (!f) {
+    *error = binary + ": " + std::strerror(f.error());
+    return Errno{f.error()};
   }
-  uint64_t lowest = UINT64_MAX;
-  size_t phnum = 0;
-  if (elf_getphdrnum(f.elf, &phnum) == 0) {
-    for (size_t i = 0; i < phnum; i++) {
-      GElf_Phdr ph;
-      if (gelf_getphdr(f.elf, static_cast<int>(i), &ph) != nullptr && ph.p_type == PT_LOAD)
-        lowest = std::min<uint64_t>(lowest, ph.p_vaddr);
-    }
-  }
-  const uint64_t base = CanonicalBaseOf(lowest);
+  const uint64_t base = f->canonical_base();
   Blocks blocks;
-  if (Elf_Scn* table = FindSection(f.elf, "__sancov_pcs")) {
+  if (Elf_Scn* table = f->Section("__sancov_pcs")) {
     blocks.backend = "counters";
     Result<std::vector<uint64_t>> pcs = PcTable(table, base, error);
     if (!pcs) return Errno{pcs.error()};
@@ -130,30 +87,8 @@ Result<Blocks> InstrumentedBlocks(const std::string& binary, std::string* error)
 }
 
 std::string BuildId(const std::string& binary) {
-  ElfFile f;
-  if (!OpenElf(binary, &f)) return "";
-  for (Elf_Scn* scn = elf_nextscn(f.elf, nullptr); scn != nullptr; scn = elf_nextscn(f.elf, scn)) {
-    GElf_Shdr sh;
-    if (gelf_getshdr(scn, &sh) == nullptr || sh.sh_type != SHT_NOTE) continue;
-    Elf_Data* data = elf_getdata(scn, nullptr);
-    if (data == nullptr) continue;
-    size_t offset = 0, name_off, desc_off;
-    GElf_Nhdr nh;
-    while ((offset = gelf_getnote(data, offset, &nh, &name_off, &desc_off)) > 0) {
-      if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 ||
-          std::memcmp(static_cast<const char*>(data->d_buf) + name_off, "GNU", 4) != 0)
-        continue;
-      std::string hex;
-      const auto* d = static_cast<const unsigned char*>(data->d_buf) + desc_off;
-      for (size_t i = 0; i < nh.n_descsz; i++) {
-        char two[3];
-        std::snprintf(two, sizeof two, "%02x", d[i]);
-        hex += two;
-      }
-      return hex;
-    }
-  }
-  return "";
+  Result<ElfFile> f = ElfFile::Open(binary);
+  return f ? f->BuildId() : "";
 }
 
 }  // namespace ukcov::tools

@@ -1,12 +1,9 @@
 #include "tools/symbolizer.h"
 
 #include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cinttypes>
@@ -16,6 +13,7 @@
 
 #include "base/unique_fd.h"
 #include "tools/binutils.h"
+#include "tools/elf_file.h"
 #include "ukcov/kcov.h"
 
 namespace ukcov::tools {
@@ -40,36 +38,13 @@ bool IsAddressLine(const std::string& line) {
 
 }  // namespace
 
-uint64_t CanonicalBaseOf(uint64_t lowest_vaddr) {
-  return lowest_vaddr != UINT64_MAX && lowest_vaddr >= UKCOV_CANONICAL_PC_BASE ? 0 : UKCOV_CANONICAL_PC_BASE;
-}
-
 Result<Symbolizer> Symbolizer::Open(const std::string& binary) {
-  UniqueFd fd(open(binary.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return Errno{errno};
-  elf_version(EV_CURRENT);
-  Elf* elf = elf_begin(fd.get(), ELF_C_READ, nullptr);
-  if (elf == nullptr || elf_kind(elf) != ELF_K_ELF) {
-    if (elf != nullptr) elf_end(elf);
-    return Errno{ENOEXEC};
-  }
-  std::vector<Range> text;
-  size_t phnum = 0;
-  uint64_t lowest = UINT64_MAX;
-  if (elf_getphdrnum(elf, &phnum) == 0) {
-    for (size_t i = 0; i < phnum; i++) {
-      GElf_Phdr ph;
-      if (gelf_getphdr(elf, static_cast<int>(i), &ph) == nullptr || ph.p_type != PT_LOAD) continue;
-      lowest = std::min<uint64_t>(lowest, ph.p_vaddr);
-      if (ph.p_flags & PF_X) text.push_back({ph.p_vaddr, ph.p_vaddr + ph.p_memsz});
-    }
-  }
-  elf_end(elf);
-  const uint64_t base = CanonicalBaseOf(lowest);
+  Result<ElfFile> elf = ElfFile::Open(binary);
+  if (!elf) return Errno{elf.error()};
   // addr2line reads the file by name: /proc/self must stay this process's.
   std::string name = binary;
   if (name.rfind("/proc/self/", 0) == 0) name = "/proc/" + std::to_string(getpid()) + name.substr(10);
-  return Symbolizer(std::move(name), std::move(text), base);
+  return Symbolizer(std::move(name), elf->text(), elf->canonical_base());
 }
 
 Symbolized Symbolizer::Symbolize(uint64_t pc) const {
@@ -95,7 +70,7 @@ Result<std::vector<Symbolized>> Symbolizer::SymbolizeAll(const std::vector<uint6
     s.outside = true;
     if (s.pc < UKCOV_CANONICAL_PC_BASE) continue;
     s.address = s.pc - base_ - 1;  // inside the call instruction
-    for (const Range& r : text_)
+    for (const ElfFile::Range& r : text_)
       if (s.address >= r.lo && s.address < r.hi) s.outside = false;
     if (s.outside) continue;
     char line[32];

@@ -1,7 +1,7 @@
 // PCs to source: function and file:line, with inlined frames, in an ELF
 // binary's DWARF. The frames are binutils' addr2line's (run once per batch,
 // which is a hundred times faster than a DWARF scope walk per PC, and is
-// what kernel developers read kcov PCs with); the ELF facts are libelf's.
+// what kernel developers read kcov PCs with); the ELF facts are ElfFile's.
 // Understands ukcov's canonical PCs (see docs/design.md).
 #pragma once
 
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tools/binutils.h"
+#include "tools/elf_file.h"
 #include "ukcov/result.hpp"
 
 namespace ukcov::tools {
@@ -55,10 +56,7 @@ class Symbolizer {
   const std::string& binary() const { return binary_; }
 
  private:
-  struct Range {
-    uint64_t lo, hi;  // ELF virtual addresses, [lo, hi)
-  };
-  Symbolizer(std::string binary, std::vector<Range> text, uint64_t base)
+  Symbolizer(std::string binary, std::vector<ElfFile::Range> text, uint64_t base)
       : binary_(std::move(binary)), text_(std::move(text)), base_(base) {}
   std::string Strip(const std::string& path) const;
   // One addr2line run over `input` (an address a line): per address, its
@@ -68,18 +66,13 @@ class Symbolizer {
                                                                                     const Progress& progress) const;
 
   std::string binary_;
-  std::vector<Range> text_;  // the executable PT_LOAD segments
+  std::vector<ElfFile::Range> text_;  // the executable PT_LOAD segments
   uint64_t base_;            // canonical PC - 1 - base_ = ELF address (0 for the kernel-tools view)
   std::string strip_prefix_;
 };
 
 // "0x...  function  file:line" (one line per frame, inlined callers indented).
 std::string Format(const Symbolized& s);
-
-// What to add to an ELF address for its canonical PC: the canonical base,
-// or 0 for a binary linked there already (the kernel-tools view), told by
-// its lowest PT_LOAD address.
-uint64_t CanonicalBaseOf(uint64_t lowest_vaddr);
 
 
 }  // namespace ukcov::tools
