@@ -16,6 +16,7 @@ packages=(
   libfuse3-dev                          # the served debugfs (interception mode "served")
   valgrind                              # callgrind instruction counts in bench/
   gnuplot-nox                           # plots in bench/
+  afl++                                 # ukcov fuzz: the fuzzing engine
   # The Linux kcov oracle (tests/oracle/): a real kernel to diff against
   linux-source-6.1 flex bison bc xz-utils libelf-dev  # its source and build
   qemu-system-x86 busybox-static cpio                 # booting it with an initramfs

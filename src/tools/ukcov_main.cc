@@ -15,6 +15,8 @@
 
 #include "sentry/supervisor.h"
 #include "tools/cover_command.h"
+#include "tools/fuzz_command.h"
+#include "tools/fuzz_target.h"
 #include "tools/pc_input.h"
 #include "tools/progress.h"
 #include "tools/symbolizer.h"
@@ -193,6 +195,40 @@ static int Main(int argc, char** argv) {
   run->add_option("command", run_options.argv, "-- PROG [ARGS...]")->required();
   run->footer("The exit status is PROG's, or 128+N if signal N killed it.");
 
+  auto* fuzz = app.add_subcommand("fuzz", "Fuzz the sentry with AFL++, guided by its own kcov coverage (root)");
+  ukcov::tools::FuzzOptions fuzz_options;
+  fuzz_options.self = SelfPath();
+  fuzz->add_option("-o,--out", fuzz_options.out, "Output directory: AFL's queue, crashes, coverage, logs")
+      ->capture_default_str();
+  fuzz->add_option("-j,--jobs", fuzz_options.jobs, "afl-fuzz instances: one main, the rest secondaries")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  fuzz->add_option("--time", fuzz_options.seconds, "Stop after SECONDS (default: at Ctrl-C)")->check(CLI::Range(1, 1 << 30));
+  fuzz->add_flag("--blind", fuzz_options.blind, "No coverage feedback (AFL's -n): the baseline kcov must beat");
+  fuzz->add_option("--seed", fuzz_options.seed, "AFL's random seed (instance i gets SEED+i)");
+  fuzz->add_option("--timeout", fuzz_options.timeout_ms, "A program's time limit in ms: past it, a hang")
+      ->check(CLI::Range(100, 600000))
+      ->capture_default_str();
+  fuzz->add_option("--seeds", fuzz_options.seeds, "Directory of initial inputs (default: the built-in programs)")
+      ->check(CLI::ExistingDirectory);
+  fuzz->add_option("--sentry", fuzz_options.sentry,
+                   "The ukcov that serves the programs, e.g. an ASan build's (default: this one)")
+      ->check(CLI::ExistingFile);
+  fuzz->add_option("--executor", fuzz_options.executor, "The fuzz executor (default: beside this ukcov)")
+      ->check(CLI::ExistingFile);
+  fuzz->add_option("--replay", fuzz_options.replay,
+                   "Run one input (print it as C on stdout) or a .c reproducer in the fuzz sandbox; exit 1 if the "
+                   "sentry fails on it")
+      ->check(CLI::ExistingFile);
+
+  // AFL's target (fuzz_target.h); not for people.
+  auto* fuzz_target = app.add_subcommand("fuzz-target", "")->group("");
+  ukcov::tools::FuzzTargetOptions target_options;
+  fuzz_target->add_option("--sentry", target_options.sentry)->required();
+  fuzz_target->add_option("--executor", target_options.executor)->required();
+  fuzz_target->add_option("--workdir", target_options.workdir)->required();
+  fuzz_target->add_option("input", target_options.input)->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -211,12 +247,14 @@ static int Main(int argc, char** argv) {
   }
   if (*symbolize) return Symbolize(binary, area, relative_to, inputs, gvisor);
   if (*cover) return ukcov::tools::Cover(cover_options);
+  if (*fuzz) return ukcov::tools::Fuzz(fuzz_options);
+  if (*fuzz_target) return ukcov::tools::RunFuzzTarget(target_options);
   if (*help && !help_topic.empty()) {
     CLI::App* topic = nullptr;
     for (CLI::App* sub : app.get_subcommands({}))
       if (sub->get_name() == help_topic) topic = sub;
     if (topic == nullptr) {
-      std::cerr << "ukcov help: no command '" << help_topic << "' (run, cover, symbolize, version, help)\n";
+      std::cerr << "ukcov help: no command '" << help_topic << "' (run, cover, fuzz, symbolize, version, help)\n";
       return 2;
     }
     std::cout << topic->help();

@@ -1,0 +1,127 @@
+#include "tools/fuzz_sandbox.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "base/unique_fd.h"
+
+extern char** environ;
+
+namespace ukcov::tools {
+namespace {
+
+// <linux/mount.h>'s, which does not mix with glibc's <sys/mount.h>.
+struct MountAttr {
+  uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+constexpr uint64_t kMountAttrReadOnly = 0x1;
+constexpr unsigned kAtRecursive = 0x8000;
+
+// The child's steps, in order; the failing one is reported by number.
+constexpr const char* kSteps[] = {
+    "prctl(PR_SET_PDEATHSIG)",
+    "make the mounts private",
+    "make the host's filesystems read-only (mount_setattr)",
+    "mount a tmpfs on /tmp",
+    "mount a tmpfs on /dev/shm",
+    "mount /proc for the pid namespace",
+    "mkdir /tmp/ukcov-fuzz",
+    "move the fds into place",
+    "exec the sentry",
+};
+
+// In the child: no allocation from here on (the parent may hold malloc's
+// lock in another thread).
+[[noreturn]] void Fail(int report, int step) {
+  int word[2] = {step, errno};
+  (void)!write(report, word, sizeof word);
+  _exit(127);
+}
+
+[[noreturn]] void Child(const SandboxSpec& spec, char* const* argv, char* const* envp, int report) {
+  int step = 0;
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) Fail(report, step);
+  step++;
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) Fail(report, step);
+  step++;
+  MountAttr attr{kMountAttrReadOnly, 0, 0, 0};
+  if (syscall(SYS_mount_setattr, AT_FDCWD, "/", kAtRecursive, &attr, sizeof attr) != 0) Fail(report, step);
+  step++;
+  if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0) Fail(report, step);
+  step++;
+  if (mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0) Fail(report, step);
+  step++;
+  if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) Fail(report, step);
+  step++;
+  if (mkdir(kFuzzMount, 0755) != 0) Fail(report, step);
+  step++;
+  // Each fd first above every target, so that no move overwrites another's
+  // source.
+  int moved[16];
+  size_t n = spec.fds.size() < 16 ? spec.fds.size() : 16;
+  for (size_t i = 0; i < n; i++)
+    if ((moved[i] = fcntl(spec.fds[i].first, F_DUPFD, 1000)) < 0) Fail(report, step);
+  for (size_t i = 0; i < n; i++)
+    if (dup2(moved[i], spec.fds[i].second) < 0) Fail(report, step);
+  if (spec.stdout_fd >= 0 && dup2(spec.stdout_fd, 1) < 0) Fail(report, step);
+  if (spec.stderr_fd >= 0 && dup2(spec.stderr_fd, 2) < 0) Fail(report, step);
+  for (size_t i = 0; i < n; i++) close(moved[i]);
+  step++;
+  execve(argv[0], argv, envp);
+  Fail(report, step);
+}
+
+}  // namespace
+
+Result<pid_t> SpawnSandbox(const SandboxSpec& spec, std::string* error) {
+  std::vector<std::string> args = {spec.sentry, "run", "--tmpfs", kFuzzMount, "--"};
+  args.insert(args.end(), spec.guest.begin(), spec.guest.end());
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; e++) env_strings.emplace_back(*e);
+  env_strings.insert(env_strings.end(), spec.environment.begin(), spec.environment.end());
+  std::vector<char*> envp;
+  for (std::string& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  int report_pipe[2];
+  if (pipe2(report_pipe, O_CLOEXEC) != 0) {
+    *error = std::string("pipe: ") + std::strerror(errno);
+    return Errno{errno};
+  }
+  UniqueFd report_read(report_pipe[0]), report_write(report_pipe[1]);
+  // clone, not unshare: the child must be the new pid namespace's pid 1.
+  long pid = syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+  if (pid < 0) {
+    *error = std::string("clone(CLONE_NEWPID | CLONE_NEWNS): ") + std::strerror(errno) +
+             (errno == EPERM ? " (ukcov fuzz needs root: CAP_SYS_ADMIN for the namespaces)" : "");
+    return Errno{errno};
+  }
+  if (pid == 0) Child(spec, argv.data(), envp.data(), report_write.get());
+  report_write.reset();
+  int word[2];
+  ssize_t got;
+  do got = read(report_read.get(), word, sizeof word);
+  while (got < 0 && errno == EINTR);
+  if (got == sizeof word) {
+    while (waitpid(static_cast<pid_t>(pid), nullptr, 0) < 0 && errno == EINTR) {
+    }
+    *error = std::string(kSteps[word[0]]) + ": " + std::strerror(word[1]);
+    return Errno{word[1]};
+  }
+  return static_cast<pid_t>(pid);
+}
+
+}  // namespace ukcov::tools
