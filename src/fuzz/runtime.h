@@ -35,6 +35,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -79,6 +80,8 @@ struct fuzz_remote_arg {
 #define FUZZ_KCOV_REMOTE_ENABLE _IOC(_IOC_WRITE, 'c', 102, 24)
 static struct fuzz_remote_arg fuzz_remote[3];
 static struct flock fuzz_locks[3];
+
+static void fuzz_remember(void);
 
 static void fuzz_die(const char* what) {
   fprintf(stderr, "fuzz runtime: %s: %s\n", what, strerror(errno));
@@ -142,6 +145,7 @@ static void fuzz_prepare(void) {
   void* area = mmap(NULL, FUZZ_COLLECTOR_WORDS * 8, PROT_READ | PROT_WRITE, MAP_SHARED, FUZZ_COLLECTOR_FD, 0);
   if (area == MAP_FAILED) fuzz_die("mmap collector");
   fuzz_area = area;
+  fuzz_remember();
   /* Orphans of a program (a section's child left behind) are ours to reap. */
   prctl(PR_SET_CHILD_SUBREAPER, 1);
 }
@@ -234,19 +238,66 @@ static void fuzz_run_thread(fuzz_program_t section, void* arg) {
 
 /* Runs one program in a fresh child, with the collector enabled for it:
  * the area holds its PCs afterwards. Returns the child's wait status. */
-static int fuzz_run(fuzz_program_t program, void* arg) {
-  fuzz_remove(AT_FDCWD, FUZZ_SCRATCH);
-  if (mkdir(FUZZ_SCRATCH, 0777) != 0) {
-    /* What the last program left could not be removed: said, and moved
-     * aside, so that this program still starts from an empty directory. */
-    static unsigned aside;
-    char old[64];
-    snprintf(old, sizeof old, FUZZ_MOUNT "/left.%u", aside++);
-    fprintf(stderr, "fuzz runtime: cannot remove " FUZZ_SCRATCH " (%s):\n", strerror(errno));
-    fuzz_list(AT_FDCWD, FUZZ_SCRATCH, 1);
-    if (rename(FUZZ_SCRATCH, old) != 0) fuzz_die("rename " FUZZ_SCRATCH " aside");
-    if (mkdir(FUZZ_SCRATCH, 0777) != 0) fuzz_die("mkdir " FUZZ_SCRATCH);
+/* What outlives a program in the sentry, put back as it was: the mount's
+ * root (a program may reach it through "..", a path or an fd) and debugfs's
+ * files keep their names, modes, owners, flags, xattrs and sizes across
+ * programs, and one program's leftovers must not change the next one's
+ * calls. */
+static struct stat fuzz_initial[3];
+static const char* const fuzz_kept[3] = {FUZZ_MOUNT, "/sys/kernel/debug", FUZZ_KCOV};
+
+static void fuzz_remember(void) {
+  for (int i = 0; i < 3; i++)
+    if (stat(fuzz_kept[i], &fuzz_initial[i]) != 0) fuzz_die(fuzz_kept[i]);
+}
+
+/* Exits FUZZ_STATE_EXIT: the sentry's state is not what a kernel's would be
+ * (a name root cannot remove); `ukcov fuzz` reports it as the sentry's. */
+#define FUZZ_STATE_EXIT 97
+
+static void fuzz_restore(void) {
+  int fd = open(FUZZ_MOUNT, O_RDONLY | O_DIRECTORY);
+  if (fd < 0) fuzz_die("open " FUZZ_MOUNT);
+  int flags = 0;
+  ioctl(fd, FS_IOC_SETFLAGS, &flags);
+  char names[4096];
+  ssize_t n = flistxattr(fd, names, sizeof names);
+  for (ssize_t at = 0; n > 0 && at < n; at += (ssize_t)strlen(names + at) + 1) fremovexattr(fd, names + at);
+  DIR* d = fdopendir(dup(fd));
+  struct dirent* e;
+  while (d != NULL && (e = readdir(d)) != NULL)
+    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) fuzz_remove(fd, e->d_name);
+  if (d != NULL) closedir(d);
+  d = fdopendir(dup(fd));
+  int left = 0;
+  while (d != NULL && (e = readdir(d)) != NULL)
+    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+      if (!left++) fprintf(stderr, "fuzz runtime: what a program left in " FUZZ_MOUNT " cannot be removed:\n");
+      fuzz_list(fd, e->d_name, 1);
+    }
+  if (d != NULL) closedir(d);
+  if (left) exit(FUZZ_STATE_EXIT);
+  close(fd);
+  /* The host's /tmp, the one writable host directory a program can reach
+   * ("../..", a symlink to /tmp): `ukcov fuzz`'s sandbox gives it a fresh
+   * tmpfs, where only the mount point and the sentry's own FIFO stand-ins
+   * belong. */
+  d = opendir("/tmp");
+  while (d != NULL && (e = readdir(d)) != NULL)
+    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 && strcmp(e->d_name, "ukcov-fuzz") != 0 &&
+        strncmp(e->d_name, "ukcov-fifo.", 11) != 0)
+      fuzz_remove(dirfd(d), e->d_name);
+  if (d != NULL) closedir(d);
+  truncate(FUZZ_KCOV, fuzz_initial[2].st_size);
+  for (int i = 0; i < 3; i++) {
+    chmod(fuzz_kept[i], fuzz_initial[i].st_mode & 07777);
+    chown(fuzz_kept[i], fuzz_initial[i].st_uid, fuzz_initial[i].st_gid);
   }
+}
+
+static int fuzz_run(fuzz_program_t program, void* arg) {
+  fuzz_restore();
+  if (mkdir(FUZZ_SCRATCH, 0777) != 0) fuzz_die("mkdir " FUZZ_SCRATCH);
   __atomic_store_n(&fuzz_area[0], 0, __ATOMIC_RELAXED);
   pid_t pid = fork();
   if (pid < 0) fuzz_die("fork");

@@ -1,6 +1,7 @@
 #include "sentry/proc_files.h"
 
 #include <fcntl.h>
+#include <sys/inotify.h>
 #include <limits.h>
 #include <unistd.h>
 
@@ -86,6 +87,17 @@ bool ProcFdCloseOnExec(pid_t tid, int fd) {
     }
   }
   return false;
+}
+
+Result<UniqueFd> Reopen(int fd, int flags) {
+  UniqueFd file(open(("/proc/self/fd/" + std::to_string(fd)).c_str(), flags | O_CLOEXEC));
+  if (!file) return Errno{errno == EMFILE || errno == ENFILE || errno == ETXTBSY ? errno : ENOMEM};
+  return file;
+}
+
+int WatchReleases(int inotify, int fd) {
+  return inotify_add_watch(inotify, ("/proc/self/fd/" + std::to_string(fd)).c_str(),
+                           IN_CLOSE_WRITE | IN_CLOSE_NOWRITE);
 }
 
 }  // namespace ukcov::sentry

@@ -53,6 +53,18 @@ ProcLink ClassifyProcPath(const std::string& path);
 // length may depend on a pid).
 bool SameHostPath(const std::string& a, const std::string& b);
 
+// A file the sentry owns, handed to a guest as a struct file of the guest's
+// own: a reopen of it through /proc/self/fd (a new open file description on
+// the same inode). EMFILE/ENFILE, and ETXTBSY (a writer of a file being
+// executed), as such; any other failure is the sentry's, reported ENOMEM.
+// The sentry's fd number has as many digits as the sentry's history gives
+// it: not a signal.
+Result<UniqueFd> Reopen(int fd, int flags);
+// An inotify watch on one of the sentry's fds that sees each description's
+// final release (IN_CLOSE: its last fd and last mapping gone, in any
+// process). The watch descriptor, or -1 and errno.
+int WatchReleases(int inotify, int fd);
+
 // Whether the thread's FD has O_CLOEXEC (/proc/TID/fdinfo/FD); false when
 // it cannot be read.
 bool ProcFdCloseOnExec(pid_t tid, int fd);

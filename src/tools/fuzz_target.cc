@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -33,6 +34,9 @@ constexpr int kAflControlFd = 198;
 constexpr int kAflStatusFd = 199;
 // How long a fresh sentry may take to say hello (an ASan build is slow).
 constexpr int kStartMillis = 60000;
+// The executor's exit when what a program left cannot be removed
+// (runtime.h's FUZZ_STATE_EXIT).
+constexpr int kStateExit = 97;
 
 bool ReadWord(int fd, uint32_t* word) {
   size_t done = 0;
@@ -140,7 +144,7 @@ class Target {
         std::fprintf(stderr, "ukcov fuzz-target: cannot start the sentry: %s\n", error.c_str());
         return 1;
       }
-      std::vector<uint8_t> input = ReadInput();
+      std::vector<uint8_t> input = ReadInput(options_.input);
       if (!WriteWord(kAflStatusFd, static_cast<uint32_t>(sentry_))) return 1;
       int status = RunOne(input);
       if (!WriteWord(kAflStatusFd, static_cast<uint32_t>(status))) return 1;
@@ -157,15 +161,56 @@ class Target {
       std::fprintf(stderr, "ukcov fuzz-target: cannot start the sentry: %s\n", error.c_str());
       return 1;
     }
-    int status = RunOne(ReadInput());
+    std::vector<std::string> inputs = {options_.input};
+    inputs.insert(inputs.end(), options_.more_inputs.begin(), options_.more_inputs.end());
+    int failures = 0;
+    for (const std::string& path : inputs) {
+      std::vector<uint8_t> input = ReadInput(path);
+      std::vector<std::vector<uint64_t>> sets;
+      for (int i = 0; i < options_.repeat; i++) {
+        if (sentry_ < 0 && !StartSentry(&error)) {
+          std::fprintf(stderr, "ukcov fuzz-target: cannot start the sentry: %s\n", error.c_str());
+          return 1;
+        }
+        int status = RunOne(input);
+        if (status != 0) {
+          std::printf("%s: run %d: the sentry failed (status 0x%x; see %s/crashes)\n", path.c_str(), i + 1, status,
+                      options_.workdir.c_str());
+          failures++;
+          break;
+        }
+        std::vector<uint64_t> set(shared_->pcs, shared_->pcs + last_pc_count_);
+        std::sort(set.begin(), set.end());
+        set.erase(std::unique(set.begin(), set.end()), set.end());
+        if (std::find(sets.begin(), sets.end(), set) == sets.end()) sets.push_back(std::move(set));
+      }
+      if (sets.size() <= 1) {
+        std::printf("%s: %d run%s, one PC set (%zu PCs)\n", path.c_str(), options_.repeat,
+                    options_.repeat == 1 ? "" : "s", sets.empty() ? 0 : sets[0].size());
+        continue;
+      }
+      failures++;
+      std::printf("%s: %d runs, %zu distinct PC sets; PCs not in every set:\n", path.c_str(), options_.repeat,
+                  sets.size());
+      std::vector<uint64_t> all, common = sets[0];
+      for (const auto& set : sets) {
+        all.insert(all.end(), set.begin(), set.end());
+        std::vector<uint64_t> both;
+        std::set_intersection(common.begin(), common.end(), set.begin(), set.end(), std::back_inserter(both));
+        common = std::move(both);
+      }
+      std::sort(all.begin(), all.end());
+      all.erase(std::unique(all.begin(), all.end()), all.end());
+      for (uint64_t pc : all)
+        if (!std::binary_search(common.begin(), common.end(), pc)) std::printf("0x%" PRIx64 "\n", pc);
+    }
     Flush();
-    std::printf("status 0x%x, %" PRIu64 " PCs, %zu blocks\n", status, last_pc_count_, seen_.size());
-    return status == 0 ? 0 : 1;
+    return failures == 0 ? 0 : 1;
   }
 
-  std::vector<uint8_t> ReadInput() {
+  std::vector<uint8_t> ReadInput(const std::string& path) {
     std::vector<uint8_t> input;
-    std::ifstream in(options_.input, std::ios::binary);
+    std::ifstream in(path, std::ios::binary);
     input.assign(std::istreambuf_iterator<char>(in), {});
     if (input.size() > UKCOV_FUZZ_MAX_INPUT) input.resize(UKCOV_FUZZ_MAX_INPUT);
     return input;
@@ -280,12 +325,14 @@ class Target {
     std::string input_path = dir + "/input";
     WriteFileAtomically(input_path, std::string(input.begin(), input.end()));
     std::string log = ReadFileText(options_.workdir + "/sentry.log");
-    char how[64];
+    char how[96];
     if (WIFSIGNALED(status))
       std::snprintf(how, sizeof how, "the sentry died by signal %d (%s)\n", WTERMSIG(status),
                     strsignal(WTERMSIG(status)));
+    else if (WEXITSTATUS(status) == kStateExit)
+      std::snprintf(how, sizeof how, "the executor found the sentry's state broken (exit %d)\n", kStateExit);
     else
-      std::snprintf(how, sizeof how, "the sentry exited %d while serving\n", WEXITSTATUS(status));
+      std::snprintf(how, sizeof how, "ukcov run exited %d while serving\n", WEXITSTATUS(status));
     WriteFileAtomically(dir + "/report", how + log);
     // The executor prints C natively: nothing in that mode needs the sentry.
     pid_t pid = fork();

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace ukcov::tools {
 
@@ -27,6 +28,11 @@ struct FuzzTargetOptions {
   std::string executor;  // ukcov-fuzz-executor
   std::string workdir;
   std::string input;     // AFL's @@: the file holding the current input
+  // Alone (not under AFL): more inputs, and how often to run each. Each
+  // input's runs must give one PC set (the signal is stable); the PCs that
+  // differ are printed.
+  std::vector<std::string> more_inputs;
+  int repeat = 1;
 };
 
 int RunFuzzTarget(const FuzzTargetOptions& options);

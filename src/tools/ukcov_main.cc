@@ -228,6 +228,8 @@ static int Main(int argc, char** argv) {
   fuzz_target->add_option("--executor", target_options.executor)->required();
   fuzz_target->add_option("--workdir", target_options.workdir)->required();
   fuzz_target->add_option("input", target_options.input)->required();
+  fuzz_target->add_option("more", target_options.more_inputs);
+  fuzz_target->add_option("--repeat", target_options.repeat)->check(CLI::Range(1, 1000000));
 
   try {
     app.parse(argc, argv);

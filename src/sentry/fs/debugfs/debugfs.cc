@@ -10,7 +10,7 @@
 #include <cstring>
 #include <mutex>
 
-#include "base/reopen.h"
+#include "sentry/proc_files.h"
 #include "sentry/fs/kcov/kcov_device.h"
 #include "sentry/vfs/readdir.h"
 #include "sentry/vfs/vfs.h"

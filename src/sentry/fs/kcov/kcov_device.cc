@@ -9,7 +9,7 @@
 #include <cstring>
 #include <vector>
 
-#include "base/reopen.h"
+#include "sentry/proc_files.h"
 #include "sentry/kernel.h"
 
 namespace ukcov::sentry {

@@ -22,7 +22,7 @@
 #include <cstring>
 #include <vector>
 
-#include "base/reopen.h"
+#include "sentry/proc_files.h"
 #include "sentry/credentials.h"
 #include "sentry/fs/tmpfs/tmpfs_file.h"
 #include "sentry/vfs/vfs.h"
@@ -140,20 +140,6 @@ Filesystem::~Filesystem() {
   rmdir(stand_in_dir_.c_str());
 }
 
-std::string Filesystem::StandInPathOf(const Inode& inode) const {
-  return stand_in_dir_ + "/" + std::to_string(inode.ino);
-}
-
-Result<std::string> Filesystem::StandInPath(const Inode& inode) {
-  std::lock_guard lock(stand_in_mu_);
-  if (stand_in_dir_.empty()) {
-    char dir[] = "/tmp/ukcov-fifo.XXXXXX";
-    if (mkdtemp(dir) == nullptr) return Errno{ENOMEM};
-    stand_in_dir_ = dir;
-  }
-  return StandInPathOf(inode);
-}
-
 Result<UniqueFd> Filesystem::OpenFifo(Inode& inode, int flags) {
   Result<std::string> stand_in = StandInPath(inode);
   if (!stand_in) return Errno{stand_in.error()};
@@ -221,17 +207,6 @@ Result<InodeRef> Filesystem::NewInode(mode_t mode, const Credentials& creds, con
     }
   }
   return inode;
-}
-
-Result<void> Filesystem::EnsureMemfd(Inode& inode) {
-  if (inode.memfd) return {};
-  UniqueFd fd(memfd_create("ukcov-tmpfs", MFD_CLOEXEC));
-  if (!fd) return Errno{errno == EMFILE || errno == ENFILE ? ENFILE : ENOMEM};
-  struct stat st;
-  if (fstat(fd.get(), &st) != 0) return Errno{errno};
-  inode.memfd = std::move(fd);
-  inode.host_ino = st.st_ino;
-  return {};
 }
 
 Result<sentry::InodeRef> Filesystem::Create(const sentry::InodeRef& dir, const std::string& name, mode_t mode,
@@ -505,42 +480,6 @@ Result<uint64_t> Filesystem::SeekData(Inode& inode, uint64_t offset, int whence)
   return static_cast<uint64_t>(r);
 }
 
-Result<UniqueFd> Filesystem::OpenDescription(const InodeRef& inode, int flags) {
-  if (flags & O_PATH) {
-    UniqueFd token(memfd_create("ukcov-tmpfs-path", MFD_CLOEXEC));
-    if (!token) return Errno{errno == EMFILE || errno == ENFILE ? errno : ENOMEM};
-    struct stat st;
-    fstat(token.get(), &st);
-    Result<UniqueFd> file = Reopen(token.get(), O_RDONLY);
-    if (!file) return Errno{file.error()};
-    std::lock_guard files_lock(files_mu_);
-    int watch = WatchReleases(inotify_.get(), token.get());
-    if (watch >= 0) by_watch_.Set(static_cast<uint64_t>(watch), st.st_ino);
-    path_tokens_.Set(st.st_ino, {inode, std::move(token), watch, flags & (O_PATH | O_NOFOLLOW | O_DIRECTORY)});
-    inode->opens++;
-    return file;
-  }
-  std::lock_guard inode_lock(inode->mu);
-  if (Result<void> r = EnsureMemfd(*inode); !r) return Errno{r.error()};
-  // What the host keeps of the guest's flags: access mode, O_APPEND,
-  // O_NONBLOCK, O_SYNC/O_DSYNC. Directories and symlinks are read-only
-  // tokens.
-  int access = flags & O_ACCMODE;
-  int host_flags = inode->is_reg() ? (access == O_ACCMODE ? O_RDWR : access) : O_RDONLY;
-  host_flags |= flags & (O_APPEND | O_NONBLOCK | O_SYNC | O_DSYNC);
-  Result<UniqueFd> file = Reopen(inode->memfd.get(), host_flags);
-  if (!file) return Errno{file.error()};
-  std::lock_guard files_lock(files_mu_);
-  if (by_host_ino_.Find(inode->host_ino) == nullptr) {
-    int watch = WatchReleases(inotify_.get(), inode->memfd.get());
-    if (watch >= 0) by_watch_.Set(static_cast<uint64_t>(watch), inode->host_ino);
-    inode->watch = watch;
-    by_host_ino_.Set(inode->host_ino, inode);
-  }
-  inode->opens++;
-  return file;
-}
-
 Result<size_t> Filesystem::ReadExecHeader(sentry::Inode& vfs_inode, char* buf, size_t n) {
   Inode& inode = Of(vfs_inode);
   if (!inode.memfd) return size_t{0};
@@ -581,98 +520,6 @@ int Filesystem::PathFlags(ino_t host_ino) {
   std::lock_guard files_lock(files_mu_);
   PathToken* token = path_tokens_.Find(host_ino);
   return token == nullptr ? O_PATH : token->flags;
-}
-
-void Filesystem::Released(ino_t host_ino) {
-  if (PathToken* token = path_tokens_.Find(host_ino)) {
-    // An O_PATH description's token: exactly one description, now gone.
-    InodeRef inode = std::move(token->inode);
-    if (token->watch >= 0) {
-      inotify_rm_watch(inotify_.get(), token->watch);
-      by_watch_.Erase(static_cast<uint64_t>(token->watch));
-    }
-    path_tokens_.Erase(host_ino);
-    if (inode->opens > 0) inode->opens--;
-    if (inode->opens == 0) orphans_.push_back(std::move(inode));
-    return;
-  }
-  InodeRef* found = by_host_ino_.Find(host_ino);
-  if (found == nullptr) return;
-  InodeRef inode = *found;
-  if (inode->opens > 0) inode->opens--;
-  if (inode->opens == 0) orphans_.push_back(std::move(inode));
-}
-
-void Filesystem::DrainReleases() { DrainReleases({}); }
-
-void Filesystem::DrainReleases(std::initializer_list<const sentry::Inode*> held) {
-  std::vector<InodeRef> candidates;
-  {
-    std::lock_guard files_lock(files_mu_);
-    ReadReleases();
-    candidates.swap(orphans_);
-  }
-  // A file with no description left goes if it has no name either; that
-  // needs its lock, which an fd call may hold: then it waits for the next
-  // drain (try_lock: this thread may hold other inodes' locks).
-  std::vector<InodeRef> later;
-  for (InodeRef& inode : candidates) {
-    bool is_held = false;
-    for (const sentry::Inode* h : held) is_held = is_held || h == inode.get();
-    std::unique_lock lock(inode->mu, std::defer_lock);
-    if (is_held || !lock.try_lock()) {
-      later.push_back(std::move(inode));
-      continue;
-    }
-    ForgetIfUnused(*inode);
-  }
-  if (later.empty()) return;
-  std::lock_guard files_lock(files_mu_);
-  for (InodeRef& inode : later) orphans_.push_back(std::move(inode));
-}
-
-void Filesystem::ReadReleases() {
-  alignas(inotify_event) char buf[4096];
-  for (;;) {
-    ssize_t n = read(inotify_.get(), buf, sizeof buf);
-    if (n <= 0) return;
-    for (char* p = buf; p < buf + n;) {
-      auto* ev = reinterpret_cast<inotify_event*>(p);
-      p += sizeof(inotify_event) + ev->len;
-      if (!(ev->mask & (IN_CLOSE_WRITE | IN_CLOSE_NOWRITE))) continue;
-      if (const ino_t* w = by_watch_.Find(static_cast<uint64_t>(ev->wd))) Released(*w);
-    }
-  }
-}
-
-void Filesystem::ForgetIfUnused(Inode& inode) {
-  if (inode.nlink != 0) return;
-  {
-    std::lock_guard files_lock(files_mu_);
-    if (inode.opens != 0 || inode.forgotten) return;
-    inode.forgotten = true;
-    if (inode.host_ino != 0) {
-      by_host_ino_.Erase(inode.host_ino);
-      if (inode.watch >= 0) {
-        inotify_rm_watch(inotify_.get(), inode.watch);
-        by_watch_.Erase(static_cast<uint64_t>(inode.watch));
-        inode.watch = -1;
-      }
-    }
-  }
-  if (inode.is_fifo() || inode.is_socket()) {
-    std::lock_guard lock(stand_in_mu_);
-    if (!stand_in_dir_.empty()) unlink(StandInPathOf(inode).c_str());
-  }
-  std::lock_guard usage_lock(usage_mu_);
-  if (inode.memfd) {
-    struct stat st;
-    if (fstat(inode.memfd.get(), &st) == 0) used_blocks_ -= std::min<uint64_t>(used_blocks_, static_cast<uint64_t>(st.st_blocks) / 8);
-    inode.memfd.reset();
-  }
-  inode.entries.clear();
-  inode.cookies.clear();
-  if (used_inodes_ > 0) used_inodes_--;
 }
 
 void Filesystem::Check(std::string* problems) const {
