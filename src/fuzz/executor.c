@@ -23,6 +23,7 @@
 void fuzz_runtime_prepare(void);
 int fuzz_runtime_run(const struct fuzz_program* program, FILE* trace);
 const uint64_t* fuzz_runtime_area(void);
+int fuzz_runtime_last_pid(void);
 
 static int ReadFull(int fd, void* p, size_t n) {
   size_t done = 0;
@@ -57,6 +58,8 @@ static size_t ReadInput(const char* path, uint8_t* data, size_t max) {
   return n;
 }
 
+_Static_assert(UKCOV_FUZZ_CHECK_INVARIANTS == 0x75c1, "runtime.h's FUZZ_CHECK_INVARIANTS");
+
 static int Serve(void) {
   struct ukcov_fuzz_shared* shared =
       mmap(NULL, sizeof *shared, PROT_READ | PROT_WRITE, MAP_SHARED, UKCOV_FUZZ_SHARED_FD, 0);
@@ -70,6 +73,18 @@ static int Serve(void) {
   uint32_t word = 0;
   if (WriteFull(UKCOV_FUZZ_STATUS_FD, &word, sizeof word) != 0) return 2;
   while (ReadFull(UKCOV_FUZZ_CONTROL_FD, &word, sizeof word) == 0) {
+    /* A control word above 1 is where the next pid starts (the stability
+     * test spreads the program's pids over the pid space). */
+    if (word > 1) {
+      int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+      char text[16];
+      int n = snprintf(text, sizeof text, "%u", word);
+      if (fd < 0 || write(fd, text, (size_t)n) != n) {
+        fprintf(stderr, "ukcov-fuzz-executor: ns_last_pid: %s\n", strerror(errno));
+        return 2;
+      }
+      close(fd);
+    }
     uint32_t size = shared->input_size < UKCOV_FUZZ_MAX_INPUT ? shared->input_size : UKCOV_FUZZ_MAX_INPUT;
     fuzz_decode(shared->input, size, &program);
     int status = fuzz_runtime_run(&program, NULL);
@@ -77,6 +92,7 @@ static int Serve(void) {
     if (n > UKCOV_FUZZ_MAX_PCS) n = UKCOV_FUZZ_MAX_PCS;
     memcpy(shared->pcs, area + 1, n * sizeof area[0]);
     shared->pc_count = n;
+    shared->program_pid = (uint32_t)fuzz_runtime_last_pid();
     word = (uint32_t)status;
     if (WriteFull(UKCOV_FUZZ_STATUS_FD, &word, sizeof word) != 0) return 2;
   }

@@ -658,3 +658,5 @@ int fuzz_runtime_run(const struct fuzz_program* program, FILE* trace) {
 }
 
 const uint64_t* fuzz_runtime_area(void) { return fuzz_area; }
+
+int fuzz_runtime_last_pid(void) { return fuzz_last_pid; }

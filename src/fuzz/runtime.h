@@ -54,12 +54,16 @@
  * the fuzzer's own timeout, which is longer. */
 #define FUZZ_PROGRAM_SECONDS 1
 
+/* Asks `ukcov run --check-invariants` to check the sentry's invariants
+ * (protocol.h's UKCOV_FUZZ_CHECK_INVARIANTS); ENOTTY without the option. */
+#define FUZZ_CHECK_INVARIANTS 0x75c1
 #define FUZZ_KCOV_INIT_TRACE _IOR('c', 1, unsigned long)
 #define FUZZ_KCOV_ENABLE _IO('c', 100)
 #define FUZZ_KCOV_DISABLE _IO('c', 101)
 
 /* The program's results, by slot: fds, addresses, whatever a call returned. */
 static long r[16];
+static pid_t fuzz_last_pid; /* the last program's pid */
 static char* buf;
 static uint64_t* fuzz_area;
 
@@ -301,6 +305,7 @@ static int fuzz_run(fuzz_program_t program, void* arg) {
   __atomic_store_n(&fuzz_area[0], 0, __ATOMIC_RELAXED);
   pid_t pid = fork();
   if (pid < 0) fuzz_die("fork");
+  fuzz_last_pid = pid;
   if (pid == 0) {
     setpgid(0, 0);
     /* Its standard fds are /dev/null: what a program writes to fd 1 or 2
@@ -322,9 +327,14 @@ static int fuzz_run(fuzz_program_t program, void* arg) {
   int status = 0;
   while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR) {
   }
-  kill(-pid, SIGKILL); /* what its sections left running */
-  while (waitpid(-1, NULL, __WALL | WNOHANG) > 0) {
+  /* What its sections left running goes too, and is reaped (this process
+   * is their subreaper): the program's every task is gone on return. */
+  kill(-pid, SIGKILL);
+  while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR) {
   }
+  /* With every task of the program gone, the sentry checks itself; broken,
+   * it aborts, and the crash is this program's. */
+  ioctl(FUZZ_COLLECTOR_FD, FUZZ_CHECK_INVARIANTS, 0);
   return status;
 }
 

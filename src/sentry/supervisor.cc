@@ -1,5 +1,7 @@
 #include "sentry/supervisor.h"
 
+#include "fuzz/protocol.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -64,6 +66,7 @@ void Interrupt(int) {}  // a blocking call's wait ends with EINTR
 Supervisor::Supervisor(Kernel& kernel, Listener& listener, const HostFeatures& features)
     : kernel_(kernel), listener_(listener), features_(features), epoll_(epoll_create1(EPOLL_CLOEXEC)),
       stop_event_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)), tracer_(listener) {
+  if (const char* name = std::getenv("UKCOV_TEST_CRASH_ON_MKDIR"); name != nullptr) crash_on_mkdir_ = name;
   epoll_event ev{EPOLLIN, {.u64 = kStopTag}};
   epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, stop_event_.get(), &ev);
   ev.data.u64 = kKcovTag;
@@ -152,6 +155,20 @@ void Supervisor::Work() {
 
 void Supervisor::Serve(const seccomp_notif& notif) {
   trapped_.fetch_add(1, std::memory_order_relaxed);
+  if (!crash_on_mkdir_.empty() && (notif.data.nr == SYS_mkdir || notif.data.nr == SYS_mkdirat)) {
+    GuestMemory memory(static_cast<pid_t>(notif.pid), listener_.fd(), notif.id);
+    Result<std::string> path = memory.ReadString(notif.data.args[notif.data.nr == SYS_mkdir ? 0 : 1], PATH_MAX);
+    if (path && path->substr(path->rfind('/') + 1) == crash_on_mkdir_) {
+      std::fprintf(stderr, "ukcov run: UKCOV_TEST_CRASH_ON_MKDIR: a guest made %s: aborting, as planted\n",
+                   path->c_str());
+      std::abort();
+    }
+  }
+  if (check_invariants_ && notif.data.nr == SYS_ioctl &&
+      static_cast<unsigned int>(notif.data.args[1]) == UKCOV_FUZZ_CHECK_INVARIANTS) {
+    CheckInvariants(notif.id);
+    return;
+  }
   if (notif.data.nr == SYS_ioctl && KcovDevice::DependsOnExits(static_cast<unsigned int>(notif.data.args[1])))
     SettleExits();
   int error = 0;
@@ -490,6 +507,38 @@ bool Supervisor::ProcessEvents(const epoll_event* events, int n) {
   return go_on;
 }
 
+void Supervisor::CheckInvariants(uint64_t id) {
+  // What the host has reported (exits, kcov releases, tmpfs releases) is
+  // processed first: the asker has reaped every task of the program.
+  SettleExits();
+  kernel_.kcov().ReleaseClosed();
+  for (auto& mount : kernel_.vfs().mounts()) mount->fs->DrainReleases();
+  ukcov_engine_stats stats = kernel_.engine().stats();
+  std::string problems;
+  {
+    std::lock_guard lock(check_mu_);
+    if (!baseline_) baseline_ = stats;
+    if (stats.tasks != baseline_->tasks || stats.instances != baseline_->instances ||
+        stats.handles != baseline_->handles) {
+      char line[200];
+      std::snprintf(line, sizeof line,
+                    "the engine holds %llu tasks, %llu instances, %llu remote handles; before: %llu, %llu, %llu\n",
+                    static_cast<unsigned long long>(stats.tasks), static_cast<unsigned long long>(stats.instances),
+                    static_cast<unsigned long long>(stats.handles),
+                    static_cast<unsigned long long>(baseline_->tasks),
+                    static_cast<unsigned long long>(baseline_->instances),
+                    static_cast<unsigned long long>(baseline_->handles));
+      problems += line;
+    }
+  }
+  for (auto& mount : kernel_.vfs().mounts()) mount->fs->Check(&problems);
+  if (!problems.empty()) {
+    std::fprintf(stderr, "ukcov run: invariants broken (--check-invariants):\n%s", problems.c_str());
+    std::abort();
+  }
+  listener_.Return(id, 0);
+}
+
 void Supervisor::SettleExits() {
   // Waiting for reap_mu_ also waits for exits the reaper took but has not
   // finished; what is still pending, this thread processes (TaskExited and
@@ -788,6 +837,7 @@ int Run(const RunOptions& options) {
 
   Listener listener(std::move(launch->listener));
   Supervisor supervisor(kernel, listener, *features);
+  if (options.check_invariants) supervisor.EnableInvariantChecks();
   // The served debugfs: the guest mounted it on our /dev/fuse before
   // handing over its listener (launcher.cc).
   std::unique_ptr<debugfs::Served> served;

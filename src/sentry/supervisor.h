@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -37,6 +38,10 @@ class Supervisor final : public BlockingCalls, public ExecCalls {
   void Stop();
 
   size_t live_tasks();
+  // `ukcov run --check-invariants` (src/fuzz/protocol.h): a guest's ioctl
+  // UKCOV_FUZZ_CHECK_INVARIANTS checks the engine's and the mounts'
+  // invariants, and the sentry aborts if one is broken.
+  void EnableInvariantChecks() { check_invariants_ = true; }
   // Notifications served so far (`ukcov run --stats`).
   uint64_t trapped() const { return trapped_.load(std::memory_order_relaxed); }
 
@@ -67,6 +72,8 @@ class Supervisor final : public BlockingCalls, public ExecCalls {
   void Respond(uint64_t id, const Answer& answer);
   void Work();
   void Serve(const seccomp_notif& notif);
+  // Answers UKCOV_FUZZ_CHECK_INVARIANTS, or aborts.
+  void CheckInvariants(uint64_t id);
   void Reap();
   // Processes the exits and releases the host has reported (one batch of
   // reaper events); false if the stop event was among them. Caller holds
@@ -108,6 +115,12 @@ class Supervisor final : public BlockingCalls, public ExecCalls {
   const HostFeatures features_;
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> trapped_{0};
+  bool check_invariants_ = false;
+  // UKCOV_TEST_CRASH_ON_MKDIR: a planted crash, for the tests of what
+  // handles crashes (`ukcov fuzz`): abort when a guest mkdirs this name.
+  std::string crash_on_mkdir_;
+  std::mutex check_mu_;
+  std::optional<ukcov_engine_stats> baseline_;  // at the first check (guarded by check_mu_)
   UniqueFd epoll_;       // the reaper's: thread pidfds, kcov releases, stop
   UniqueFd stop_event_;  // eventfd
   std::vector<std::thread> workers_;
@@ -133,6 +146,7 @@ struct RunOptions {
   std::string intercept = "auto";    // --intercept: all, served, auto (docs/sentry.md)
   bool stats = false;                // --stats: the calls trapped, on stderr at the end
   std::string coverage;              // --coverage: the whole run's coverage, written here at the end
+  bool check_invariants = false;     // --check-invariants: on a guest's request (src/fuzz/protocol.h)
 };
 int Run(const RunOptions& options);
 

@@ -1,6 +1,7 @@
 #include "tools/fuzz_command.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -168,16 +169,18 @@ int Replay(const FuzzOptions& options) {
     close(fd);
     pid_t cc = Spawn({FindOnPath("cc"), "-static", "-pthread", "-O1", "-o", binary, options.replay}, -1, {});
     int status = WaitFor(cc);
-    program.reset(open(binary, O_RDONLY));
+    program.reset(open(binary, O_RDONLY | O_CLOEXEC));
     unlink(binary);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !program) {
       std::fprintf(stderr, "ukcov fuzz: cannot compile %s\n", options.replay.c_str());
       return 2;
     }
-    spec.fds.push_back({program.get(), 3});
-    guest = {"/proc/self/fd/3"};
+    // Far above what the program's calls allocate: its fds are numbered as
+    // under the fuzzer.
+    spec.fds.push_back({program.get(), 1000});
+    guest = {"/proc/self/fd/1000"};
   } else {
-    program.reset(open(options.replay.c_str(), O_RDONLY));
+    program.reset(open(options.replay.c_str(), O_RDONLY | O_CLOEXEC));
     if (!program) {
       std::fprintf(stderr, "ukcov fuzz: %s: %s\n", options.replay.c_str(), std::strerror(errno));
       return 2;
@@ -194,30 +197,30 @@ int Replay(const FuzzOptions& options) {
     guest = {options.executor, "run", "-"};
   }
   spec.sentry = options.sentry;
+  spec.sentry_options = {"--check-invariants"};
   spec.guest = guest;
   spec.stdout_fd = 2;
   std::string error;
-  Result<pid_t> pid = SpawnSandbox(spec, &error);
-  if (!pid) {
+  Result<Sandbox> sandbox = SpawnSandbox(spec, &error);
+  if (!sandbox) {
     std::fprintf(stderr, "ukcov fuzz: the sandbox: %s\n", error.c_str());
     return 2;
   }
   // The fuzzer's own timeout decides a hang here too.
   double deadline = Now() + options.timeout_ms / 1000.0;
-  int status = 0;
   bool hung = false;
   for (;;) {
-    pid_t r = waitpid(*pid, &status, WNOHANG);
-    if (r == *pid) break;
-    if (Now() > deadline) {
+    pollfd p{sandbox->report.get(), POLLIN, 0};
+    int left = static_cast<int>((deadline - Now()) * 1000);
+    if (left <= 0) {
       hung = true;
-      kill(*pid, SIGKILL);
-      status = WaitFor(*pid);
+      kill(sandbox->pid, SIGKILL);
       break;
     }
-    struct timespec ts = {0, 10 * 1000 * 1000};
-    nanosleep(&ts, nullptr);
+    int ready = poll(&p, 1, left);
+    if (ready > 0) break;
   }
+  int status = WaitSandbox(*sandbox);
   if (hung) {
     std::fprintf(stderr, "ukcov fuzz: reproduced: the sentry did not finish within %d ms (a hang)\n",
                  options.timeout_ms);

@@ -13,8 +13,6 @@
 #include <cerrno>
 #include <cstring>
 
-#include "base/unique_fd.h"
-
 extern char** environ;
 
 namespace ukcov::tools {
@@ -36,6 +34,7 @@ constexpr const char* kSteps[] = {
     "mount a tmpfs on /dev/shm",
     "mount /proc for the pid namespace",
     "mkdir /tmp/ukcov-fuzz",
+    "fork the sentry",
     "move the fds into place",
     "exec the sentry",
 };
@@ -48,7 +47,30 @@ constexpr const char* kSteps[] = {
   _exit(127);
 }
 
-[[noreturn]] void Child(const SandboxSpec& spec, char* const* argv, char* const* envp, int report) {
+// The sentry's side: its fds in place, then the exec.
+[[noreturn]] void Sentry(const SandboxSpec& spec, char* const* argv, char* const* envp, int report, int step) {
+  // Each fd first above every target, so that no move overwrites another's
+  // source (and closing the copies closes no target).
+  int moved[16];
+  size_t n = spec.fds.size() < 16 ? spec.fds.size() : 16;
+  int above = 3;
+  for (size_t i = 0; i < n; i++)
+    if (spec.fds[i].second >= above) above = spec.fds[i].second + 1;
+  for (size_t i = 0; i < n; i++)
+    if ((moved[i] = fcntl(spec.fds[i].first, F_DUPFD, above)) < 0) Fail(report, step);
+  for (size_t i = 0; i < n; i++)
+    if (dup2(moved[i], spec.fds[i].second) < 0) Fail(report, step);
+  if (spec.stdout_fd >= 0 && dup2(spec.stdout_fd, 1) < 0) Fail(report, step);
+  if (spec.stderr_fd >= 0 && dup2(spec.stderr_fd, 2) < 0) Fail(report, step);
+  for (size_t i = 0; i < n; i++) close(moved[i]);
+  step++;
+  execve(argv[0], argv, envp);
+  Fail(report, step);
+}
+
+// The namespace's pid 1: the mounts, then the sentry as its child; reports
+// the sentry's wait status on `status` when it ends.
+[[noreturn]] void Init(const SandboxSpec& spec, char* const* argv, char* const* envp, int report, int status) {
   int step = 0;
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) Fail(report, step);
   step++;
@@ -65,26 +87,31 @@ constexpr const char* kSteps[] = {
   step++;
   if (mkdir(kFuzzMount, 0755) != 0) Fail(report, step);
   step++;
-  // Each fd first above every target, so that no move overwrites another's
-  // source.
-  int moved[16];
-  size_t n = spec.fds.size() < 16 ? spec.fds.size() : 16;
-  for (size_t i = 0; i < n; i++)
-    if ((moved[i] = fcntl(spec.fds[i].first, F_DUPFD, 1000)) < 0) Fail(report, step);
-  for (size_t i = 0; i < n; i++)
-    if (dup2(moved[i], spec.fds[i].second) < 0) Fail(report, step);
-  if (spec.stdout_fd >= 0 && dup2(spec.stdout_fd, 1) < 0) Fail(report, step);
-  if (spec.stderr_fd >= 0 && dup2(spec.stderr_fd, 2) < 0) Fail(report, step);
-  for (size_t i = 0; i < n; i++) close(moved[i]);
+  pid_t sentry = fork();
+  if (sentry < 0) Fail(report, step);
   step++;
-  execve(argv[0], argv, envp);
-  Fail(report, step);
+  if (sentry == 0) {
+    close(status);
+    Sentry(spec, argv, envp, report, step);
+  }
+  // Holding none of the run's fds: their ends close when the sentry's do.
+  close(report);
+  if (status != 3 && (dup2(status, 3) < 0 || close(status) != 0)) _exit(127);
+  syscall(SYS_close_range, 4, ~0u, 0);
+  for (int fd = 0; fd < 3; fd++) close(fd);
+  int wait_status = 0;
+  while (waitpid(sentry, &wait_status, 0) < 0)
+    if (errno != EINTR) _exit(127);
+  (void)!write(3, &wait_status, sizeof wait_status);
+  _exit(0);
 }
 
 }  // namespace
 
-Result<pid_t> SpawnSandbox(const SandboxSpec& spec, std::string* error) {
-  std::vector<std::string> args = {spec.sentry, "run", "--tmpfs", kFuzzMount, "--"};
+Result<Sandbox> SpawnSandbox(const SandboxSpec& spec, std::string* error) {
+  std::vector<std::string> args = {spec.sentry, "run", "--tmpfs", kFuzzMount};
+  args.insert(args.end(), spec.sentry_options.begin(), spec.sentry_options.end());
+  args.push_back("--");
   args.insert(args.end(), spec.guest.begin(), spec.guest.end());
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
@@ -96,12 +123,15 @@ Result<pid_t> SpawnSandbox(const SandboxSpec& spec, std::string* error) {
   for (std::string& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);
 
-  int report_pipe[2];
-  if (pipe2(report_pipe, O_CLOEXEC) != 0) {
+  // `report`: a failed step, or EOF once the sentry is exec'ed (close on
+  // exec); `status`: the sentry's wait status, from the init.
+  int report_pipe[2], status_pipe[2];
+  if (pipe2(report_pipe, O_CLOEXEC) != 0 || pipe2(status_pipe, O_CLOEXEC) != 0) {
     *error = std::string("pipe: ") + std::strerror(errno);
     return Errno{errno};
   }
   UniqueFd report_read(report_pipe[0]), report_write(report_pipe[1]);
+  UniqueFd status_read(status_pipe[0]), status_write(status_pipe[1]);
   // clone, not unshare: the child must be the new pid namespace's pid 1.
   long pid = syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
   if (pid < 0) {
@@ -109,19 +139,41 @@ Result<pid_t> SpawnSandbox(const SandboxSpec& spec, std::string* error) {
              (errno == EPERM ? " (ukcov fuzz needs root: CAP_SYS_ADMIN for the namespaces)" : "");
     return Errno{errno};
   }
-  if (pid == 0) Child(spec, argv.data(), envp.data(), report_write.get());
+  if (pid == 0) {
+    close(report_read.get());
+    close(status_read.get());
+    Init(spec, argv.data(), envp.data(), report_write.get(), status_write.get());
+  }
   report_write.reset();
+  status_write.reset();
+  Sandbox sandbox;
+  sandbox.pid = static_cast<pid_t>(pid);
+  sandbox.report = std::move(status_read);
   int word[2];
   ssize_t got;
   do got = read(report_read.get(), word, sizeof word);
   while (got < 0 && errno == EINTR);
   if (got == sizeof word) {
-    while (waitpid(static_cast<pid_t>(pid), nullptr, 0) < 0 && errno == EINTR) {
+    kill(sandbox.pid, SIGKILL);
+    while (waitpid(sandbox.pid, nullptr, 0) < 0 && errno == EINTR) {
     }
     *error = std::string(kSteps[word[0]]) + ": " + std::strerror(word[1]);
     return Errno{word[1]};
   }
-  return static_cast<pid_t>(pid);
+  return sandbox;
+}
+
+int WaitSandbox(Sandbox& sandbox) {
+  int init_status = 0;
+  while (waitpid(sandbox.pid, &init_status, 0) < 0 && errno == EINTR) {
+  }
+  sandbox.pid = -1;
+  int status;
+  ssize_t got;
+  do got = read(sandbox.report.get(), &status, sizeof status);
+  while (got < 0 && errno == EINTR);
+  sandbox.report.reset();
+  return got == sizeof status ? status : init_status;
 }
 
 }  // namespace ukcov::tools

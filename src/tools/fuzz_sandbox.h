@@ -1,9 +1,14 @@
-// Where `ukcov fuzz` runs the sentry: pid 1 of a pid namespace and a mount
-// namespace of its own, in which every host filesystem is read-only and
-// /tmp, /dev/shm are fresh tmpfs mounts. A fuzz program runs as root and
-// names host paths ("/", "..", a symlink's target): the host must come out
-// of a fuzzing run as it went in. Killing the sentry (pid 1) ends every
-// task of the run, so a hang or a crash leaves nothing behind.
+// Where `ukcov fuzz` runs the sentry: a pid namespace and a mount namespace
+// of its own, in which every host filesystem is read-only and /tmp,
+// /dev/shm are fresh tmpfs mounts. A fuzz program runs as root and names
+// host paths ("/", "..", a symlink's target): the host must come out of a
+// fuzzing run as it went in.
+//
+// The namespace's pid 1 is a small init that runs the sentry and reports
+// how it ended: the sentry is not pid 1 itself, since pid 1 ignores the
+// signals it sends itself (abort()'s SIGABRT would end as a SIGSEGV).
+// Killing the init ends every task of the run, so a hang or a crash leaves
+// nothing behind.
 #pragma once
 
 #include <sys/types.h>
@@ -12,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/unique_fd.h"
 #include "ukcov/result.hpp"
 
 namespace ukcov::tools {
@@ -21,6 +27,7 @@ inline constexpr const char* kFuzzMount = "/tmp/ukcov-fuzz";
 
 struct SandboxSpec {
   std::string sentry;               // the ukcov binary that serves the run
+  std::vector<std::string> sentry_options;  // more options of `ukcov run`
   std::vector<std::string> guest;   // the guest's argv
   std::vector<std::pair<int, int>> fds;  // (fd here, its number in the guest)
   int stdout_fd = -1;               // -1: this process's
@@ -28,9 +35,19 @@ struct SandboxSpec {
   std::vector<std::string> environment;  // added to this process's: "NAME=VALUE"
 };
 
-// Starts `SENTRY run --tmpfs kFuzzMount -- GUEST...` in the sandbox. The
-// child dies with the calling thread (PR_SET_PDEATHSIG). On failure,
-// `error` says which step failed.
-Result<pid_t> SpawnSandbox(const SandboxSpec& spec, std::string* error);
+struct Sandbox {
+  pid_t pid = -1;   // the init: killed, the whole run ends
+  UniqueFd report;  // the init reports the sentry's wait status here
+};
+
+// Starts `SENTRY run --tmpfs kFuzzMount [OPTIONS] -- GUEST...` in the
+// sandbox; returns once the sentry is exec'ed. The sandbox dies with the
+// calling thread (PR_SET_PDEATHSIG). On failure, `error` says which step
+// failed.
+Result<Sandbox> SpawnSandbox(const SandboxSpec& spec, std::string* error);
+
+// Waits for the sandbox to end; the sentry's wait status (the init's, a
+// SIGKILL, if the init was killed first).
+int WaitSandbox(Sandbox& sandbox);
 
 }  // namespace ukcov::tools

@@ -140,12 +140,14 @@ class Target {
     uint32_t word;
     while (ReadWord(kAflControlFd, &word)) {
       std::string error;
-      if (sentry_ < 0 && !StartSentry(&error)) {
+      if (sandbox_.pid < 0 && !StartSentry(&error)) {
         std::fprintf(stderr, "ukcov fuzz-target: cannot start the sentry: %s\n", error.c_str());
         return 1;
       }
       std::vector<uint8_t> input = ReadInput(options_.input);
-      if (!WriteWord(kAflStatusFd, static_cast<uint32_t>(sentry_))) return 1;
+      // AFL kills this pid at its timeout: the sandbox's init, which ends
+      // the whole run (a hang).
+      if (!WriteWord(kAflStatusFd, static_cast<uint32_t>(sandbox_.pid))) return 1;
       int status = RunOne(input);
       if (!WriteWord(kAflStatusFd, static_cast<uint32_t>(status))) return 1;
       if (Now() - last_flush_ >= 1.0) Flush();
@@ -168,11 +170,18 @@ class Target {
       std::vector<uint8_t> input = ReadInput(path);
       std::vector<std::vector<uint64_t>> sets;
       for (int i = 0; i < options_.repeat; i++) {
-        if (sentry_ < 0 && !StartSentry(&error)) {
+        if (sandbox_.pid < 0 && !StartSentry(&error)) {
           std::fprintf(stderr, "ukcov fuzz-target: cannot start the sentry: %s\n", error.c_str());
           return 1;
         }
-        int status = RunOne(input);
+        const uint32_t start = options_.spread_pids ? PidStart(i) : 0;
+        int status = RunOne(input, start);
+        if (start != 0 && shared_->program_pid != start + 1) {
+          std::printf("%s: run %d: the program ran as pid %u, not %u: the pids are not spread\n", path.c_str(),
+                      i + 1, shared_->program_pid, start + 1);
+          failures++;
+          break;
+        }
         if (status != 0) {
           std::printf("%s: run %d: the sentry failed (status 0x%x; see %s/crashes)\n", path.c_str(), i + 1, status,
                       options_.workdir.c_str());
@@ -238,15 +247,16 @@ class Target {
     UniqueFd status_write(status[1]);
     SandboxSpec spec;
     spec.sentry = options_.sentry;
+    spec.sentry_options = {"--check-invariants"};
     spec.guest = {options_.executor, "serve"};
     spec.fds = {{control_read.get(), UKCOV_FUZZ_CONTROL_FD},
                 {status_write.get(), UKCOV_FUZZ_STATUS_FD},
                 {shared_fd_.get(), UKCOV_FUZZ_SHARED_FD}};
     spec.stdout_fd = log.get();
     spec.stderr_fd = log.get();
-    Result<pid_t> pid = SpawnSandbox(spec, error);
-    if (!pid) return false;
-    sentry_ = *pid;
+    Result<Sandbox> sandbox = SpawnSandbox(spec, error);
+    if (!sandbox) return false;
+    sandbox_ = std::move(*sandbox);
     restarts_++;
     // The executor's hello: the sentry serves and the collector is ready.
     pollfd p{status_.get(), POLLIN, 0};
@@ -263,33 +273,42 @@ class Target {
   }
 
   void StopSentry() {
-    if (sentry_ < 0) return;
-    kill(sentry_, SIGKILL);
-    while (waitpid(sentry_, nullptr, 0) < 0 && errno == EINTR) {
-    }
-    sentry_ = -1;
+    if (sandbox_.pid < 0) return;
+    kill(sandbox_.pid, SIGKILL);
+    WaitSandbox(sandbox_);
     control_.reset();
     status_.reset();
   }
 
-  // One input; the wait status AFL is to see.
-  int RunOne(const std::vector<uint8_t>& input) {
+  // Where run i's pids start: as tests/guest/run_stable.sh spreads them.
+  static uint32_t PidStart(int i) {
+    static const uint32_t pid_max = [] {
+      std::ifstream in("/proc/sys/kernel/pid_max");
+      uint32_t v = 32768;
+      in >> v;
+      return v;
+    }();
+    const uint32_t starts[] = {100, 1000, 10000, 100000, 1000000, pid_max - 40, 300, 5000, 70000, 900000};
+    uint32_t start = starts[i % 10] + static_cast<uint32_t>(i);
+    if (start >= pid_max - 4) start = start - pid_max + 300;
+    return start;
+  }
+
+  // One input; the wait status AFL is to see. `pid_start`: see protocol.h.
+  int RunOne(const std::vector<uint8_t>& input, uint32_t pid_start = 0) {
     std::memcpy(shared_->input, input.data(), input.size());
     shared_->input_size = static_cast<uint32_t>(input.size());
     shared_->pc_count = 0;
     execs_++;
     uint32_t guest_status;
-    if (WriteWord(control_.get(), 1) && ReadWord(status_.get(), &guest_status)) {
+    if (WriteWord(control_.get(), pid_start) && ReadWord(status_.get(), &guest_status)) {
       Fold();
       if (WIFSIGNALED(guest_status) && WTERMSIG(guest_status) != SIGALRM) guest_signals_++;
       if (WIFSIGNALED(guest_status) && WTERMSIG(guest_status) == SIGALRM) guest_timeouts_++;
       return 0;
     }
     // The sentry is gone: reaped here, its outcome the input's.
-    int status = 0;
-    while (waitpid(sentry_, &status, 0) < 0 && errno == EINTR) {
-    }
-    sentry_ = -1;
+    int status = WaitSandbox(sandbox_);
     control_.reset();
     status_.reset();
     if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
@@ -339,7 +358,7 @@ class Target {
     if (pid == 0) {
       int out = open((dir + "/repro.c").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       if (out >= 0) dup2(out, 1);
-      execl(options_.executor.c_str(), options_.executor.c_str(), "c", input_path.c_str(), name,
+      execl(options_.executor.c_str(), options_.executor.c_str(), "c", input_path.c_str(), input_path.c_str(),
             static_cast<char*>(nullptr));
       _exit(127);
     }
@@ -378,7 +397,7 @@ class Target {
   std::vector<uint8_t> own_map_;
   uint32_t map_size_ = 1u << 16;  // AFL's MAP_SIZE
   uint32_t map_mask_ = 0;
-  pid_t sentry_ = -1;
+  Sandbox sandbox_;  // the running sentry's, if any
   UniqueFd control_, status_;
   std::unordered_set<uint64_t> seen_;
   bool dirty_ = false;

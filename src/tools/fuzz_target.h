@@ -33,6 +33,9 @@ struct FuzzTargetOptions {
   // differ are printed.
   std::vector<std::string> more_inputs;
   int repeat = 1;
+  // Each run's pids start elsewhere in the pid space: 3 to 7 digits, some
+  // runs wrapping around pid_max (the sandbox is a pid namespace).
+  bool spread_pids = false;
 };
 
 int RunFuzzTarget(const FuzzTargetOptions& options);

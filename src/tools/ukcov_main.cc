@@ -192,6 +192,9 @@ static int Main(int argc, char** argv) {
                   "Write the whole run's coverage of the sentry to FILE at the end (canonical PCs; `ukcov cover "
                   "FILE` reports it). %p in FILE: the run's pid (one file per run of a test suite)")
       ->type_name("FILE");
+  run->add_flag("--check-invariants", run_options.check_invariants,
+               "Fuzzing: a guest's ioctl UKCOV_FUZZ_CHECK_INVARIANTS (src/fuzz/protocol.h) checks the engine's "
+               "and the mounts' invariants; the sentry aborts if one is broken");
   run->add_option("command", run_options.argv, "-- PROG [ARGS...]")->required();
   run->footer("The exit status is PROG's, or 128+N if signal N killed it.");
 
@@ -230,6 +233,7 @@ static int Main(int argc, char** argv) {
   fuzz_target->add_option("input", target_options.input)->required();
   fuzz_target->add_option("more", target_options.more_inputs);
   fuzz_target->add_option("--repeat", target_options.repeat)->check(CLI::Range(1, 1000000));
+  fuzz_target->add_flag("--spread-pids", target_options.spread_pids);
 
   try {
     app.parse(argc, argv);
