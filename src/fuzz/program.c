@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <sys/sysmacros.h>
 
+#include "protocol.h"
 #include "runtime.h"
 #include "runtime_text.h" /* runtime.h's text, for the C reproducers */
 
@@ -491,7 +492,9 @@ static void PrintBody(const struct fuzz_program* program, int begin, int end, FI
 void fuzz_print_c(const struct fuzz_program* program, const char* source, FILE* out) {
   fprintf(out, "/* A ukcov fuzz program, from %s.\n", source);
   fputs(" * Build: cc -static -pthread -o repro repro.c\n"
-        " * Run:   mkdir -p " FUZZ_MOUNT " && ukcov run --tmpfs " FUZZ_MOUNT " -- ./repro */\n",
+        " * Run:   ukcov fuzz --replay repro.c (the sandbox it was found in), or as root on a\n"
+        " *        scratch machine: mkdir -p " FUZZ_MOUNT " && ukcov run --check-invariants --tmpfs " FUZZ_MOUNT
+        ":" UKCOV_FUZZ_MOUNT_OPTIONS " -- ./repro */\n",
         out);
   fputs(fuzz_runtime_text, out);
   fputs("\n", out);

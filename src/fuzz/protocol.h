@@ -13,6 +13,11 @@
 
 #include <stdint.h>
 
+/* The fuzz tmpfs's options: a size limit keeps a program's fallocate from
+ * taking the host's memory (the default is half of RAM per mount) and
+ * makes ENOSPC reachable. */
+#define UKCOV_FUZZ_MOUNT_OPTIONS "size=64m"
+
 #define UKCOV_FUZZ_CONTROL_FD 200
 #define UKCOV_FUZZ_STATUS_FD 201
 #define UKCOV_FUZZ_SHARED_FD 202

@@ -126,7 +126,9 @@ Totals Gather(const FuzzOptions& options, const std::vector<Instance>& instances
     t.hangs += Number(target, "hangs");
     // AFL's fuzzer_stats lag by a minute without its UI: its queue does not.
     std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(options.out + "/afl/" + i.name + "/queue", ec))
+    // AFL's -n writes straight into -o, without an instance directory.
+    std::string queue = options.out + "/afl" + (options.blind ? "" : "/" + i.name) + "/queue";
+    for (const auto& entry : fs::directory_iterator(queue, ec))
       if (entry.is_regular_file()) t.corpus++;
     for (uint64_t pc : ReadPcs(options.out + "/workers/" + i.name + "/coverage.pcs")) t.blocks.insert(pc);
   }
@@ -257,6 +259,10 @@ int Fuzz(const FuzzOptions& options_in) {
   }
   if (!options.replay.empty()) return Replay(options);
 
+  if (options.blind && options.jobs > 1) {
+    std::fprintf(stderr, "ukcov fuzz: --blind runs one instance (AFL's -n has no main and secondaries)\n");
+    return 2;
+  }
   std::string afl = FindOnPath("afl-fuzz");
   if (afl.empty()) {
     std::fprintf(stderr, "ukcov fuzz: afl-fuzz is not on PATH: install AFL++ (apt-get install afl++; make deps does)\n");
@@ -287,11 +293,12 @@ int Fuzz(const FuzzOptions& options_in) {
   std::vector<Instance> instances;
   for (int j = 0; j < options.jobs; j++) {
     Instance instance;
-    instance.name = j == 0 ? "main" : "secondary" + std::to_string(j);
+    // AFL's -n has no main or secondaries: its one instance is "default".
+    instance.name = options.blind ? "default" : j == 0 ? "main" : "secondary" + std::to_string(j);
     std::string workdir = options.out + "/workers/" + instance.name;
     fs::create_directories(workdir, ec);
     std::vector<std::string> argv = {afl, "-i", seeds, "-o", options.out + "/afl"};
-    argv.insert(argv.end(), {j == 0 ? "-M" : "-S", instance.name});
+    if (!options.blind) argv.insert(argv.end(), {j == 0 ? "-M" : "-S", instance.name});
     argv.insert(argv.end(), {"-t", std::to_string(options.timeout_ms), "-m", "none"});
     if (options.blind) argv.push_back("-n");
     if (options.seed) argv.insert(argv.end(), {"-s", std::to_string(*options.seed + j)});

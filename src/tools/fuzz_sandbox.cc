@@ -1,5 +1,7 @@
 #include "tools/fuzz_sandbox.h"
 
+#include "fuzz/protocol.h"
+
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -109,7 +111,8 @@ constexpr const char* kSteps[] = {
 }  // namespace
 
 Result<Sandbox> SpawnSandbox(const SandboxSpec& spec, std::string* error) {
-  std::vector<std::string> args = {spec.sentry, "run", "--tmpfs", kFuzzMount};
+  std::vector<std::string> args = {spec.sentry, "run", "--tmpfs",
+                                   std::string(kFuzzMount) + ":" + UKCOV_FUZZ_MOUNT_OPTIONS};
   args.insert(args.end(), spec.sentry_options.begin(), spec.sentry_options.end());
   args.push_back("--");
   args.insert(args.end(), spec.guest.begin(), spec.guest.end());

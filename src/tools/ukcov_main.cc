@@ -168,7 +168,8 @@ static int Main(int argc, char** argv) {
       ->check(CLI::Range(1, 256));
   run->add_option("--tmpfs", run_options.tmpfs,
                   "Mount an emulated tmpfs at PATH (an existing directory) in the guest's view; "
-                  "OPTIONS: size=BYTES[k|m|g],nr_inodes=N,mode=OCTAL,uid=N,gid=N")
+                  "OPTIONS: size=BYTES[k|m|g|%],nr_inodes=N,mode=OCTAL,uid=N,gid=N (size and nr_inodes unset: half of "
+                  "RAM each, as Linux's; 0: no limit)")
       ->type_name("PATH[:OPTIONS]")
       ->allow_extra_args(false);
   run->add_flag("--gvisor-pcs", run_options.gvisor_pcs,

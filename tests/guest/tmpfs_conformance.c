@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/statfs.h>
+#include <sys/sysinfo.h>
 #include <sys/sysmacros.h>
 #include <sys/time.h>
 #include <time.h>
@@ -54,6 +55,18 @@ static const char* errname(int e) {
     printf("%-40s %ld %s\n", name, r_ < 0 ? -1L : r_, r_ < 0 ? errname(errno) : "-"); \
   } while (0)
 #define SHOW(name, fmt, ...) printf("%-40s " fmt "\n", name, __VA_ARGS__)
+
+/* fallocate(0, LEN) of a new file, removed again; errno kept. */
+static int fallocate_new(const char* path, off_t len) {
+  int fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) return -1;
+  int r = fallocate(fd, 0, 0, len);
+  int e = errno;
+  close(fd);
+  unlink(path);
+  errno = e;
+  return r;
+}
 
 static int put(const char* path, const char* data) {
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -517,6 +530,14 @@ static void owners_times_space(void) {
   CASE("fstatfs", fstatfs(sd, &sfs));
   close(sd);
   CASE("statfs missing", statfs("missing", &sfs));
+  // Mounted without size= or nr_inodes=: half of RAM in pages each
+  // (shmem_default_max_blocks/_inodes), and nothing grows past it.
+  struct sysinfo si;
+  sysinfo(&si);
+  unsigned long half = (unsigned long)((unsigned long long)si.totalram * si.mem_unit / 4096 / 2);
+  SHOW("statfs default limits", "blocks half of RAM: %s, files half of RAM: %s", sfs.f_blocks == half ? "yes" : "no",
+       sfs.f_files == half ? "yes" : "no");
+  CASE("fallocate past the default size", fallocate_new("big", (off_t)(sfs.f_blocks + 1) * 4096));
 }
 
 static void tmpfiles_and_locks(void) {

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/sysinfo.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -32,7 +33,12 @@ namespace {
 
 constexpr uint64_t kPage = 4096;
 constexpr uint64_t kMaxFileSize = 0x7fffffffffffffffull;  // MAX_LFS_FILESIZE
-constexpr uint64_t kDefaultInodes = 1 << 20;
+// The host's RAM in pages (totalram_pages()).
+uint64_t RamPages() {
+  struct sysinfo info;
+  if (sysinfo(&info) != 0) return 1u << 20;
+  return static_cast<uint64_t>(info.totalram) * info.mem_unit / kPage;
+}
 
 Result<uint64_t> ParseSize(const std::string& value, bool percent_ok) {
   // Digits first: strtoull would take "-1" as the largest number.
@@ -46,8 +52,12 @@ Result<uint64_t> ParseSize(const std::string& value, bool percent_ok) {
   if (suffix == "k" || suffix == "K") mult = 1ull << 10;
   else if (suffix == "m" || suffix == "M") mult = 1ull << 20;
   else if (suffix == "g" || suffix == "G") mult = 1ull << 30;
-  else if (suffix == "%" && percent_ok) return Errno{EINVAL};  // needs RAM size: not offered
-  else if (!suffix.empty()) return Errno{EINVAL};
+  else if (suffix == "%" && percent_ok) {
+    // shmem_parse_one: (N << PAGE_SHIFT) * totalram_pages / 100 bytes,
+    // rounded up to pages at mount.
+    if (n > (UINT64_MAX / kPage) / RamPages()) return Errno{EINVAL};
+    return n * kPage * RamPages() / 100;
+  } else if (!suffix.empty()) return Errno{EINVAL};
   if (n > UINT64_MAX / mult) return Errno{EINVAL};
   return n * mult;
 }
@@ -115,8 +125,9 @@ Result<void> MountTmpfs(Vfs& vfs, const std::string& path, const Options& option
 Filesystem::Filesystem(const Options& options, dev_t dev)
     : sentry::Filesystem(dev),
       options_(options),
-      max_inodes_(options.nr_inodes ? options.nr_inodes : kDefaultInodes),
-      max_blocks_((options.size_bytes + kPage - 1) / kPage),
+      // 0 (no limit) is counted as never reached.
+      max_inodes_(!options.nr_inodes ? RamPages() / 2 : *options.nr_inodes ? *options.nr_inodes : UINT64_MAX),
+      max_blocks_(options.size_bytes ? (*options.size_bytes + kPage - 1) / kPage : RamPages() / 2),
       inotify_(inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) {
   root_ = std::make_shared<Inode>(this);
   root_->ino = 1;
@@ -565,8 +576,10 @@ void Filesystem::Statfs(struct statfs* out) {
   out->f_namelen = NAME_MAX;
   out->f_blocks = max_blocks_;
   out->f_bfree = out->f_bavail = max_blocks_ > used_blocks_ ? max_blocks_ - used_blocks_ : 0;
-  out->f_files = max_inodes_;
-  out->f_ffree = max_inodes_ - used_inodes_;
+  if (max_inodes_ != UINT64_MAX) {  // nr_inodes=0: no limit, none said (shmem_statfs)
+    out->f_files = max_inodes_;
+    out->f_ffree = max_inodes_ - used_inodes_;
+  }
   out->f_fsid = {{static_cast<int>(major(dev_) << 20 | minor(dev_)), 0}};
   out->f_flags = kStValid | ST_RELATIME;  // this mount's flags
 }

@@ -24,6 +24,7 @@
 #include <string>
 #include <initializer_list>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -39,13 +40,16 @@ class Vfs;
 namespace ukcov::sentry::tmpfs {
 
 struct Options {
-  uint64_t size_bytes = 0;  // 0: no limit but memory (Linux: half of RAM)
-  uint64_t nr_inodes = 0;   // 0: the default (see Filesystem)
+  // Unset: Linux's defaults, half of the host's RAM in pages for each
+  // (shmem_default_max_blocks, shmem_default_max_inodes). 0: no limit.
+  std::optional<uint64_t> size_bytes;
+  std::optional<uint64_t> nr_inodes;
   mode_t mode = 01777;
   uid_t uid = 0;
   gid_t gid = 0;
 };
-// "size=BYTES[k|m|g],nr_inodes=N[k|m|g],mode=OCTAL,uid=N,gid=N".
+// "size=BYTES[k|m|g|%],nr_inodes=N[k|m|g],mode=OCTAL,uid=N,gid=N" (a %
+// of the host's RAM, as Linux's tmpfs takes it).
 Result<Options> ParseOptions(const std::string& text, std::string* error);
 
 // Mounts a new tmpfs at `path`, an existing host directory (--tmpfs).
