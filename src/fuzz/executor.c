@@ -23,6 +23,7 @@
 void fuzz_runtime_prepare(void);
 int fuzz_runtime_run(const struct fuzz_program* program, FILE* trace);
 const uint64_t* fuzz_runtime_area(void);
+const uint64_t* fuzz_runtime_section_area(void);
 int fuzz_runtime_last_pid(void);
 
 static int ReadFull(int fd, void* p, size_t n) {
@@ -69,6 +70,7 @@ static int Serve(void) {
   }
   fuzz_runtime_prepare();
   const uint64_t* area = fuzz_runtime_area();
+  const uint64_t* sections = fuzz_runtime_section_area();
   static struct fuzz_program program;
   uint32_t word = 0;
   if (WriteFull(UKCOV_FUZZ_STATUS_FD, &word, sizeof word) != 0) return 2;
@@ -91,7 +93,11 @@ static int Serve(void) {
     uint64_t n = __atomic_load_n(&area[0], __ATOMIC_ACQUIRE);
     if (n > UKCOV_FUZZ_MAX_PCS) n = UKCOV_FUZZ_MAX_PCS;
     memcpy(shared->pcs, area + 1, n * sizeof area[0]);
-    shared->pc_count = n;
+    shared->section_pc = n;
+    uint64_t m = __atomic_load_n(&sections[0], __ATOMIC_ACQUIRE);
+    if (m > UKCOV_FUZZ_MAX_PCS - n) m = UKCOV_FUZZ_MAX_PCS - n;
+    memcpy(shared->pcs + n, sections + 1, m * sizeof sections[0]);
+    shared->pc_count = n + m;
     shared->program_pid = (uint32_t)fuzz_runtime_last_pid();
     word = (uint32_t)status;
     if (WriteFull(UKCOV_FUZZ_STATUS_FD, &word, sizeof word) != 0) return 2;
@@ -124,7 +130,8 @@ int main(int argc, char** argv) {
     }
     int status = fuzz_runtime_run(&program, trace);
     fflush(trace);
-    printf("program: status 0x%x, %llu PCs\n", status, (unsigned long long)fuzz_runtime_area()[0]);
+    printf("program: status 0x%x, %llu PCs, %llu in sections\n", status, (unsigned long long)fuzz_runtime_area()[0],
+           (unsigned long long)fuzz_runtime_section_area()[0]);
     return 0;
   }
   if (strcmp(argv[1], "c") == 0 && (argc == 3 || argc == 4)) {

@@ -514,7 +514,8 @@ void fuzz_print_c(const struct fuzz_program* program, const char* source, FILE* 
         "int main(void) {\n"
         "  fuzz_prepare();\n"
         "  int status = fuzz_run(program, NULL);\n"
-        "  printf(\"program: status 0x%x, %llu PCs\\n\", status, (unsigned long long)fuzz_area[0]);\n"
+        "  printf(\"program: status 0x%x, %llu PCs, %llu in sections\\n\", status, (unsigned long long)fuzz_area[0],\n"
+        "         (unsigned long long)fuzz_section_area[0]);\n"
         "  return 0;\n"
         "}\n",
         out);
@@ -661,5 +662,7 @@ int fuzz_runtime_run(const struct fuzz_program* program, FILE* trace) {
 }
 
 const uint64_t* fuzz_runtime_area(void) { return fuzz_area; }
+
+const uint64_t* fuzz_runtime_section_area(void) { return fuzz_section_area; }
 
 int fuzz_runtime_last_pid(void) { return fuzz_last_pid; }

@@ -18,6 +18,10 @@
  * makes ENOSPC reachable. */
 #define UKCOV_FUZZ_MOUNT_OPTIONS "size=64m"
 
+/* The sandbox's mark in its fresh /tmp: the executor empties /tmp between
+ * programs only where it finds it (runtime.h's FUZZ_SANDBOX_MARK). */
+#define UKCOV_FUZZ_SANDBOX_MARK "/tmp/.ukcov-fuzz-sandbox"
+
 #define UKCOV_FUZZ_CONTROL_FD 200
 #define UKCOV_FUZZ_STATUS_FD 201
 #define UKCOV_FUZZ_SHARED_FD 202
@@ -37,7 +41,8 @@
 struct ukcov_fuzz_shared {
   uint32_t input_size;
   uint32_t program_pid; /* the pid the program ran as (the pid spread is checked) */
-  uint64_t pc_count; /* PCs the program's main thread recorded (at most MAX_PCS) */
+  uint64_t pc_count;   /* PCs in pcs[] (at most MAX_PCS) */
+  uint64_t section_pc; /* pcs[] from here on: the sections' (their own trace) */
   uint8_t input[UKCOV_FUZZ_MAX_INPUT];
   uint64_t pcs[UKCOV_FUZZ_MAX_PCS];
 };

@@ -3,8 +3,9 @@
  * (`ukcov fuzz --replay`, which prints the program as C after this file's
  * text, so the two cannot drift apart).
  *
- * A program runs in a fresh child of the process that holds the collector
- * (a kcov instance INITed and mapped once), with the scratch directory
+ * A program runs in a fresh child of the process that holds the collectors
+ * (kcov instances INITed and mapped once: the program's main thread's, and
+ * its sections'), with the scratch directory
  * SCRATCH, in the tmpfs mounted at MOUNT, as its working directory:
  *   fuzz_prepare()            once: the buffers, the collector
  *   fuzz_run(program, arg)    per program: scratch made, child forked; the
@@ -41,10 +42,18 @@
 
 #define FUZZ_MOUNT "/tmp/ukcov-fuzz"
 #define FUZZ_SCRATCH FUZZ_MOUNT "/s"
+/* Made by `ukcov fuzz`'s sandbox in its own /tmp (protocol.h's
+ * UKCOV_FUZZ_SANDBOX_MARK). */
+#define FUZZ_SANDBOX_MARK "/tmp/.ukcov-fuzz-sandbox"
 #define FUZZ_KCOV "/sys/kernel/debug/kcov"
 /* The collector's fd: far above what a program's calls allocate or name. */
 #define FUZZ_COLLECTOR_FD 250
 #define FUZZ_COLLECTOR_WORDS (1u << 18)
+/* The sections' collector: a fork or thread section enables it for its own
+ * task (the program's main thread holds the first), so that what sections
+ * make the sentry do is recorded too. A nested section finds it busy
+ * (EBUSY) and runs unrecorded. */
+#define FUZZ_SECTION_FD 251
 /* The buffer every pointer argument points into: 1 MiB, then a page no
  * access reaches, so a length past it faults inside the sentry (EFAULT or a
  * short transfer), never into the program's own memory. */
@@ -66,6 +75,7 @@ static long r[16];
 static pid_t fuzz_last_pid; /* the last program's pid */
 static char* buf;
 static uint64_t* fuzz_area;
+static uint64_t* fuzz_section_area;
 
 /* Fixed argument structures, each built once over `buf`'s address. */
 static struct timespec fuzz_times[4][2];
@@ -149,6 +159,14 @@ static void fuzz_prepare(void) {
   void* area = mmap(NULL, FUZZ_COLLECTOR_WORDS * 8, PROT_READ | PROT_WRITE, MAP_SHARED, FUZZ_COLLECTOR_FD, 0);
   if (area == MAP_FAILED) fuzz_die("mmap collector");
   fuzz_area = area;
+  fd = open(FUZZ_KCOV, O_RDWR);
+  if (fd < 0) fuzz_die("open " FUZZ_KCOV);
+  if (dup2(fd, FUZZ_SECTION_FD) < 0) fuzz_die("dup2 section collector");
+  close(fd);
+  if (ioctl(FUZZ_SECTION_FD, FUZZ_KCOV_INIT_TRACE, FUZZ_COLLECTOR_WORDS) != 0) fuzz_die("KCOV_INIT_TRACE");
+  area = mmap(NULL, FUZZ_COLLECTOR_WORDS * 8, PROT_READ | PROT_WRITE, MAP_SHARED, FUZZ_SECTION_FD, 0);
+  if (area == MAP_FAILED) fuzz_die("mmap section collector");
+  fuzz_section_area = area;
   fuzz_remember();
   /* Orphans of a program (a section's child left behind) are ours to reap. */
   prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -209,11 +227,18 @@ static void fuzz_list(int at, const char* name, int depth) {
 
 typedef void (*fuzz_program_t)(void*);
 
+/* Runs a section with the sections' collector on, if it is free. */
+static void fuzz_run_section(fuzz_program_t section, void* arg) {
+  int recorded = ioctl(FUZZ_SECTION_FD, FUZZ_KCOV_ENABLE, 0) == 0;
+  section(arg);
+  if (recorded) ioctl(FUZZ_SECTION_FD, FUZZ_KCOV_DISABLE, 0);
+}
+
 /* A section of a program that runs in a child process; the caller waits. */
 static void fuzz_run_fork(fuzz_program_t section, void* arg) {
   pid_t pid = fork();
   if (pid == 0) {
-    section(arg);
+    fuzz_run_section(section, arg);
     _exit(0);
   }
   if (pid > 0)
@@ -228,7 +253,7 @@ struct fuzz_thread {
 
 static void* fuzz_thread_main(void* p) {
   struct fuzz_thread* t = p;
-  t->section(t->arg);
+  fuzz_run_section(t->section, t->arg);
   return NULL;
 }
 
@@ -284,12 +309,12 @@ static void fuzz_restore(void) {
   close(fd);
   /* The host's /tmp, the one writable host directory a program can reach
    * ("../..", a symlink to /tmp): `ukcov fuzz`'s sandbox gives it a fresh
-   * tmpfs, where only the mount point and the sentry's own FIFO stand-ins
-   * belong. */
-  d = opendir("/tmp");
+   * tmpfs, where only the mount point, the sandbox's mark and the sentry's
+   * own FIFO stand-ins belong. Only there: anywhere else /tmp is a user's. */
+  d = access(FUZZ_SANDBOX_MARK, F_OK) == 0 ? opendir("/tmp") : NULL;
   while (d != NULL && (e = readdir(d)) != NULL)
     if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 && strcmp(e->d_name, "ukcov-fuzz") != 0 &&
-        strncmp(e->d_name, "ukcov-fifo.", 11) != 0)
+        strcmp(e->d_name, &FUZZ_SANDBOX_MARK[5]) != 0 && strncmp(e->d_name, "ukcov-fifo.", 11) != 0)
       fuzz_remove(dirfd(d), e->d_name);
   if (d != NULL) closedir(d);
   truncate(FUZZ_KCOV, fuzz_initial[2].st_size);
@@ -303,6 +328,7 @@ static int fuzz_run(fuzz_program_t program, void* arg) {
   fuzz_restore();
   if (mkdir(FUZZ_SCRATCH, 0777) != 0) fuzz_die("mkdir " FUZZ_SCRATCH);
   __atomic_store_n(&fuzz_area[0], 0, __ATOMIC_RELAXED);
+  __atomic_store_n(&fuzz_section_area[0], 0, __ATOMIC_RELAXED);
   pid_t pid = fork();
   if (pid < 0) fuzz_die("fork");
   fuzz_last_pid = pid;

@@ -36,6 +36,7 @@ constexpr const char* kSteps[] = {
     "mount a tmpfs on /dev/shm",
     "mount /proc for the pid namespace",
     "mkdir /tmp/ukcov-fuzz",
+    "make the sandbox's mark in /tmp",
     "fork the sentry",
     "move the fds into place",
     "exec the sentry",
@@ -88,6 +89,10 @@ constexpr const char* kSteps[] = {
   if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) Fail(report, step);
   step++;
   if (mkdir(kFuzzMount, 0755) != 0) Fail(report, step);
+  step++;
+  int mark = open(UKCOV_FUZZ_SANDBOX_MARK, O_WRONLY | O_CREAT | O_CLOEXEC, 0444);
+  if (mark < 0) Fail(report, step);
+  close(mark);
   step++;
   pid_t sentry = fork();
   if (sentry < 0) Fail(report, step);

@@ -327,6 +327,7 @@ class Target {
     last_pc_count_ = n;
     uint32_t prev = 0;
     for (uint64_t i = 0; i < n; i++) {
+      if (i == shared_->section_pc) prev = 0;  // the sections' trace: edges of its own
       uint64_t pc = shared_->pcs[i];
       uint32_t cur = Mix(pc);
       trace_bits_[(cur ^ prev) & map_mask_]++;
