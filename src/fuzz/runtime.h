@@ -96,6 +96,7 @@ static struct fuzz_remote_arg fuzz_remote[3];
 static struct flock fuzz_locks[3];
 
 static void fuzz_remember(void);
+static void fuzz_restore(void);
 
 static void fuzz_die(const char* what) {
   fprintf(stderr, "fuzz runtime: %s: %s\n", what, strerror(errno));
@@ -168,6 +169,7 @@ static void fuzz_prepare(void) {
   if (area == MAP_FAILED) fuzz_die("mmap section collector");
   fuzz_section_area = area;
   fuzz_remember();
+  fuzz_restore();
   /* Orphans of a program (a section's child left behind) are ours to reap. */
   prctl(PR_SET_CHILD_SUBREAPER, 1);
 }
@@ -297,6 +299,8 @@ static void fuzz_restore(void) {
   while (d != NULL && (e = readdir(d)) != NULL)
     if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) fuzz_remove(fd, e->d_name);
   if (d != NULL) closedir(d);
+  /* Listed again from the start (the dup above shared fd's offset). */
+  lseek(fd, 0, SEEK_SET);
   d = fdopendir(dup(fd));
   int left = 0;
   while (d != NULL && (e = readdir(d)) != NULL)
@@ -325,7 +329,7 @@ static void fuzz_restore(void) {
 }
 
 static int fuzz_run(fuzz_program_t program, void* arg) {
-  fuzz_restore();
+  /* fuzz_restore ran after the last program (and in fuzz_prepare). */
   if (mkdir(FUZZ_SCRATCH, 0777) != 0) fuzz_die("mkdir " FUZZ_SCRATCH);
   __atomic_store_n(&fuzz_area[0], 0, __ATOMIC_RELAXED);
   __atomic_store_n(&fuzz_section_area[0], 0, __ATOMIC_RELAXED);
@@ -358,6 +362,9 @@ static int fuzz_run(fuzz_program_t program, void* arg) {
   kill(-pid, SIGKILL);
   while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR) {
   }
+  /* What it left is removed now, not before the next program: a name root
+   * cannot remove is this program's doing (FUZZ_STATE_EXIT). */
+  fuzz_restore();
   /* With every task of the program gone, the sentry checks itself; broken,
    * it aborts, and the crash is this program's. */
   ioctl(FUZZ_COLLECTOR_FD, FUZZ_CHECK_INVARIANTS, 0);
