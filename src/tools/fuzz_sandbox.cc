@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cerrno>
 #include <cstring>
 
@@ -32,7 +33,8 @@ constexpr const char* kSteps[] = {
     "prctl(PR_SET_PDEATHSIG)",
     "make the mounts private",
     "make the host's filesystems read-only (mount_setattr)",
-    "mount a tmpfs on /tmp",
+    "open the binaries' directories under /tmp, then mount a tmpfs on /tmp",
+    "bind the binaries' directories under /tmp back into it",
     "mount a tmpfs on /dev/shm",
     "mount /proc for the pid namespace",
     "mkdir /tmp/ukcov-fuzz",
@@ -71,9 +73,18 @@ constexpr const char* kSteps[] = {
   Fail(report, step);
 }
 
+// A host directory the sandbox's fresh /tmp would hide (the sentry's or the
+// guest's binary lives there: a build tree under /tmp), bound back into it
+// at the same path, read-only, so that the binaries run and their paths (in
+// /proc/PID/exe and maps, for a sanitizer's report) stay true.
+struct KeptDir {
+  std::vector<std::string> prefixes;  // "/tmp/a", "/tmp/a/b", ...: made first; the last is the directory
+};
+
 // The namespace's pid 1: the mounts, then the sentry as its child; reports
 // the sentry's wait status on `status` when it ends.
-[[noreturn]] void Init(const SandboxSpec& spec, char* const* argv, char* const* envp, int report, int status) {
+[[noreturn]] void Init(const SandboxSpec& spec, const std::vector<KeptDir>& kept, char* const* argv,
+                       char* const* envp, int report, int status) {
   int step = 0;
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) Fail(report, step);
   step++;
@@ -82,7 +93,26 @@ constexpr const char* kSteps[] = {
   MountAttr attr{kMountAttrReadOnly, 0, 0, 0};
   if (syscall(SYS_mount_setattr, AT_FDCWD, "/", kAtRecursive, &attr, sizeof attr) != 0) Fail(report, step);
   step++;
+  // Opened here, in this namespace (a bind mount's source must be in it),
+  // before the fresh /tmp covers them.
+  int kept_fds[4];
+  size_t nkept = kept.size() < 4 ? kept.size() : 4;
+  for (size_t i = 0; i < nkept; i++)
+    if ((kept_fds[i] = open(kept[i].prefixes.back().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+      Fail(report, step);
   if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0) Fail(report, step);
+  step++;
+  // Through the host's /proc, still mounted: the fds are this process's.
+  for (size_t i = 0; i < nkept; i++) {
+    for (const std::string& prefix : kept[i].prefixes)
+      if (mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST) Fail(report, step);
+    const char* dir = kept[i].prefixes.back().c_str();
+    char source[32];
+    snprintf(source, sizeof source, "/proc/self/fd/%d", kept_fds[i]);
+    if (mount(source, dir, nullptr, MS_BIND, nullptr) != 0) Fail(report, step);
+    if (mount(nullptr, dir, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) != 0) Fail(report, step);
+    close(kept_fds[i]);
+  }
   step++;
   if (mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0) Fail(report, step);
   step++;
@@ -140,6 +170,26 @@ Result<Sandbox> SpawnSandbox(const SandboxSpec& spec, std::string* error) {
   }
   UniqueFd report_read(report_pipe[0]), report_write(report_pipe[1]);
   UniqueFd status_read(status_pipe[0]), status_write(status_pipe[1]);
+  // The binaries' directories under /tmp, which the sandbox's own /tmp
+  // would hide.
+  std::vector<KeptDir> kept;
+  for (const std::string* binary : {&spec.sentry, spec.guest.empty() ? nullptr : &spec.guest[0]}) {
+    if (binary == nullptr) continue;
+    char real[PATH_MAX];
+    if (realpath(binary->c_str(), real) == nullptr) continue;  // exec will say
+    std::string dir = real;
+    dir.erase(dir.rfind('/'));
+    if (dir.rfind("/tmp/", 0) != 0) continue;
+    bool known = false;
+    for (const KeptDir& k : kept) known = known || k.prefixes.back() == dir;
+    if (known) continue;
+    KeptDir k;
+    for (size_t at = dir.find('/', 5); ; at = dir.find('/', at + 1)) {
+      k.prefixes.push_back(dir.substr(0, at));
+      if (at == std::string::npos) break;
+    }
+    kept.push_back(std::move(k));
+  }
   // clone, not unshare: the child must be the new pid namespace's pid 1.
   long pid = syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
   if (pid < 0) {
@@ -150,7 +200,7 @@ Result<Sandbox> SpawnSandbox(const SandboxSpec& spec, std::string* error) {
   if (pid == 0) {
     close(report_read.get());
     close(status_read.get());
-    Init(spec, argv.data(), envp.data(), report_write.get(), status_write.get());
+    Init(spec, kept, argv.data(), envp.data(), report_write.get(), status_write.get());
   }
   report_write.reset();
   status_write.reset();
