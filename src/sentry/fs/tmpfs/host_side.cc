@@ -43,6 +43,7 @@ Result<UniqueFd> Filesystem::OpenDescription(const InodeRef& inode, int flags) {
     if (watch >= 0) by_watch_.Set(static_cast<uint64_t>(watch), st.st_ino);
     path_tokens_.Set(st.st_ino, {inode, std::move(token), watch, flags & (O_PATH | O_NOFOLLOW | O_DIRECTORY)});
     inode->opens++;
+    inode->path_opens++;
     return file;
   }
   std::lock_guard inode_lock(inode->mu);
@@ -101,14 +102,30 @@ void Filesystem::Released(ino_t host_ino) {
     }
     path_tokens_.Erase(host_ino);
     if (inode->opens > 0) inode->opens--;
-    if (inode->opens == 0) orphans_.push_back(std::move(inode));
+    if (inode->path_opens > 0) inode->path_opens--;
+    orphans_.push_back(std::move(inode));
     return;
   }
   InodeRef* found = by_host_ino_.Find(host_ino);
   if (found == nullptr) return;
   InodeRef inode = *found;
   if (inode->opens > 0) inode->opens--;
-  if (inode->opens == 0) orphans_.push_back(std::move(inode));
+  // A candidate even with opens left: merged events may have undercounted
+  // the releases (ForgetIfUnused asks the host).
+  orphans_.push_back(std::move(inode));
+}
+
+bool Filesystem::HasOtherDescriptions(Inode& inode) {
+  if (!inode.memfd) return false;
+  // The lease is taken on a read-only description of our own, the one
+  // reader the check allows (the memfd_create description counts as no
+  // writer). Its release is reported like any other: counted as an open.
+  Result<UniqueFd> probe = Reopen(inode.memfd.get(), O_RDONLY);
+  if (!probe) return true;
+  inode.opens++;
+  bool others = fcntl(probe->get(), F_SETLEASE, F_WRLCK) != 0;
+  if (!others) fcntl(probe->get(), F_SETLEASE, F_UNLCK);
+  return others;
 }
 
 void Filesystem::DrainReleases() { DrainReleases({}); }
@@ -157,7 +174,13 @@ void Filesystem::ForgetIfUnused(Inode& inode) {
   if (inode.nlink != 0) return;
   {
     std::lock_guard files_lock(files_mu_);
-    if (inode.opens != 0 || inode.forgotten) return;
+    if (inode.forgotten) return;
+    // No description but O_PATH ones: the count is theirs (and the probe's,
+    // whose release is still to come, unless the inode goes now and its
+    // reports with it).
+    if (inode.opens > inode.path_opens && !HasOtherDescriptions(inode))
+      inode.opens = inode.path_opens == 0 ? 0 : inode.path_opens + 1;
+    if (inode.opens != 0) return;
     inode.forgotten = true;
     if (inode.host_ino != 0) {
       by_host_ino_.Erase(inode.host_ino);

@@ -68,6 +68,9 @@ class Inode final : public sentry::Inode {
   // releases seen; an over-estimate when releases coalesce). Guarded by the
   // filesystem's files_mu_, as `watch` is.
   uint64_t opens = 0;
+  // Of those, O_PATH descriptions: each has a token of its own, so this
+  // count is exact (files_mu_).
+  uint64_t path_opens = 0;
 
   // The host has written the memfd directly (copy_file_range, sendfile,
   // splice into it): its size is the memfd's from then on (SyncSize).
@@ -170,8 +173,16 @@ class Filesystem final : public sentry::Filesystem {
   void ReadReleases();
   void Released(ino_t host_ino);
   // nlink 0 and nothing open: frees it. Caller holds the inode's lock (or
-  // nobody else can reach it).
+  // nobody else can reach it). With `opens` above 0 it asks the host first
+  // whether any description other than O_PATH ones is left: inotify merges
+  // identical events queued back to back (two descriptions closed at one
+  // exit), so `opens` may never come down to 0 by itself.
   void ForgetIfUnused(Inode& inode);
+  // Whether a description of the inode's memfd other than the sentry's own
+  // is open anywhere (an fd, a mapping, an exec, an fd in flight): a write
+  // lease is granted only when none is (check_conflicting_open). Caller
+  // holds files_mu_.
+  bool HasOtherDescriptions(Inode& inode);
   Result<void> EnsureMemfd(Inode& inode);
   uint64_t BlocksOf(uint64_t bytes) const;
   void AccountBlocks(const struct stat& before, const struct stat& after);
