@@ -319,6 +319,12 @@ void fuzz_decode(const uint8_t* data, size_t size, struct fuzz_program* program)
     /* F_SETFL keeps O_NONBLOCK: a read never waits for a FIFO's writer. */
     if (call->nr == SYS_fcntl && call->args[1].value == F_SETFL && call->args[2].kind == FUZZ_CONST)
       call->args[2].value |= O_NONBLOCK;
+    /* A kcov area of at most 2^20 words (8 MiB): one of 2^28 words is 2 GiB
+     * of the host's memory once enabled, as it would be on Linux, and a
+     * program may hold sixteen. Sizes past INT_MAX / 8 (EINVAL) stay. */
+    if (call->nr == SYS_ioctl && call->args[1].value == FUZZ_KCOV_INIT_TRACE && call->args[2].kind == FUZZ_CONST &&
+        call->args[2].value > (1 << 20) && call->args[2].value <= INT_MAX / 8)
+      call->args[2].value = 1 << 20;
     if (op->stores) call->result_slot = u8(&rd) & 15;
   }
   /* A section runs at most the calls that follow it (nested ones within

@@ -100,7 +100,8 @@ struct KeptDir {
   for (size_t i = 0; i < nkept; i++)
     if ((kept_fds[i] = open(kept[i].prefixes.back().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
       Fail(report, step);
-  if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0) Fail(report, step);
+  // Bounded: a program can write here (a symlink to /tmp, "../..").
+  if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=256m") != 0) Fail(report, step);
   step++;
   // Through the host's /proc, still mounted: the fds are this process's.
   for (size_t i = 0; i < nkept; i++) {
@@ -114,7 +115,7 @@ struct KeptDir {
     close(kept_fds[i]);
   }
   step++;
-  if (mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0) Fail(report, step);
+  if (mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=256m") != 0) Fail(report, step);
   step++;
   if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) Fail(report, step);
   step++;
