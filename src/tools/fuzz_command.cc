@@ -200,6 +200,7 @@ int Replay(const FuzzOptions& options) {
   }
   spec.sentry = options.sentry;
   spec.sentry_options = {"--check-invariants"};
+  spec.environment = SentrySanitizerEnvironment();
   spec.guest = guest;
   spec.stdout_fd = 2;
   std::string error;
@@ -312,6 +313,7 @@ int Fuzz(const FuzzOptions& options_in) {
                                     // spend execs a program of a few calls does not need.
                                     "AFL_DISABLE_TRIM=1", "AFL_FAST_CAL=1"};
     if (options.blind) env.push_back("AFL_DUMB_FORKSRV=1");
+    for (const std::string& e : AflSanitizerEnvironment()) env.push_back(e);
     std::string log_path = options.out + "/logs/" + instance.name + ".log";
     UniqueFd log(open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     instance.pid = Spawn(argv, log.get(), env);

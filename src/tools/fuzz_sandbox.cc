@@ -14,6 +14,7 @@
 
 #include <climits>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 extern char** environ;
@@ -156,8 +157,15 @@ Result<Sandbox> SpawnSandbox(const SandboxSpec& spec, std::string* error) {
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; e++) env_strings.emplace_back(*e);
-  env_strings.insert(env_strings.end(), spec.environment.begin(), spec.environment.end());
+  auto name_of = [](const std::string& entry) { return entry.substr(0, entry.find('=')); };
+  for (char** e = environ; *e != nullptr; e++) {
+    std::string entry = *e;
+    bool changed = false;
+    for (const std::string& change : spec.environment) changed = changed || name_of(entry) == name_of(change);
+    if (!changed) env_strings.push_back(entry);
+  }
+  for (const std::string& change : spec.environment)
+    if (change.find('=') != std::string::npos) env_strings.push_back(change);
   std::vector<char*> envp;
   for (std::string& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);
@@ -233,6 +241,39 @@ int WaitSandbox(Sandbox& sandbox) {
   while (got < 0 && errno == EINTR);
   sandbox.report.reset();
   return got == sizeof status ? status : init_status;
+}
+
+namespace {
+constexpr const char* kSanitizerOptions[] = {"ASAN_OPTIONS", "LSAN_OPTIONS", "MSAN_OPTIONS", "UBSAN_OPTIONS"};
+constexpr const char* kSavedPrefix = "UKCOV_FUZZ_SENTRY_";
+}  // namespace
+
+std::vector<std::string> SentrySanitizerEnvironment() {
+  std::vector<std::string> changes;
+  for (const char* name : kSanitizerOptions) {
+    const char* saved = std::getenv((std::string(kSavedPrefix) + name).c_str());
+    const char* own = std::getenv(name);
+    std::string value = saved != nullptr ? saved : own != nullptr ? own : "";
+    if (std::string(name) == "ASAN_OPTIONS") value += std::string(value.empty() ? "" : ":") + "abort_on_error=1";
+    changes.push_back(value.empty() ? std::string(name) : std::string(name) + "=" + value);
+  }
+  return changes;
+}
+
+std::vector<std::string> AflSanitizerEnvironment() {
+  std::vector<std::string> changes;
+  for (const char* name : kSanitizerOptions) {
+    const char* own = std::getenv(name);
+    if (own == nullptr) continue;
+    changes.push_back(std::string(kSavedPrefix) + name + "=" + own);
+    std::string name_s = name;
+    std::string extra = name_s == "ASAN_OPTIONS"   ? ":abort_on_error=1:symbolize=0"
+                        : name_s == "MSAN_OPTIONS" ? ":exit_code=86:symbolize=0"
+                        : name_s == "LSAN_OPTIONS" ? ":symbolize=0"
+                                                   : "";
+    changes.push_back(name_s + "=" + own + extra);
+  }
+  return changes;
 }
 
 }  // namespace ukcov::tools

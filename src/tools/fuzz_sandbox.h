@@ -32,13 +32,25 @@ struct SandboxSpec {
   std::vector<std::pair<int, int>> fds;  // (fd here, its number in the guest)
   int stdout_fd = -1;               // -1: this process's
   int stderr_fd = -1;
-  std::vector<std::string> environment;  // added to this process's: "NAME=VALUE"
+  // Changes to this process's environment: "NAME=VALUE" sets, "NAME" unsets.
+  std::vector<std::string> environment;
 };
 
 struct Sandbox {
   pid_t pid = -1;   // the init: killed, the whole run ends
   UniqueFd report;  // the init reports the sentry's wait status here
 };
+
+// The sanitizer options a sentry runs with under `ukcov fuzz`: the user's
+// own (saved as UKCOV_FUZZ_SENTRY_<NAME> by `ukcov fuzz`, since afl-fuzz
+// insists on symbolize=0 in its environment, or this process's when not
+// under afl-fuzz), with abort_on_error=1 for ASan: a report is the sentry's
+// death by SIGABRT. As SandboxSpec::environment changes.
+std::vector<std::string> SentrySanitizerEnvironment();
+
+// The same options as afl-fuzz accepts them (abort_on_error=1 and
+// symbolize=0 where it checks), followed by the saved originals.
+std::vector<std::string> AflSanitizerEnvironment();
 
 // Starts `SENTRY run --tmpfs kFuzzMount [OPTIONS] -- GUEST...` in the
 // sandbox; returns once the sentry is exec'ed. The sandbox dies with the

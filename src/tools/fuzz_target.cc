@@ -248,6 +248,7 @@ class Target {
     SandboxSpec spec;
     spec.sentry = options_.sentry;
     spec.sentry_options = {"--check-invariants"};
+    spec.environment = SentrySanitizerEnvironment();
     spec.guest = {options_.executor, "serve"};
     spec.fds = {{control_read.get(), UKCOV_FUZZ_CONTROL_FD},
                 {status_write.get(), UKCOV_FUZZ_STATUS_FD},
