@@ -61,7 +61,7 @@ class Filesystem {
   virtual void Check(std::string* /*problems*/) const {}
   // Releases of open files the host has reported and the filesystem has
   // not read yet (see tmpfs).
-  virtual void DrainReleases() {}
+  virtual void DrainReleases();  // none reported (vfs/releases.cc)
 
   // ---- inode_operations ----
   // mkdir, mknod, create and symlink: a new inode of `mode` (type and
