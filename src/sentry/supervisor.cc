@@ -1,5 +1,6 @@
 #include "sentry/supervisor.h"
 
+#include "engine/counters.h"
 #include "fuzz/protocol.h"
 
 #include <fcntl.h>
@@ -532,6 +533,7 @@ void Supervisor::CheckInvariants(uint64_t id) {
     }
   }
   for (auto& mount : kernel_.vfs().mounts()) mount->fs->Check(&problems);
+  ukcov::engine::NoteUncollected();  // the checks' counts are nobody's (FinishExit)
   if (!problems.empty()) {
     std::fprintf(stderr, "ukcov run: invariants broken (--check-invariants):\n%s", problems.c_str());
     std::abort();
@@ -596,6 +598,10 @@ void Supervisor::FinishExit(std::shared_ptr<TaskState> task) {
   if (cancel) cancel();  // a host call it waits in ends with it
   Kernel::Running running(kernel_);
   kernel_.ExitTask(std::move(task));
+  // Counters backend: the exit ran outside any task's serving, whenever the
+  // host reported it; its counts are nobody's, and the next task to enter
+  // drops them (else whichever task left next had them, by timing).
+  ukcov::engine::NoteUncollected();
 }
 
 std::vector<std::shared_ptr<TaskState>> Supervisor::TakeOverLeader(std::shared_ptr<TaskState> exec_task) {
