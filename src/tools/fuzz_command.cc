@@ -23,6 +23,7 @@
 
 #include "base/unique_fd.h"
 #include "tools/fuzz_sandbox.h"
+#include "tools/pc_input.h"
 
 namespace ukcov::tools {
 namespace {
@@ -90,13 +91,11 @@ uint64_t Number(const std::map<std::string, std::string>& values, const std::str
   return it == values.end() ? 0 : std::strtoull(it->second.c_str(), nullptr, 10);
 }
 
+// A worker's coverage.pcs (written whole, by rename): empty until it exists.
 std::set<uint64_t> ReadPcs(const std::string& path) {
-  std::set<uint64_t> pcs;
   std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line))
-    if (!line.empty()) pcs.insert(std::strtoull(line.c_str(), nullptr, 16));
-  return pcs;
+  PcList list = ReadPcList(in);
+  return std::set<uint64_t>(list.pcs.begin(), list.pcs.end());
 }
 
 double Now() {
