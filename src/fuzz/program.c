@@ -21,11 +21,11 @@ static const char* const kPaths[] = {
     "a", "b", "c", "a/b", "a/b/c", "b/a", "a/c", ".", "..", "a/", "a/.", "a/..", "", "l", "a/l", "l/b",
     "f\377", LONG_NAME, LONG_NAME "y", "/", "../s/a", "/proc/self/cwd/a", "/proc/self/fd/3", "/proc/self/fd/4",
     "/dev/fd/5", FUZZ_KCOV, "/sys/kernel/debug", "/sys/kernel/debug/x", "/dev/null", "//a", "a//b", "fifo",
-    FUZZ_SCRATCH "/b", FUZZ_MOUNT, "../..", "/tmp", "l/", "b/"};
+    FUZZ_SCRATCH "/b", FUZZ_MOUNT, "../..", "/tmp", "l/", "b/", FUZZ_PROGRAM};
 enum {
   P_A, P_B, P_C, P_AB, P_ABC, P_BA, P_AC, P_DOT, P_DOTDOT, P_ASLASH, P_ADOT, P_ADOTDOT, P_EMPTY, P_L, P_AL, P_LB,
   P_BADBYTE, P_LONG, P_TOOLONG, P_ROOT, P_BACKIN, P_CWD_A, P_FD3, P_FD4, P_DEVFD5, P_KCOV, P_DEBUGFS, P_DEBUGFS_X,
-  P_DEVNULL, P_DOUBLE, P_AB2, P_FIFO, P_ABS_B, P_MOUNT, P_UPUP, P_TMP, P_LSLASH, P_BSLASH, NPATHS
+  P_DEVNULL, P_DOUBLE, P_AB2, P_FIFO, P_ABS_B, P_MOUNT, P_UPUP, P_TMP, P_LSLASH, P_BSLASH, P_PROGRAM, NPATHS
 };
 _Static_assert(sizeof kPaths / sizeof kPaths[0] == NPATHS, "kPaths and its names");
 
@@ -80,7 +80,8 @@ static const int64_t kIds[4] = {0, 65534, 1000, -1};
  *   h open_how size   K kcov remote arg   M prot   G mmap flags
  *   q address (a slot or NULL)   u uid/gid   L flock operation   S statx mask
  *   N mknod mode   D device   A access mode   U umask   t dup target
- *   l a struct flock */
+ *   l a struct flock   E argv   e envp   s socket type   Y AF_UNIX address
+ *   y address length   P AF_UNIX */
 struct op {
   const char* name;
   long nr;
@@ -147,6 +148,12 @@ static const struct op kOps[] = {
     {"ioctl", SYS_ioctl, "fIK", 0},       /* KCOV_REMOTE_ENABLE's argument */
     {"fcntl", SYS_fcntl, "fcl", 0},       /* a lock */
     {"ftruncate", SYS_ftruncate, "fn", 0}, /* small sizes */
+    {"execve", SYS_execve, "pEe", 0},
+    {"execveat", SYS_execveat, "dpEea", 0},
+    {"socket", SYS_socket, "Ps0", 1},
+    {"bind", SYS_bind, "fYy", 0},
+    {"connect", SYS_connect, "fYy", 0},
+    {"listen", SYS_listen, "fv", 0},
 };
 #define NOPS (sizeof kOps / sizeof kOps[0])
 /* Selectors past the calls: sections. */
@@ -174,8 +181,11 @@ static int64_t Bits(uint32_t bits, const int64_t* table, int n) {
   return v;
 }
 
-static struct fuzz_arg Pointer(struct reader* rd) {
+/* A pointer; `in` for what a call reads (write's data): then also one of
+ * the contents an exec reads (runtime.h's FUZZ_CONTENT). */
+static struct fuzz_arg Pointer(struct reader* rd, int in) {
   uint8_t b = u8(rd);
+  if (in && b >= 0xa0 && b < 0xc0) return Of(FUZZ_BUF, (b & 7) == 7 ? FUZZ_CONTENT_PROGRAM : FUZZ_CONTENT(b & 7));
   if (b < 0xc0) return Of(FUZZ_BUF, 0);
   if (b < 0xd0) return Slot(b & 15);
   static const int64_t bad[8] = {0, 1, 0x1000, -1, (int64_t)0xffffffffff600000ull, 0x7ffffffff000,
@@ -202,8 +212,9 @@ static struct fuzz_arg Decode(char kind, struct reader* rd) {
       return a;
     }
     case 'o':
+      return Pointer(rd, 0);
     case 'i':
-      return Pointer(rd);
+      return Pointer(rd, 1);
     case 'n':
       b = u8(rd);
       if (b < 16) return Const(kLengths[b]);
@@ -292,6 +303,29 @@ static struct fuzz_arg Decode(char kind, struct reader* rd) {
       return Const(u16(rd) & 0777);
     case 't':
       return Const(3 + u8(rd) % 13);
+    case 'E':
+      b = u8(rd) & 3;
+      return b == 0 ? Const(0) : b == 3 ? Const(1) : Of(FUZZ_ARGV, b - 1);
+    case 'e':
+      b = u8(rd) % 3;
+      return b == 0 ? Const(0) : Of(FUZZ_ARGV, b == 1 ? 2 : 0);
+    case 'P':
+      return Const(AF_UNIX);
+    case 's': {
+      /* Never blocks: a connect to a full backlog answers EAGAIN. */
+      static const int64_t types[4] = {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_RAW};
+      b = u8(rd);
+      return Const(types[b & 3] | SOCK_NONBLOCK | (b & 4 ? SOCK_CLOEXEC : 0));
+    }
+    case 'Y': {
+      struct fuzz_arg a = {FUZZ_SOCKADDR, 0, kPaths[u8(rd) % NPATHS]};
+      return a;
+    }
+    case 'y': {
+      static const int64_t lengths[8] = {sizeof(struct sockaddr_un), sizeof(struct sockaddr_un), 2, 3, 200, 0, 16,
+                                         sizeof(struct sockaddr_un) + 1};
+      return Const(lengths[u8(rd) & 7]);
+    }
   }
   return Const(0);
 }
@@ -364,6 +398,10 @@ static long Value(const struct fuzz_arg* a) {
       return (long)&fuzz_remote[a->value];
     case FUZZ_LOCK:
       return (long)&fuzz_locks[a->value];
+    case FUZZ_ARGV:
+      return (long)fuzz_argv[a->value];
+    case FUZZ_SOCKADDR:
+      return (long)fuzz_unix_address(a->string);
   }
   return 0;
 }
@@ -466,6 +504,14 @@ static void PrintArg(const struct fuzz_arg* a, FILE* out) {
     case FUZZ_LOCK:
       fprintf(out, "(long)&fuzz_locks[%lld]", (long long)a->value);
       return;
+    case FUZZ_ARGV:
+      fprintf(out, "(long)fuzz_argv[%lld]", (long long)a->value);
+      return;
+    case FUZZ_SOCKADDR:
+      fputs("(long)fuzz_unix_address(", out);
+      PrintString(a->string, out);
+      fputs(")", out);
+      return;
   }
 }
 
@@ -541,7 +587,8 @@ enum {
   OP_FACCESSAT2, OP_SETXATTR, OP_FSETXATTR, OP_GETXATTR, OP_LISTXATTR, OP_REMOVEXATTR, OP_MMAP, OP_MUNMAP, OP_FCNTL,
   OP_FLOCK, OP_DUP, OP_DUP3, OP_COPY_FILE_RANGE, OP_SENDFILE, OP_MKNODAT, OP_IOCTL, OP_STATFS, OP_FSTATFS, OP_UMASK,
   OP_SETRESUID, OP_SETRESGID, OP_FADVISE, OP_OPENAT2, OP_READAHEAD, OP_FSTAT, OP_FGETXATTR, OP_IOCTL_PTR,
-  OP_IOCTL_REMOTE, OP_FCNTL_LOCK, OP_FTRUNCATE_SMALL, OP_COUNT
+  OP_IOCTL_REMOTE, OP_FCNTL_LOCK, OP_FTRUNCATE_SMALL, OP_EXECVE, OP_EXECVEAT, OP_SOCKET, OP_BIND, OP_CONNECT,
+  OP_LISTEN, OP_COUNT
 };
 _Static_assert(OP_COUNT == NOPS, "the seeds' names of the calls");
 
@@ -629,6 +676,21 @@ static const uint8_t kSeedFifo[] = {
     OP_FCNTL_LOCK, 0, 6, 1,                             /* fcntl(r0, F_SETLK, &locks[1]) */
     OP_FLOCK, 0, 1,                                     /* flock(r0, LOCK_EX|LOCK_NB) */
 };
+static const uint8_t kSeedExec[] = {
+    OP_OPENAT, 0, P_A, O16(2 | OF_CREAT), O16(0755), 0, /* r0 = openat("a", O_RDWR|O_CREAT, 0755) */
+    OP_WRITE, 0, 0xa0, 7,                               /* write(r0, "#!/bin/true\n...", 255) */
+    OP_CLOSE, 0,                                        /* close(r0) */
+    OP_EXECVE, P_A, 1, 1,                               /* execve("a", {"a"}, {"A=1"}) */
+};
+static const uint8_t kSeedSocket[] = {
+    OP_SOCKET, 0, 0,                                    /* r0 = socket(AF_UNIX, SOCK_STREAM|SOCK_NONBLOCK) */
+    OP_BIND, 0, P_A, 0,                                 /* bind(r0, "a") */
+    OP_LISTEN, 0, 1,                                    /* listen(r0, 1) */
+    OP_SOCKET, 0, 1,                                    /* r1 = socket(AF_UNIX, SOCK_STREAM|SOCK_NONBLOCK) */
+    OP_CONNECT, 1, P_A, 0,                              /* connect(r1, "a") */
+    OP_NEWFSTATAT, 0, P_A, 0, 0,                        /* newfstatat("a") */
+    OP_UNLINKAT, 0, P_A, 0,                             /* unlinkat("a") */
+};
 
 static const struct {
   const uint8_t* data;
@@ -636,7 +698,8 @@ static const struct {
 } kSeeds[] = {
     {kSeedFile, sizeof kSeedFile},   {kSeedDirs, sizeof kSeedDirs},         {kSeedNames, sizeof kSeedNames},
     {kSeedAttrs, sizeof kSeedAttrs}, {kSeedKcov, sizeof kSeedKcov},         {kSeedSections, sizeof kSeedSections},
-    {kSeedMmap, sizeof kSeedMmap},   {kSeedFifo, sizeof kSeedFifo},
+    {kSeedMmap, sizeof kSeedMmap},   {kSeedFifo, sizeof kSeedFifo},         {kSeedExec, sizeof kSeedExec},
+    {kSeedSocket, sizeof kSeedSocket},
 };
 
 size_t fuzz_seed_count(void) { return sizeof kSeeds / sizeof kSeeds[0]; }

@@ -29,6 +29,8 @@ enum fuzz_arg_kind {
   FUZZ_HOW,      /* &fuzz_how[value] */
   FUZZ_REMOTE,   /* &fuzz_remote[value] */
   FUZZ_LOCK,     /* &fuzz_locks[value] */
+  FUZZ_ARGV,     /* fuzz_argv[value] */
+  FUZZ_SOCKADDR, /* fuzz_unix_address(string) */
 };
 
 struct fuzz_arg {

@@ -34,7 +34,9 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <time.h>
@@ -94,6 +96,29 @@ struct fuzz_remote_arg {
 #define FUZZ_KCOV_REMOTE_ENABLE _IOC(_IOC_WRITE, 'c', 102, 24)
 static struct fuzz_remote_arg fuzz_remote[3];
 static struct flock fuzz_locks[3];
+/* execve's argument vectors and environments: argv {"a"}, argv {"a", "b"},
+ * an environment {"A=1"}. */
+static char* const fuzz_argv[3][3] = {{"a", NULL}, {"a", "b", NULL}, {"A=1", NULL}};
+/* What a program may write that an exec reads, at buf + FUZZ_CONTENT(k): #!
+ * lines that the sentry's binfmt_script takes apart (an interpreter, its
+ * argument, a loop, none, a missing one, one past BINPRM_BUF_SIZE), a
+ * broken ELF header, and a copy of a real executable. Each runs on into the
+ * buffer's letters. */
+#define FUZZ_CONTENT(k) (FUZZ_BUF_SIZE / 2 + (k) * 4096)
+#define FUZZ_CONTENT_PROGRAM (FUZZ_BUF_SIZE / 2 + 7 * 4096)
+#define FUZZ_PROGRAM "/bin/true"
+static const char* const fuzz_scripts[7] = {
+    "#!" FUZZ_PROGRAM "\n", "#!" FUZZ_PROGRAM " -x y\n", "#! ./a\n", "#!\n", "#!/nonexistent\n", "#!/",
+    "\177ELF\2\1\1"};
+
+/* An AF_UNIX address of a path. */
+static struct sockaddr_un fuzz_sun;
+static struct sockaddr_un* fuzz_unix_address(const char* path) {
+  memset(&fuzz_sun, 0, sizeof fuzz_sun);
+  fuzz_sun.sun_family = AF_UNIX;
+  strncpy(fuzz_sun.sun_path, path, sizeof fuzz_sun.sun_path - 1);
+  return &fuzz_sun;
+}
 
 static void fuzz_remember(void);
 static void fuzz_restore(void);
@@ -151,6 +176,11 @@ static void fuzz_prepare(void) {
   fuzz_locks[1].l_len = 100;
   fuzz_locks[2].l_type = F_UNLCK;
   for (size_t i = 0; i < FUZZ_BUF_SIZE; i++) buf[i] = (char)('a' + i % 26);
+  for (int k = 0; k < 7; k++) memcpy(buf + FUZZ_CONTENT(k), fuzz_scripts[k], strlen(fuzz_scripts[k]));
+  int program = open(FUZZ_PROGRAM, O_RDONLY);
+  if (program < 0) fuzz_die("open " FUZZ_PROGRAM);
+  if (read(program, buf + FUZZ_CONTENT_PROGRAM, FUZZ_BUF_SIZE - FUZZ_CONTENT_PROGRAM) <= 0) fuzz_die("read " FUZZ_PROGRAM);
+  close(program);
 
   int fd = open(FUZZ_KCOV, O_RDWR);
   if (fd < 0) fuzz_die("open " FUZZ_KCOV);

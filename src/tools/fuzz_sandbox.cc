@@ -200,9 +200,12 @@ Result<Sandbox> SpawnSandbox(const SandboxSpec& spec, std::string* error) {
     kept.push_back(std::move(k));
   }
   // clone, not unshare: the child must be the new pid namespace's pid 1.
-  long pid = syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+  // A network namespace of its own: programs make AF_UNIX sockets, whose
+  // abstract names would otherwise be the host's.
+  long pid =
+      syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
   if (pid < 0) {
-    *error = std::string("clone(CLONE_NEWPID | CLONE_NEWNS): ") + std::strerror(errno) +
+    *error = std::string("clone(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET): ") + std::strerror(errno) +
              (errno == EPERM ? " (ukcov fuzz needs root: CAP_SYS_ADMIN for the namespaces)" : "");
     return Errno{errno};
   }

@@ -1,6 +1,6 @@
-// Where `ukcov fuzz` runs the sentry: a pid namespace and a mount namespace
-// of its own, in which every host filesystem is read-only and /tmp,
-// /dev/shm are fresh tmpfs mounts. A fuzz program runs as root and names
+// Where `ukcov fuzz` runs the sentry: pid, mount and network namespaces of
+// its own, in which every host filesystem is read-only and /tmp, /dev/shm
+// are fresh tmpfs mounts (and AF_UNIX's abstract names are not the host's). A fuzz program runs as root and names
 // host paths ("/", "..", a symlink's target): the host must come out of a
 // fuzzing run as it went in.
 //

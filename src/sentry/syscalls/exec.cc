@@ -66,8 +66,8 @@ Result<Program> FindProgram(Kernel& kernel, Syscall& sc, const Credentials& cred
   Program program;
   if (loc->on_host()) {
     *host_as_given = !loc->rerouted;
-    program.host_path = loc->host_path;
     program.name = Basename(loc->host_path);
+    program.host_path = std::move(loc->host_path);  // moved: vfs.cc's kHeapPath
     return program;
   }
   *host_as_given = false;
@@ -256,7 +256,7 @@ Answer Execve(Kernel& kernel, Syscall& sc) {
       process->exe = exe;
     };
   } else {
-    plan.host_path = program->host_path;
+    plan.host_path = std::move(program->host_path);
   }
   kernel.exec().Exec(sc, std::move(plan));
   return Answer::Deferred();

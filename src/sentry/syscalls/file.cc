@@ -254,7 +254,7 @@ Answer Open(Kernel& kernel, Syscall& sc) {
   // worker (and no lock is held here).
   struct stat st;
   if (!(flags & (O_NONBLOCK | O_PATH)) && stat(loc->host_path.c_str(), &st) == 0 && S_ISFIFO(st.st_mode)) {
-    kernel.blocking().OpenFifo(sc, loc->host_path, static_cast<int>(flags), mode & ~creds->umask, *creds);
+    kernel.blocking().OpenFifo(sc, std::move(loc->host_path), static_cast<int>(flags), mode & ~creds->umask, *creds);
     return Answer::Deferred();
   }
   UniqueFd file;

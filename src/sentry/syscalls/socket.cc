@@ -82,7 +82,7 @@ Answer Connect(Kernel& kernel, Syscall& sc) {
   std::string host_path;
   if (loc->on_host()) {
     if (!loc->rerouted) return Answer::Continue();
-    host_path = loc->host_path;
+    host_path = std::move(loc->host_path);  // moved: vfs.cc's kHeapPath
   } else {
     if (!loc->inode->is_socket()) return Answer::Error(ECONNREFUSED);
     {
@@ -91,7 +91,7 @@ Answer Connect(Kernel& kernel, Syscall& sc) {
     }
     Result<std::string> p = loc->mount->fs->SocketPath(*loc->inode);
     if (!p) return Answer::Error(p.error());
-    host_path = *p;
+    host_path = std::move(*p);
   }
   Result<UniqueFd> socket = Borrow(sc);
   if (!socket) return Answer::Error(socket.error());

@@ -60,7 +60,7 @@ int Find(Kernel& kernel, Syscall& sc, bool by_fd, bool follow, Target* target, c
   if (!loc) return -loc.error();
   if (loc->on_host()) {
     if (!loc->rerouted) return 1;
-    target->host_path = loc->host_path;
+    target->host_path = std::move(loc->host_path);  // moved: vfs.cc's kHeapPath
     return 0;
   }
   if (loc->trailing_slash && !loc->inode->is_dir()) return -ENOTDIR;

@@ -37,6 +37,15 @@ std::string Join(const std::string& dir, const std::string& name) {
   return out;
 }
 
+// A copy on the heap (see kHeapPath). A Location's host path is moved, never
+// copied, for the same reason: a copy's buffer fits its length.
+std::string HeapCopy(const std::string& path) {
+  std::string out;
+  out.reserve(std::max(kHeapPath, path.size()));
+  out.append(path);
+  return out;
+}
+
 std::string Dirname(const std::string& path) {
   size_t slash = path.rfind('/');
   std::string out;
@@ -195,7 +204,7 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
           process.host_cwd = *cwd;
           process.host_cwd_valid = true;
         }
-        host = process.host_cwd;
+        host = HeapCopy(process.host_cwd);
       }
     } else {
       FileRef file = LookupFd(kernel, task, dirfd);
@@ -210,12 +219,12 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
         if (path.empty()) return loc;
         Result<std::string> target = ReadProcFdLink(task.tid, dirfd);
         if (!target || target->empty() || (*target)[0] != '/') return loc;
-        host = *target;
+        host = HeapCopy(*target);
       }
     }
     if (path.empty()) {  // AT_EMPTY_PATH: the dirfd itself
       if (mount == nullptr) {
-        loc.host_path = host;
+        loc.host_path = std::move(host);
         return loc;
       }
       return at_directory(mount, dir, Location::Last::kRoot);
@@ -309,7 +318,7 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
   // The last component of the walk, if the path has none (e.g. "/").
   if (parts.empty()) {
     if (mount == nullptr) {
-      loc.host_path = host;
+      loc.host_path = std::move(host);
       return loc;
     }
     return at_directory(mount, dir, Location::Last::kRoot);
@@ -450,7 +459,7 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
         dir.reset();
         left_mount = left_mount || named_in_mount;
         if (last) {
-          loc.host_path = host;
+          loc.host_path = std::move(host);
           loc.rerouted = left_mount;
           loc.last = Location::Last::kDotDot;
           loc.dotdot_from = left;
@@ -502,7 +511,7 @@ Result<Location> Vfs::Resolve(Kernel& kernel, TaskState& task, const Credentials
     if (loc.last == Location::Last::kNormal) loc.last = Location::Last::kRoot;
     return loc;
   }
-  loc.host_path = host;
+  loc.host_path = std::move(host);
   loc.rerouted = left_mount;
   return loc;
 }
