@@ -8,6 +8,8 @@
 # Prints the blocks at 10 minutes and at the end (median and each run), the
 # ratio, the exec rates; writes OUT/samples.csv and OUT/guided-vs-blind.png.
 # Usage: bench/fuzz_guided_vs_blind.sh [MINUTES=30] [REPS=3] [OUT=fuzz-bench]
+# PARALLEL=1 runs the repetitions at once (2 x REPS fuzzers sharing the
+# machine: each gets less CPU, the run takes MINUTES).
 set -euo pipefail
 minutes=${1:-30} reps=${2:-3} out=${3:-fuzz-bench}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,7 +19,8 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 seconds=$((minutes * 60))
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs, Linux $(uname -r)"
-echo "run: $minutes min x $reps repetitions, guided and blind side by side"
+parallel=${PARALLEL:-0}
+echo "run: $minutes min x $reps repetitions, guided and blind side by side$([ "$parallel" = 1 ] && echo ", the repetitions at once")"
 for r in $(seq "$reps"); do
   for mode in guided blind; do
     rm -rf "$out/$mode-$r"
@@ -25,8 +28,9 @@ for r in $(seq "$reps"); do
     [ $mode = blind ] && flag=--blind
     "$ukcov" fuzz -o "$out/$mode-$r" --time "$seconds" --seed "$r" $flag 2>"$out/$mode-$r.log" &
   done
-  wait
+  [ "$parallel" = 1 ] || wait
 done
+wait
 
 # "[   600s] execs N (R/s)  corpus C  blocks B ..." every 10 s.
 echo "mode,rep,seconds,execs,blocks" >"$out/samples.csv"

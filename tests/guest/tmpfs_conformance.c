@@ -154,6 +154,12 @@ static void files(void) {
   CASE("lseek end -5", lseek(fd, -5, SEEK_END));
   CASE("lseek negative", lseek(fd, -100, SEEK_SET));
   CASE("lseek bad whence", lseek(fd, 0, 17));
+  /* Found by ukcov fuzz (UBSan: the sentry's cur + offset overflowed). */
+  CASE("lseek set LLONG_MAX", lseek(fd, 0x7fffffffffffffffLL, SEEK_SET));
+  CASE("lseek cur past LLONG_MAX", lseek(fd, 4096, SEEK_CUR));
+  CASE("lseek end past LLONG_MAX", lseek(fd, 0x7fffffffffffffffLL, SEEK_END));
+  CASE("write at LLONG_MAX", write(fd, "x", 1));
+  lseek(fd, 6, SEEK_SET);
   CASE("pwrite at 20 (hole)", pwrite(fd, "xyz", 3, 20));
   show_stat("stat after hole", "f", 1);
   memset(buf, 'q', sizeof buf);

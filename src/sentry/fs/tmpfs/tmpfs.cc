@@ -463,16 +463,36 @@ Result<void> Filesystem::Truncate(Inode& inode, uint64_t size) {
   return {};
 }
 
+// The pages of [first, end) (page indexes) that hold nothing in the memfd,
+// by SEEK_DATA/SEEK_HOLE below the file's size; past it, every page (a
+// KEEP_SIZE allocation there cannot be seen, and counts again).
+uint64_t Filesystem::EmptyPages(Inode& inode, uint64_t first, uint64_t end) {
+  const uint64_t size_pages = BlocksOf(inode.size);
+  uint64_t empty = end > size_pages ? end - std::max(first, size_pages) : 0;
+  const int fd = inode.memfd.get();
+  for (uint64_t page = first; page < std::min(end, size_pages);) {
+    off_t data = lseek(fd, static_cast<off_t>(page * kPage), SEEK_DATA);
+    uint64_t data_page = data < 0 ? size_pages : static_cast<uint64_t>(data) / kPage;
+    data_page = std::min(data_page, std::min(end, size_pages));
+    empty += data_page - page;
+    if (data_page >= std::min(end, size_pages)) break;
+    off_t hole = lseek(fd, static_cast<off_t>(data_page * kPage), SEEK_HOLE);
+    page = hole < 0 ? size_pages : BlocksOf(static_cast<uint64_t>(hole));
+  }
+  return empty;
+}
+
 Result<void> Filesystem::Allocate(Inode& inode, int mode, uint64_t offset, uint64_t length) {
   std::lock_guard usage_lock(usage_mu_);
-  if (!(mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)) && max_blocks_ != 0) {
-    // Pages this would add, at most.
-    if (used_blocks_ + BlocksOf(length + offset % kPage) > max_blocks_) {
-      struct stat st;
-      fstat(inode.memfd.get(), &st);
-      uint64_t have = static_cast<uint64_t>(st.st_blocks) / 8;
-      if (used_blocks_ - have + BlocksOf(std::max(offset + length, inode.size)) > max_blocks_) return Errno{ENOSPC};
-    }
+  // shmem_fallocate, with or without FALLOC_FL_KEEP_SIZE (other modes are
+  // the memfd's to refuse): a range of more pages than the mount holds is
+  // ENOSPC at once; else it allocates page by page and, out of room, gives
+  // back what it took and answers ENOSPC. Here: the range's empty pages
+  // must fit, before the host allocates any of them.
+  if ((mode & ~FALLOC_FL_KEEP_SIZE) == 0 && max_blocks_ != 0) {
+    const uint64_t first = offset / kPage, end = BlocksOf(offset + length);
+    if (end - first > max_blocks_) return Errno{ENOSPC};
+    if (used_blocks_ + EmptyPages(inode, first, end) > max_blocks_) return Errno{ENOSPC};
   }
   struct stat before, after;
   fstat(inode.memfd.get(), &before);

@@ -140,6 +140,7 @@ class Filesystem final : public sentry::Filesystem {
   Result<size_t> Write(Inode& inode, uint64_t offset, const void* buf, size_t n);
   Result<void> Truncate(Inode& inode, uint64_t size);
   Result<void> Allocate(Inode& inode, int mode, uint64_t offset, uint64_t length);
+  uint64_t EmptyPages(Inode& inode, uint64_t first, uint64_t end);
   // SEEK_DATA / SEEK_HOLE, from the memfd's pages.
   Result<uint64_t> SeekData(Inode& inode, uint64_t offset, int whence);
 

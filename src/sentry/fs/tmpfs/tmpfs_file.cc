@@ -179,11 +179,14 @@ Answer TmpfsFile::Seek(Kernel&, Syscall&, int64_t offset, unsigned whence) {
     if (!r) return Answer::Error(r.error());
     target = static_cast<int64_t>(*r);
   } else {
+    // Past LLONG_MAX (a positive base plus a positive offset) is EINVAL, as
+    // Linux's f_pos + offset, which wraps negative, answers.
+    bool overflow = false;
     if (whence == SEEK_SET) target = offset;
-    else if (whence == SEEK_CUR) target = cur + offset;
-    else if (whence == SEEK_END) target = static_cast<int64_t>(inode.size) + offset;
+    else if (whence == SEEK_CUR) overflow = __builtin_add_overflow(cur, offset, &target);
+    else if (whence == SEEK_END) overflow = __builtin_add_overflow(static_cast<int64_t>(inode.size), offset, &target);
     else return Answer::Error(EINVAL);
-    if (target < 0) return Answer::Error(EINVAL);
+    if (overflow || target < 0) return Answer::Error(EINVAL);
   }
   lseek(description.get(), target, SEEK_SET);
   return Answer::Return(target);
