@@ -27,6 +27,13 @@ for r in $(seq "$reps"); do
     flag=""
     [ $mode = blind ] && flag=--blind
     "$ukcov" fuzz -o "$out/$mode-$r" --time "$seconds" --seed "$r" $flag 2>"$out/$mode-$r.log" &
+    # The next one starts once this one's afl-fuzz has taken a core: AFL
+    # picks a core no other afl-fuzz is bound to, and two started at once
+    # took the same one.
+    for _ in $(seq 100); do
+      grep -qsE "binding to #|No more free CPU" "$out/$mode-$r"/logs/*.log && break
+      sleep 0.1
+    done
   done
   [ "$parallel" = 1 ] || wait
 done

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -46,6 +47,25 @@ std::string FindOnPath(const std::string& name) {
 
 // Runs argv with stdout and stderr to `log` (-1: ours), env additions;
 // returns the pid.
+// Waits (up to 10 s) until afl-fuzz `pid` has bound itself to one CPU, has
+// found none free (its log says so), or has ended. AFL picks a core no
+// other afl-fuzz is bound to, by looking at the others' affinity: instances
+// started at once all picked the same one.
+void AwaitCpuBinding(pid_t pid, const std::string& log_path) {
+  for (int i = 0; i < 200; i++) {
+    cpu_set_t set;
+    if (sched_getaffinity(pid, sizeof set, &set) != 0 || CPU_COUNT(&set) == 1) return;
+    siginfo_t info{};
+    if (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid) return;
+    std::ifstream log(log_path);
+    std::stringstream text;
+    text << log.rdbuf();
+    if (text.str().find("No more free CPU cores") != std::string::npos) return;
+    struct timespec pause = {0, 50 * 1000 * 1000};
+    nanosleep(&pause, nullptr);
+  }
+}
+
 pid_t Spawn(const std::vector<std::string>& argv, int log, const std::vector<std::string>& env) {
   pid_t pid = fork();
   if (pid != 0) return pid;
@@ -307,15 +327,20 @@ int Fuzz(const FuzzOptions& options_in) {
                              options.executor, "--workdir", workdir, "@@"});
     std::vector<std::string> env = {"AFL_SKIP_BIN_CHECK=1", "AFL_NO_UI=1", "AFL_SKIP_CPUFREQ=1",
                                     "AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1", "AFL_AUTORESUME=1",
-                                    "AFL_TRY_AFFINITY=1", "AFL_FORKSRV_INIT_TMOUT=60000", "AFL_NO_CRASH_README=1",
+                                    "AFL_FORKSRV_INIT_TMOUT=60000", "AFL_NO_CRASH_README=1",
                                     // The program is the unit: AFL's byte-wise trimming and 8-run calibration
                                     // spend execs a program of a few calls does not need.
                                     "AFL_DISABLE_TRIM=1", "AFL_FAST_CAL=1"};
     if (options.blind) env.push_back("AFL_DUMB_FORKSRV=1");
+    // Each instance on a core of its own while there are free ones (and
+    // none, AFL_NO_AFFINITY, as the user asks).
+    const bool bind = std::getenv("AFL_NO_AFFINITY") == nullptr;
+    if (bind) env.push_back("AFL_TRY_AFFINITY=1");
     for (const std::string& e : AflSanitizerEnvironment()) env.push_back(e);
     std::string log_path = options.out + "/logs/" + instance.name + ".log";
     UniqueFd log(open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     instance.pid = Spawn(argv, log.get(), env);
+    if (bind && instance.pid > 0) AwaitCpuBinding(instance.pid, log_path);
     instances.push_back(instance);
   }
   std::fprintf(stderr, "ukcov fuzz: %d afl-fuzz instance%s (%s) over %s; logs in %s/logs\n", options.jobs,
