@@ -211,6 +211,7 @@ void ExecTracer::Stop() {
     stopping_ = true;
   }
   cv_.notify_all();
+  idle_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
   std::lock_guard lock(mu_);
   for (Request& r : queue_) listener_.Fail(r.id, ESRCH);  // the guest is gone
@@ -240,20 +241,36 @@ std::optional<int> ExecTracer::ReapedStatus(pid_t pid) {
   return it->second;
 }
 
+void ExecTracer::AwaitIdle() {
+  std::unique_lock lock(mu_);
+  idle_cv_.wait(lock, [this] { return stopping_ || (queue_.empty() && !busy_); });
+}
+
 void ExecTracer::Run() {
   for (;;) {
-    Request request;
     {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;
-      request = std::move(queue_.front());
-      queue_.pop_front();
+      Request request;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) {
+          idle_cv_.notify_all();
+          return;
+        }
+        request = std::move(queue_.front());
+        queue_.pop_front();
+        busy_ = true;
+      }
+      if (request.map)
+        GuideMap(request);
+      else
+        Guide(request);
+    }  // the request, its TaskState and its files, let go of
+    {
+      std::lock_guard lock(mu_);
+      busy_ = false;
     }
-    if (request.map)
-      GuideMap(request);
-    else
-      Guide(request);
+    idle_cv_.notify_all();
   }
 }
 

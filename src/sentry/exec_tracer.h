@@ -54,6 +54,11 @@ class ExecTracer {
   // the same stop, an injected read(-1) that installs the file, the mmap,
   // a close, and the mmap's result as the trapped call's.
   void Submit(std::shared_ptr<TaskState> task, uint64_t id, MapPlan plan);
+  // Returns once every request submitted so far is done and let go of: its
+  // thread's TaskState (and so the engine's task) and its plan's files. A
+  // request holds them until just after it has let its thread go, so a
+  // program can end, and be reaped, before the tracer has dropped them.
+  void AwaitIdle();
 
   // The wait status of sentry child `pid` if the tracer reaped it: a
   // process that died while it was traced is reported to the tracer's
@@ -77,6 +82,8 @@ class ExecTracer {
   std::condition_variable cv_;
   std::deque<Request> queue_;  // guarded by mu_
   bool stopping_ = false;      // guarded by mu_
+  bool busy_ = false;          // a request is being guided (guarded by mu_)
+  std::condition_variable idle_cv_;
   // Whether the host names a task after the file an AT_EMPTY_PATH exec ran
   // (ExecPlan::comm_dentry): learnt at the first exec of an fd (-1: not
   // yet; assumed). Tracer thread only.

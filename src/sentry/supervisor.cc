@@ -510,7 +510,10 @@ bool Supervisor::ProcessEvents(const epoll_event* events, int n) {
 
 void Supervisor::CheckInvariants(uint64_t id) {
   // What the host has reported (exits, kcov releases, tmpfs releases) is
-  // processed first: the asker has reaped every task of the program.
+  // processed first: the asker has reaped every task of the program. The
+  // exec tracer may still hold an ended thread's TaskState (it lets go of
+  // it just after letting the thread go): waited for too.
+  tracer_.AwaitIdle();
   SettleExits();
   kernel_.kcov().ReleaseClosed();
   for (auto& mount : kernel_.vfs().mounts()) mount->fs->DrainReleases();
@@ -518,7 +521,10 @@ void Supervisor::CheckInvariants(uint64_t id) {
   std::string problems;
   {
     std::lock_guard lock(check_mu_);
-    if (!baseline_) baseline_ = stats;
+    if (!baseline_) {
+      baseline_ = stats;
+      baseline_tasks_ = DescribeTasks();
+    }
     if (stats.tasks != baseline_->tasks || stats.instances != baseline_->instances ||
         stats.handles != baseline_->handles) {
       char line[200];
@@ -530,6 +536,7 @@ void Supervisor::CheckInvariants(uint64_t id) {
                     static_cast<unsigned long long>(baseline_->instances),
                     static_cast<unsigned long long>(baseline_->handles));
       problems += line;
+      problems += "now:\n" + DescribeTasks() + "at the first check:\n" + baseline_tasks_;
     }
   }
   for (auto& mount : kernel_.vfs().mounts()) mount->fs->Check(&problems);
@@ -539,6 +546,22 @@ void Supervisor::CheckInvariants(uint64_t id) {
     std::abort();
   }
   listener_.Return(id, 0);
+}
+
+std::string Supervisor::DescribeTasks() {
+  std::string out;
+  std::lock_guard lock(mu_);
+  for (const auto& [tid, task] : tasks_) {
+    const Process& process = *task->process;
+    pollfd ended{process.pidfd.get(), POLLIN, 0};
+    char line[200];
+    std::snprintf(line, sizeof line, "  task %d of process %d: thread pidfd %s, process %s, exec pending for %d%s\n",
+                  tid, process.tgid, task->pidfd ? "held" : "none",
+                  poll(&ended, 1, 0) == 1 && (ended.revents & POLLIN) ? "ended" : "running",
+                  process.exec_tid.load(std::memory_order_relaxed), process.exec_undecided ? " (undecided)" : "");
+    out += line;
+  }
+  return out;
 }
 
 void Supervisor::SettleExits() {
@@ -609,6 +632,16 @@ std::vector<std::shared_ptr<TaskState>> Supervisor::TakeOverLeader(std::shared_p
   // across execve); what exited is the old leader, killed by the exec.
   Process& process = *exec_task->process;
   tasks_.erase(exec_task->tid);
+  if (features_.pidfd_thread) {
+    UniqueFd leader(PidfdOpen(process.tgid, PIDFD_THREAD));
+    if (!leader) {
+      // Already gone (the process ended since): the thread exited too.
+      std::vector<std::shared_ptr<TaskState>> ended = TakeTasksOf(process, 0);
+      ended.push_back(std::move(exec_task));
+      ForgetExec(process);
+      return ended;
+    }
+  }
   auto state = std::make_shared<TaskState>();
   state->tid = process.tgid;
   state->process = exec_task->process;
@@ -662,7 +695,13 @@ bool Supervisor::ExecReplacedImage(Process& process) {
   // for a moment after a successful one has taken the leader's tid and
   // before it drops the old image.
   char byte;
-  return process.exec_mm && pread(process.exec_mm.get(), &byte, 1, 0) == 0;
+  if (!process.exec_mm || pread(process.exec_mm.get(), &byte, 1, 0) != 0) return false;
+  // Gone with the whole process, it says nothing of the exec: a thread
+  // whose exec failed, and whose exit the host reported after the
+  // process's, would take over a leader that no longer exists (a task the
+  // sentry kept for ever; ukcov fuzz's invariant check found it).
+  pollfd ended{process.pidfd.get(), POLLIN, 0};
+  return !(poll(&ended, 1, 0) == 1 && (ended.revents & POLLIN));
 }
 
 void Supervisor::ForgetExec(Process& process) {

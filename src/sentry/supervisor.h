@@ -107,6 +107,8 @@ class Supervisor final : public BlockingCalls, public ExecCalls {
   // Before serving the leader's tid while `exec_tid` has an exec pending:
   // decides that exec if the thread's old tid is gone.
   void SettleExec(pid_t exec_tid);
+  // Whether the exec pending for `process` replaced its image: the old
+  // address space is gone while the process lives on.
   bool ExecReplacedImage(Process& process);
   void ForgetExec(Process& process);
 
@@ -121,6 +123,9 @@ class Supervisor final : public BlockingCalls, public ExecCalls {
   std::string crash_on_mkdir_;
   std::mutex check_mu_;
   std::optional<ukcov_engine_stats> baseline_;  // at the first check (guarded by check_mu_)
+  std::string baseline_tasks_;                    // the tasks then (DescribeTasks)
+  // One line per task the sentry holds, for a broken invariant's report.
+  std::string DescribeTasks();
   UniqueFd epoll_;       // the reaper's: thread pidfds, kcov releases, stop
   UniqueFd stop_event_;  // eventfd
   std::vector<std::thread> workers_;
