@@ -1293,6 +1293,10 @@ static void vfs_checks(void) {
   CASE("SEEK_CUR on a directory", lseek(dfd, 0, SEEK_CUR) > 0 ? 0 : -1);
   CASE("SEEK_DATA on a directory", lseek(dfd, 0, SEEK_DATA));
   CASE("negative SEEK_CUR on a directory", lseek(dfd, -1000000, SEEK_CUR));
+  CASE("SEEK_CUR past LLONG_MAX on a directory", lseek(dfd, LLONG_MAX, SEEK_CUR));
+  CASE("SEEK_SET LLONG_MAX on a directory", lseek(dfd, LLONG_MAX, SEEK_SET));
+  CASE("then SEEK_CUR 1 on a directory", lseek(dfd, 1, SEEK_CUR));
+  CASE("then SEEK_CUR 1 TiB on a directory", lseek(dfd, 1LL << 40, SEEK_CUR));
   close(dfd);
   /* Offsets and holes. */
   int f = open("vc/f", O_RDWR);

@@ -99,9 +99,10 @@ Answer SeekDirectory(int description, int64_t offset, unsigned whence) {
   int64_t target;
   if (whence == SEEK_SET)
     target = offset;
-  else if (whence == SEEK_CUR)
-    target = cur + offset;
-  else
+  else if (whence == SEEK_CUR) {
+    // Linux adds in loff_t and wraps; a sum past LLONG_MAX comes out negative: EINVAL.
+    if (__builtin_add_overflow(cur, offset, &target)) return Answer::Error(EINVAL);
+  } else
     return Answer::Error(EINVAL);
   if (target < 0) return Answer::Error(EINVAL);
   lseek(description, target, SEEK_SET);
