@@ -68,6 +68,13 @@ static int Serve(void) {
     fprintf(stderr, "ukcov-fuzz-executor: the shared memory (fd %d): %s\n", UKCOV_FUZZ_SHARED_FD, strerror(errno));
     return 2;
   }
+  /* The programs' processes are forks of this one: they get no view of
+   * what the driver reads. */
+  if (madvise(shared, sizeof *shared, MADV_DONTFORK) != 0) {
+    fprintf(stderr, "ukcov-fuzz-executor: madvise(MADV_DONTFORK): %s\n", strerror(errno));
+    return 2;
+  }
+  const int foreign_pcs = getenv("UKCOV_TEST_FOREIGN_PCS") != NULL;
   fuzz_runtime_prepare();
   const uint64_t* area = fuzz_runtime_area();
   const uint64_t* sections = fuzz_runtime_section_area();
@@ -98,6 +105,13 @@ static int Serve(void) {
     if (m > UKCOV_FUZZ_MAX_PCS - n) m = UKCOV_FUZZ_MAX_PCS - n;
     memcpy(shared->pcs + n, sections + 1, m * sizeof sections[0]);
     shared->pc_count = n + m;
+    /* UKCOV_TEST_FOREIGN_PCS: two words no sentry block is (a type word of
+     * a comparison record, a PC read two bytes off) after the program's,
+     * for the test of ukcov fuzz's filter (tests/fuzz/fuzz_test.sh). */
+    if (foreign_pcs && shared->pc_count + 2 <= UKCOV_FUZZ_MAX_PCS) {
+      shared->pcs[shared->pc_count++] = 0;
+      shared->pcs[shared->pc_count++] = 0x1b1effffffff8008ull;
+    }
     shared->program_pid = (uint32_t)fuzz_runtime_last_pid();
     word = (uint32_t)status;
     if (WriteFull(UKCOV_FUZZ_STATUS_FD, &word, sizeof word) != 0) return 2;

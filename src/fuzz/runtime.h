@@ -379,6 +379,12 @@ static int fuzz_run(fuzz_program_t program, void* arg) {
     alarm(FUZZ_PROGRAM_SECONDS);
     for (int i = 0; i < 16; i++) r[i] = -1;
     if (chdir(FUZZ_SCRATCH) != 0) _exit(3);
+    /* The collectors' areas are shared with this process's parent: a
+     * program's read() through a pointer past its own mapping must not
+     * write into them (the sentry writes the PCs through its own mapping). */
+    if (mprotect((void*)fuzz_area, FUZZ_COLLECTOR_WORDS * 8, PROT_READ) != 0 ||
+        mprotect((void*)fuzz_section_area, FUZZ_COLLECTOR_WORDS * 8, PROT_READ) != 0)
+      _exit(3);
     if (ioctl(FUZZ_COLLECTOR_FD, FUZZ_KCOV_ENABLE, 0) != 0) _exit(4);
     program(arg);
     ioctl(FUZZ_COLLECTOR_FD, FUZZ_KCOV_DISABLE, 0);

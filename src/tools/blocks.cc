@@ -86,6 +86,14 @@ Result<Blocks> InstrumentedBlocks(const std::string& binary, std::string* error)
   return blocks;
 }
 
+BlockSet::BlockSet(const Blocks& blocks) {
+  if (blocks.pcs.empty()) return;
+  lo_ = blocks.pcs.front();
+  span_ = blocks.pcs.back() - lo_ + 1;
+  bits_.assign((span_ + 63) / 64, 0);
+  for (uint64_t pc : blocks.pcs) bits_[(pc - lo_) / 64] |= uint64_t{1} << ((pc - lo_) % 64);
+}
+
 std::string BuildId(const std::string& binary) {
   Result<ElfFile> f = ElfFile::Open(binary);
   return f ? f->BuildId() : "";

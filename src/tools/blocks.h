@@ -23,6 +23,25 @@ struct Blocks {
 
 Result<Blocks> InstrumentedBlocks(const std::string& binary, std::string* error);
 
+// Membership of a binary's blocks in O(1): a bit per byte of the span from
+// its first block to its last (an eighth of the text's size). For a hot
+// loop over a kcov area's PCs, where a sorted search per PC would cost more
+// than the rest of the loop.
+class BlockSet {
+ public:
+  BlockSet() = default;
+  explicit BlockSet(const Blocks& blocks);
+  bool Contains(uint64_t pc) const {
+    const uint64_t i = pc - lo_;  // below lo_ wraps far past the span
+    return i < span_ && (bits_[i / 64] >> (i % 64) & 1) != 0;
+  }
+  bool empty() const { return span_ == 0; }
+
+ private:
+  uint64_t lo_ = 0, span_ = 0;
+  std::vector<uint64_t> bits_;
+};
+
 // The binary's GNU build ID in hex, or empty.
 std::string BuildId(const std::string& binary);
 

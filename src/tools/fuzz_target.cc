@@ -24,6 +24,7 @@
 
 #include "base/unique_fd.h"
 #include "fuzz/protocol.h"
+#include "tools/blocks.h"
 #include "tools/fuzz_sandbox.h"
 
 namespace ukcov::tools {
@@ -130,6 +131,12 @@ class Target {
     map_mask_ = 1;
     while (map_mask_ * 2 <= map_size_) map_mask_ *= 2;
     map_mask_ -= 1;
+    // Only the sentry's blocks are its coverage: a word of the area that is
+    // none (a guest that reached the collector's memory or its mode) would
+    // be an edge AFL rewards and a block the union counts.
+    Result<Blocks> blocks = InstrumentedBlocks(options_.sentry, error);
+    if (!blocks) return false;
+    blocks_ = BlockSet(blocks.value());
     return true;
   }
 
@@ -330,6 +337,10 @@ class Target {
     for (uint64_t i = 0; i < n; i++) {
       if (i == shared_->section_pc) prev = 0;  // the sections' trace: edges of its own
       uint64_t pc = shared_->pcs[i];
+      if (!blocks_.Contains(pc)) {
+        foreign_pcs_++;
+        continue;
+      }
       uint32_t cur = Mix(pc);
       trace_bits_[(cur ^ prev) & map_mask_]++;
       prev = cur >> 1;
@@ -384,11 +395,11 @@ class Target {
       }
       if (WriteFileAtomically(options_.workdir + "/coverage.pcs", text)) dirty_ = false;
     }
-    char stats[256];
+    char stats[512];
     std::snprintf(stats, sizeof stats,
                   "execs %" PRIu64 "\nblocks %zu\ncrashes %" PRIu64 "\nhangs %" PRIu64 "\nsentry_starts %" PRIu64
-                  "\nguest_signals %" PRIu64 "\nguest_timeouts %" PRIu64 "\n",
-                  execs_, seen_.size(), crashes_, hangs_, restarts_, guest_signals_, guest_timeouts_);
+                  "\nguest_signals %" PRIu64 "\nguest_timeouts %" PRIu64 "\nforeign_pcs %" PRIu64 "\n",
+                  execs_, seen_.size(), crashes_, hangs_, restarts_, guest_signals_, guest_timeouts_, foreign_pcs_);
     WriteFileAtomically(options_.workdir + "/stats", stats);
   }
 
@@ -406,6 +417,8 @@ class Target {
   double last_flush_ = 0;
   uint64_t last_pc_count_ = 0;
   uint64_t execs_ = 0, crashes_ = 0, hangs_ = 0, restarts_ = 0, guest_signals_ = 0, guest_timeouts_ = 0;
+  uint64_t foreign_pcs_ = 0;  // words of the area that are no block of the sentry, dropped
+  BlockSet blocks_;
 };
 
 }  // namespace

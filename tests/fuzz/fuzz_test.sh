@@ -6,6 +6,9 @@
 #   2. smoke: a minute of AFL++ from the seeds with a known random seed finds
 #      no crash and covers at least 10% more of the sentry's blocks than the
 #      seeds alone;
+#   2b. only the sentry's blocks count: words of the collector's area that
+#      are no block (planted: UKCOV_TEST_FOREIGN_PCS) are dropped and
+#      counted, and the coverage is the seeds' own;
 #   3. crashes: with a planted crash (UKCOV_TEST_CRASH_ON_MKDIR), AFL++ finds
 #      it, the crash is kept with the sentry's report and a C reproducer,
 #      `--replay` reproduces it from the input and from the C, and does not
@@ -51,6 +54,17 @@ queue=$(ls "$work/smoke/afl/main/queue" | wc -l)
 [ "$queue" -gt "$nseeds" ] || fail "AFL++ kept no new input ($queue in its queue)"
 "$ukcov" cover "$work/smoke/coverage.pcs" --by directory >"$work/cover.txt" 2>&1 || fail "ukcov cover cannot read the run's coverage"
 grep -q "src/sentry/fs/tmpfs" "$work/cover.txt" || fail "ukcov cover's summary names no tmpfs code"
+
+grep -q "no block of this binary" "$work/cover.txt" && fail "the run's coverage holds PCs that are no block of the sentry"
+grep -q "^foreign_pcs 0$" "$work/smoke/workers/main/stats" || fail "the smoke run met words that are no block: $(grep foreign "$work/smoke/workers/main/stats")"
+
+echo "== 2b. words that are no block of the sentry are dropped"
+UKCOV_TEST_FOREIGN_PCS=1 "$ukcov" fuzz-target --sentry "$ukcov" --executor "$executor" --workdir "$work/foreign" \
+  "$work"/seeds/* >/dev/null || fail "the seeds do not run with UKCOV_TEST_FOREIGN_PCS"
+grep -q "^foreign_pcs $((2 * nseeds))$" "$work/foreign/stats" ||
+  fail "expected $((2 * nseeds)) foreign words dropped, stats say: $(grep foreign "$work/foreign/stats")"
+cmp -s "$work/seeds-only/coverage.pcs" "$work/foreign/coverage.pcs" ||
+  fail "with foreign words planted the seeds' coverage differs from theirs alone"
 
 echo "== 3. a planted crash: the sentry aborts when a guest mkdirs \"c\""
 UKCOV_TEST_CRASH_ON_MKDIR=c "$ukcov" fuzz -o "$work/crash" --time 30 --seed 1 2>"$work/crash.log"
