@@ -9,6 +9,8 @@
 #   2b. only the sentry's blocks count: words of the collector's area that
 #      are no block (planted: UKCOV_TEST_FOREIGN_PCS) are dropped and
 #      counted, and the coverage is the seeds' own;
+#   2c. a program's read past its own mapping cannot reach the collectors'
+#      areas (tests/fuzz/area_overrun.c.in);
 #   3. crashes: with a planted crash (UKCOV_TEST_CRASH_ON_MKDIR), AFL++ finds
 #      it, the crash is kept with the sentry's report and a C reproducer,
 #      `--replay` reproduces it from the input and from the C, and does not
@@ -65,6 +67,13 @@ grep -q "^foreign_pcs $((2 * nseeds))$" "$work/foreign/stats" ||
   fail "expected $((2 * nseeds)) foreign words dropped, stats say: $(grep foreign "$work/foreign/stats")"
 cmp -s "$work/seeds-only/coverage.pcs" "$work/foreign/coverage.pcs" ||
   fail "with foreign words planted the seeds' coverage differs from theirs alone"
+
+echo "== 2c. a program that reads past its own page does not write the collectors' areas"
+here=$(cd "$(dirname "$0")" && pwd)
+cat "$here/../../src/fuzz/runtime.h" "$here/area_overrun.c.in" >"$work/area_overrun.c"
+"$ukcov" fuzz --replay "$work/area_overrun.c" >/dev/null 2>"$work/overrun.log"
+grep -q "status 0x0, [1-9][0-9]* PCs, 0 in sections" "$work/overrun.log" ||
+  { cat "$work/overrun.log"; fail "a program's read past its page reached the sections' collector area"; }
 
 echo "== 3. a planted crash: the sentry aborts when a guest mkdirs \"c\""
 UKCOV_TEST_CRASH_ON_MKDIR=c "$ukcov" fuzz -o "$work/crash" --time 30 --seed 1 2>"$work/crash.log"
