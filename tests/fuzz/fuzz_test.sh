@@ -29,7 +29,7 @@ mkdir "$work/seeds"
 "$executor" seeds "$work/seeds" || { echo "FAIL: the executor cannot write its seeds"; exit 1; }
 nseeds=$(ls "$work/seeds" | wc -l)
 ncorpus=$(ls "$corpus" | wc -l)
-[ "$nseeds" -ge 10 ] && [ "$ncorpus" -ge 28 ] || fail "expected >= 10 seeds and >= 28 corpus programs, got $nseeds and $ncorpus"
+[ "$nseeds" -ge 10 ] && [ "$ncorpus" -ge 29 ] || fail "expected >= 10 seeds and >= 29 corpus programs, got $nseeds and $ncorpus"
 
 echo "== 1. stable signal: $nseeds seeds + $ncorpus corpus programs, 100 runs each, pids spread"
 out=$("$ukcov" fuzz-target --sentry "$ukcov" --executor "$executor" --workdir "$work/stable" --repeat 100 --spread-pids \
