@@ -253,10 +253,7 @@ void ExecTracer::Run() {
       {
         std::unique_lock lock(mu_);
         cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty()) {
-          idle_cv_.notify_all();
-          return;
-        }
+        if (queue_.empty()) return;  // stopping: Stop() wakes AwaitIdle
         request = std::move(queue_.front());
         queue_.pop_front();
         busy_ = true;

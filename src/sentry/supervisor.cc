@@ -51,6 +51,12 @@ constexpr uint64_t kProcessBit = 1ull << 62;
 
 int PidfdOpen(pid_t pid, unsigned flags) { return static_cast<int>(syscall(SYS_pidfd_open, pid, flags)); }
 
+// Whether the process or thread of `pidfd` has ended: its pidfd is readable.
+bool PidfdEnded(int pidfd) {
+  pollfd p{pidfd, POLLIN, 0};
+  return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
 // A served syscall occupies a guest thread and a worker on one CPU (the
 // wake-ups hand the CPU over), so half the CPUs' worth of workers keeps every
 // CPU busy; on 2 CPUs one worker measured faster than two, with the same
@@ -357,8 +363,7 @@ std::shared_ptr<TaskState> Supervisor::TaskFor(pid_t tid, int* error) {
     std::unique_lock lock(mu_);
     auto known = processes_.find(tgid);
     if (known != processes_.end()) {
-      pollfd p{known->second->pidfd.get(), POLLIN, 0};
-      if (poll(&p, 1, 0) == 1 && (p.revents & POLLIN)) {
+      if (PidfdEnded(known->second->pidfd.get())) {
         lock.unlock();
         SettleExits();
       }
@@ -553,11 +558,10 @@ std::string Supervisor::DescribeTasks() {
   std::lock_guard lock(mu_);
   for (const auto& [tid, task] : tasks_) {
     const Process& process = *task->process;
-    pollfd ended{process.pidfd.get(), POLLIN, 0};
     char line[200];
     std::snprintf(line, sizeof line, "  task %d of process %d: thread pidfd %s, process %s, exec pending for %d%s\n",
                   tid, process.tgid, task->pidfd ? "held" : "none",
-                  poll(&ended, 1, 0) == 1 && (ended.revents & POLLIN) ? "ended" : "running",
+                  PidfdEnded(process.pidfd.get()) ? "ended" : "running",
                   process.exec_tid.load(std::memory_order_relaxed), process.exec_undecided ? " (undecided)" : "");
     out += line;
   }
@@ -668,8 +672,7 @@ void Supervisor::SettleExec(pid_t exec_tid) {
       // release of the old leader need not have reached the reaper yet), or
       // without thread pidfds of the host's thread table.
       if (it->second->pidfd) {
-        pollfd p{it->second->pidfd.get(), POLLIN, 0};
-        if (poll(&p, 1, 0) != 1 || !(p.revents & POLLIN)) return;  // still running its exec
+        if (!PidfdEnded(it->second->pidfd.get())) return;  // still running its exec
         epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, it->second->pidfd.get(), nullptr);
       } else if (syscall(SYS_tgkill, process.tgid, exec_tid, 0) == 0 || errno != ESRCH) {
         return;
@@ -700,8 +703,7 @@ bool Supervisor::ExecReplacedImage(Process& process) {
   // whose exec failed, and whose exit the host reported after the
   // process's, would take over a leader that no longer exists (a task the
   // sentry kept for ever; ukcov fuzz's invariant check found it).
-  pollfd ended{process.pidfd.get(), POLLIN, 0};
-  return !(poll(&ended, 1, 0) == 1 && (ended.revents & POLLIN));
+  return !PidfdEnded(process.pidfd.get());
 }
 
 void Supervisor::ForgetExec(Process& process) {

@@ -35,7 +35,6 @@ class BlockSet {
     const uint64_t i = pc - lo_;  // below lo_ wraps far past the span
     return i < span_ && (bits_[i / 64] >> (i % 64) & 1) != 0;
   }
-  bool empty() const { return span_ == 0; }
 
  private:
   uint64_t lo_ = 0, span_ = 0;
