@@ -2,9 +2,10 @@
 # Real programs under `ukcov run` against native (issue 12's workloads): the
 # wall time of each, median of ROUNDS runs (default 5), natively and under
 # each interception mode (docs/sentry.md), with the ratio to native and the
-# calls the run trapped (`ukcov run --stats`). The copy into a `--tmpfs`
-# mount (mode all: a mount needs it) is against the same copy into
-# /dev/shm. Usage: bench/run_workloads.sh [build-dir] [rounds]
+# calls the run trapped (`ukcov run --stats`). The writes into a `--tmpfs`
+# mount, in the default mode (all) and with the mount served over FUSE
+# (--intercept served), are against the same writes into /dev/shm.
+# Usage: bench/run_workloads.sh [build-dir] [rounds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-build}/bin
@@ -35,6 +36,10 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2fx", a / b}'; }
 trapped() {  # ukcov-options... -- command...
   "$bin/ukcov" run --stats "$@" 2>&1 >/dev/null | sed -n 's/.*: \([0-9]*\) calls trapped.*/\1/p'
 }
+trapped_and_fuse() {  # the same, with the FUSE requests: "T + F"
+  "$bin/ukcov" run --stats "$@" 2>&1 >/dev/null |
+    sed -n 's/.*: \([0-9]*\) calls trapped, \([0-9]*\) FUSE requests.*/\1 + \2/p'
+}
 mode=$("$bin/ukcov" run --stats -- true 2>&1 | sed -n 's/^ukcov run: interception \([a-z]*\):.*/\1/p')
 echo "Default interception mode here: $mode."
 echo
@@ -53,12 +58,29 @@ for w in "${workloads[@]}"; do
   echo "$row |"
 done
 echo
-echo "| copy | /dev/shm, s | \`--tmpfs\` mount, s | ratio | trapped |"
-echo "|---|---:|---:|---:|---:|"
-copy="rm -rf \"\$M/linux\" && cp -r /usr/include/linux \"\$M/\""
-n=$(for i in $(seq "$rounds"); do M=$work timeit sh -c "$copy"; done | median)
-u=$(for i in $(seq "$rounds"); do M=$mount timeit "$bin/ukcov" run --tmpfs "$mount" -- sh -c "$copy"; done | median)
-t=$(M=$mount trapped --tmpfs "$mount" -- sh -c "$copy")
-echo "| \`cp -r /usr/include/linux\` | $n | $u | $(ratio "$u" "$n") | $t |"
+echo "| into a mount | /dev/shm, s | \`--tmpfs\` (all), s | ratio | trapped | served, s | ratio | trapped + FUSE requests |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+# name::command ($M: the directory written into)
+writes=(
+  "cp -r /usr/include/linux::rm -rf \"\$M/linux\" && cp -r /usr/include/linux \"\$M/\""
+  "tar c /usr/include > file::tar c /usr/include 2>/dev/null >\"\$M/include.tar\""
+)
+for w in "${writes[@]}"; do
+  name=${w%%::*}; cmd=${w#*::}
+  n=$(for i in $(seq "$rounds"); do M=$work timeit sh -c "$cmd"; done | median)
+  row="| \`$name\` | $n"
+  u=$(for i in $(seq "$rounds"); do M=$mount timeit "$bin/ukcov" run --tmpfs "$mount" -- sh -c "$cmd"; done | median)
+  row+=" | $u | $(ratio "$u" "$n") | $(M=$mount trapped --tmpfs "$mount" -- sh -c "$cmd")"
+  if [ "$mode" = served ]; then
+    u=$(for i in $(seq "$rounds"); do
+          M=$mount timeit "$bin/ukcov" run --intercept served --tmpfs "$mount" -- sh -c "$cmd"
+        done | median)
+    row+=" | $u | $(ratio "$u" "$n") | $(M=$mount trapped_and_fuse --intercept served --tmpfs "$mount" -- sh -c "$cmd")"
+  else
+    row+=" | | | (not here)"
+  fi
+  echo "$row |"
+done
+rm -f "$work/include.tar"
 echo
 echo "(median of $rounds runs each; trapped: the calls the run trapped, from \`ukcov run --stats\`)"

@@ -87,12 +87,31 @@ FileRef IdentifyServed(Kernel& kernel, const struct stat& st, UniqueFd descripti
   return ref;
 }
 
+// A guest fd on a served tmpfs (interception mode "served"): the host
+// serves it over FUSE, and the calls trapped on it (fstatfs, mmap, the
+// copies...) are the host's but for what needs the inode (fstatfs's
+// answer).
+FileRef IdentifyServedMount(Mount& mount, const struct stat& st, UniqueFd description) {
+  InodeRef inode = mount.served_inode(st.st_ino);
+  if (!inode) return Host();
+  FileRef ref = Host();
+  ref.mount = &mount;
+  ref.inode = std::move(inode);
+  ref.path_only = fcntl(description.get(), F_GETFL) & O_PATH;
+  ref.description = description.get();
+  ref.held = std::move(description);
+  return ref;
+}
+
 }  // namespace
 
-FileRef LookupFd(Kernel& kernel, TaskState& task, int fd) {
+FileRef LookupFd(Kernel& kernel, TaskState& task, int fd, bool served_inode) {
   if (fd < 0) return Bad(EBADF);
-  // With no file of the sentry's open anywhere, every valid fd is the host's.
-  if (!kernel.kcov().AnyOpen() && !kernel.vfs().AnyOpened()) return Host();
+  // With no file of the sentry's open anywhere, every valid fd is the host's
+  // (a served mount's files are opened unseen: only what needs their inode
+  // looks).
+  if (!kernel.kcov().AnyOpen() && !kernel.vfs().AnyOpened() && !(served_inode && kernel.vfs().AnyServed()))
+    return Host();
   // The guest's fd, borrowed: the same open file description, so its inode
   // says whose it is however the guest got the fd (dup, fork, SCM_RIGHTS).
   Result<UniqueFd> borrowed = BorrowFd(task, fd);
@@ -116,6 +135,8 @@ FileRef LookupFd(Kernel& kernel, TaskState& task, int fd) {
   if (fstat(borrowed->get(), &st) != 0) return Bad(errno);
   if (st.st_dev != 0 && st.st_dev == kernel.kcov().served_dev())
     return IdentifyServed(kernel, st, std::move(borrowed.value()));
+  if (Mount* served = kernel.vfs().ServedMountOf(st.st_dev))
+    return IdentifyServedMount(*served, st, std::move(borrowed.value()));
   bool in_mount;
   FileRef ref = Identify(kernel, st, &in_mount);
   if (!in_mount) {

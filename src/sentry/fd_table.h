@@ -38,7 +38,10 @@ struct FileRef {
 // (HostFile: the host serves it), or the sentry's. No file: not an open fd
 // (EBADF, as Linux), or one the sentry could not look up (`error`: a lookup
 // never fails open to the host).
-FileRef LookupFd(Kernel& kernel, TaskState& task, int fd);
+// A file of a served mount (interception mode "served") is the host's to
+// answer but for what needs its inode: it is looked up as such only with
+// `served_inode` (fstatfs); otherwise it may come back as the host's.
+FileRef LookupFd(Kernel& kernel, TaskState& task, int fd, bool served_inode = false);
 
 // The guest's open file description itself, borrowed from the thread's own
 // table (pidfd_getfd). EBADF: no such fd. EOPNOTSUPP: this kernel cannot

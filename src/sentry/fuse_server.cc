@@ -1,10 +1,11 @@
 #include "sentry/fuse_server.h"
 
-#define FUSE_USE_VERSION 35
-#include <fuse_lowlevel.h>
+#include "sentry/fuse_request.h"
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
+#include <linux/fuse.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -24,27 +25,6 @@ namespace {
 // (a chmod through one path shows through the others at once, as on Linux).
 constexpr double kNoCache = 0.0;
 
-FuseServer& Server(fuse_req_t req) { return *static_cast<FuseServer*>(fuse_req_userdata(req)); }
-
-// Runs `fn` in the caller's task context, on the executor thread: the
-// reader must never wait for a task. A request of the sentry's own (its
-// LookupFd's fstat of a borrowed fd) is answered by the reader at once,
-// with no task: the worker that made it may hold the kernel (the counters
-// backend serves one task at a time), and a guest's request queued before
-// it on the executor may be waiting for that very worker.
-template <class F>
-void AsCaller(fuse_req_t req, bool settle, F fn) {
-  FuseServer& server = Server(req);
-  const pid_t tid = fuse_req_ctx(req)->pid;
-  if (IsOwnThread(tid)) {
-    fn(nullptr);
-    return;
-  }
-  server.Defer([&server, tid, settle, fn = std::move(fn)]() mutable {
-    if (!server.run_as()(tid, settle, [&](TaskState& task) { fn(&task); })) fn(nullptr);
-  });
-}
-
 void ReplyAttr(fuse_req_t req, const Result<struct stat>& st) {
   if (!st) {
     fuse_reply_err(req, st.error());
@@ -57,7 +37,7 @@ void ReplyAttr(fuse_req_t req, const Result<struct stat>& st) {
 // in is read over by the next request before the executor runs it.
 void Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
   AsCaller(req, false, [req, parent, name = std::string(name)](TaskState*) {
-    Result<struct stat> st = Server(req).served().Lookup(parent, name);
+    Result<struct stat> st = Server(req).context<debugfs::Served>().Lookup(parent, name);
     if (!st) {
       fuse_reply_err(req, st.error());
       return;
@@ -71,12 +51,12 @@ void Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
 }
 
 void Getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
-  AsCaller(req, false, [req, ino](TaskState*) { ReplyAttr(req, Server(req).served().Getattr(ino)); });
+  AsCaller(req, false, [req, ino](TaskState*) { ReplyAttr(req, Server(req).context<debugfs::Served>().Getattr(ino)); });
 }
 
 void Setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info*) {
   AsCaller(req, false, [req, ino, attr = *attr, to_set](TaskState*) {
-    ReplyAttr(req, Server(req).served().Setattr(ino, attr, to_set));
+    ReplyAttr(req, Server(req).context<debugfs::Served>().Setattr(ino, attr, to_set));
   });
 }
 
@@ -86,7 +66,7 @@ void Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
       fuse_reply_err(req, EACCES);  // only a guest task opens the device
       return;
     }
-    Result<uint64_t> handle = Server(req).served().Open(*task, ino, fi.flags);
+    Result<uint64_t> handle = Server(req).context<debugfs::Served>().Open(*task, ino, fi.flags);
     if (!handle) {
       fuse_reply_err(req, handle.error());
       return;
@@ -101,16 +81,16 @@ void Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 }
 
 void Release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
-  Server(req).served().Release(fi->fh);  // from the last fput: no caller to speak of
+  Server(req).context<debugfs::Served>().Release(fi->fh);  // from the last fput: no caller to speak of
   fuse_reply_err(req, 0);
 }
 
 void Read(fuse_req_t req, fuse_ino_t, size_t, off_t, fuse_file_info* fi) {
-  AsCaller(req, false, [req, fh = fi->fh](TaskState*) { fuse_reply_err(req, Server(req).served().ReadWrite(fh, true)); });
+  AsCaller(req, false, [req, fh = fi->fh](TaskState*) { fuse_reply_err(req, Server(req).context<debugfs::Served>().ReadWrite(fh, true)); });
 }
 
 void Write(fuse_req_t req, fuse_ino_t, const char*, size_t, off_t, fuse_file_info* fi) {
-  AsCaller(req, false, [req, fh = fi->fh](TaskState*) { fuse_reply_err(req, Server(req).served().ReadWrite(fh, false)); });
+  AsCaller(req, false, [req, fh = fi->fh](TaskState*) { fuse_reply_err(req, Server(req).context<debugfs::Served>().ReadWrite(fh, false)); });
 }
 
 void Flush(fuse_req_t req, fuse_ino_t, fuse_file_info*) {
@@ -123,7 +103,7 @@ void Fsync(fuse_req_t req, fuse_ino_t, int, fuse_file_info*) {
 
 void Readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info*) {
   AsCaller(req, false, [req, ino, size, off](TaskState*) {
-    Result<std::vector<debugfs::Served::Entry>> entries = Server(req).served().List(ino);
+    Result<std::vector<debugfs::Served::Entry>> entries = Server(req).context<debugfs::Served>().List(ino);
     if (!entries) {
       fuse_reply_err(req, entries.error());
       return;
@@ -143,7 +123,7 @@ void Readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_i
 
 void Statfs(fuse_req_t req, fuse_ino_t) {
   struct statvfs st;
-  Server(req).served().Statfs(&st);
+  Server(req).context<debugfs::Served>().Statfs(&st);
   fuse_reply_statfs(req, &st);
 }
 
@@ -156,7 +136,11 @@ void Rmdir(fuse_req_t req, fuse_ino_t, const char*) { fuse_reply_err(req, EPERM)
 void Symlink(fuse_req_t req, const char*, fuse_ino_t, const char*) { fuse_reply_err(req, EPERM); }
 void Rename(fuse_req_t req, fuse_ino_t, const char*, fuse_ino_t, const char*, unsigned) { fuse_reply_err(req, EPERM); }
 void Link(fuse_req_t req, fuse_ino_t, fuse_ino_t, const char*) { fuse_reply_err(req, EPERM); }
-void Create(fuse_req_t req, fuse_ino_t, const char*, mode_t, fuse_file_info*) { fuse_reply_err(req, EACCES); }
+// O_TMPFILE comes as a create of "/" (FuseServer::Loop): no tmpfile
+// operation, EOPNOTSUPP (vfs_tmpfile).
+void Create(fuse_req_t req, fuse_ino_t, const char* name, mode_t, fuse_file_info*) {
+  fuse_reply_err(req, std::strcmp(name, "/") == 0 ? EOPNOTSUPP : EACCES);
+}
 // No extended attributes (debugfs has no xattr handlers): an empty list.
 void Setxattr(fuse_req_t req, fuse_ino_t, const char*, const char*, size_t, int) { fuse_reply_err(req, EOPNOTSUPP); }
 void Getxattr(fuse_req_t req, fuse_ino_t, const char*, size_t) { fuse_reply_err(req, EOPNOTSUPP); }
@@ -193,7 +177,7 @@ void Ioctl(fuse_req_t req, fuse_ino_t, unsigned int cmd, void* arg, fuse_file_in
     notif.data.args[1] = cmd;
     notif.data.args[2] = address;
     Syscall sc{notif, *task, GuestMemory(tid, -1, 0)};
-    Answer a = server.served().Ioctl(server.kernel(), sc, fh, cmd, address);
+    Answer a = server.context<debugfs::Served>().Ioctl(server.kernel(), sc, fh, cmd, address);
     // FUSE carries errnos below 512 only (the host refuses the reply and
     // the caller would wait forever): kcov's own commands, whose answers
     // may be ENOTSUPP, are trapped instead (syscalls.h, kIoctlsNotForFuse).
@@ -206,7 +190,7 @@ void Ioctl(fuse_req_t req, fuse_ino_t, unsigned int cmd, void* arg, fuse_file_in
   });
 }
 
-const fuse_lowlevel_ops kOps = [] {
+const fuse_lowlevel_ops kDebugfsOps = [] {
   fuse_lowlevel_ops ops{};
   ops.lookup = Lookup;
   ops.getattr = Getattr;
@@ -238,8 +222,10 @@ const fuse_lowlevel_ops kOps = [] {
 
 }  // namespace
 
-FuseServer::FuseServer(Kernel& kernel, debugfs::Served& served, RunAs run_as)
-    : kernel_(kernel), served_(served), run_as_(std::move(run_as)) {}
+const fuse_lowlevel_ops& DebugfsFuseOps() { return kDebugfsOps; }
+
+FuseServer::FuseServer(Kernel& kernel, const fuse_lowlevel_ops& ops, void* context, std::string name, RunAs run_as)
+    : kernel_(kernel), ops_(ops), context_(context), name_(std::move(name)), run_as_(std::move(run_as)) {}
 
 FuseServer::~FuseServer() { Stop(); }
 
@@ -250,13 +236,13 @@ Result<void> FuseServer::Start(UniqueFd device, std::string* error) {
   char arg0[] = "ukcov";
   char* argv[] = {arg0, nullptr};
   fuse_args args = FUSE_ARGS_INIT(1, argv);
-  session_ = fuse_session_new(&args, &kOps, sizeof kOps, this);
+  session_ = fuse_session_new(&args, &ops_, sizeof ops_, this);
   fuse_opt_free_args(&args);  // what option parsing allocated
   if (session_ == nullptr) return *error = "fuse_session_new failed", Errno{ENOMEM};
   // libfuse takes an fd that is already mounted as "/dev/fd/N".
   const std::string mountpoint = "/dev/fd/" + std::to_string(device_.get());
   if (fuse_session_mount(session_, mountpoint.c_str()) != 0)
-    return *error = "fuse_session_mount of the guest's debugfs failed", Errno{EIO};
+    return *error = "fuse_session_mount of the guest's " + name_ + " failed", Errno{EIO};
   executor_ = std::thread([this] { Execute(); });
   thread_ = std::thread([this] { Loop(); });
   return {};
@@ -291,6 +277,16 @@ void FuseServer::Loop() {
   // FUSE_MAX_MAX_PAGES pages and its header).
   std::vector<char> mem(256 * 4096 + 4096);
   const int fd = fuse_session_fd(session_);
+  // `busy_` from before the read to the answer: Settle's "nothing queued
+  // and nothing in hand".
+  auto idle = [this] {
+    {
+      std::lock_guard lock(settle_mu_);
+      busy_ = false;
+      processed_++;
+    }
+    settle_cv_.notify_all();
+  };
   while (!fuse_session_exited(session_)) {
     pollfd fds[2] = {{fd, POLLIN, 0}, {stop_.get(), POLLIN, 0}};
     if (poll(fds, 2, -1) < 0) {
@@ -298,15 +294,77 @@ void FuseServer::Loop() {
       break;
     }
     if (fds[1].revents & POLLIN) break;
+    {
+      std::lock_guard lock(settle_mu_);
+      busy_ = true;
+    }
     ssize_t n = read(fd, mem.data(), mem.size());
-    if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == ENOENT)) continue;  // ENOENT: interrupted request
+    if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == ENOENT)) {  // ENOENT: interrupted request
+      idle();
+      continue;
+    }
     if (n <= 0) break;  // ENODEV, ECONNABORTED: the mount is gone with the guest
     requests_.fetch_add(1, std::memory_order_relaxed);
+    // FUSE_TMPFILE (51, Linux 6.1), unknown to this libfuse, has a create's
+    // arguments and answer: it goes to the create handler, as a create of
+    // the name "/" (the unnamed dentry's, which no other request has).
+    constexpr uint32_t kFuseTmpfile = 51, kFuseCreate = 35;
+    if (n >= 8 && std::memcmp(mem.data() + 4, &kFuseTmpfile, 4) == 0) std::memcpy(mem.data() + 4, &kFuseCreate, 4);
+    uint32_t opcode;
+    std::memcpy(&opcode, mem.data() + 4, sizeof opcode);
+    bool raw = false;
+    for (auto& [code, handler] : raw_) {
+      if (code != opcode || static_cast<size_t>(n) < sizeof(fuse_in_header)) continue;
+      handler(*this, std::vector<char>(mem.data(), mem.data() + n));
+      raw = true;
+    }
+    if (raw) {
+      idle();
+      continue;
+    }
     fuse_buf buf{};
     buf.size = static_cast<size_t>(n);
     buf.mem = mem.data();
     fuse_session_process_buf(session_, &buf);
+    idle();
   }
+  {
+    std::lock_guard lock(settle_mu_);
+    busy_ = false;
+    ended_ = true;
+  }
+  settle_cv_.notify_all();
+}
+
+void FuseServer::Settle() {
+  const int fd = session_ != nullptr ? fuse_session_fd(session_) : -1;
+  if (fd < 0) return;
+  std::unique_lock lock(settle_mu_);
+  for (;;) {
+    if (ended_) return;
+    pollfd p{fd, POLLIN, 0};
+    const bool queued = poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
+    if (!queued && !busy_) return;
+    const uint64_t seen = processed_;
+    settle_cv_.wait(lock, [&] { return processed_ != seen || ended_; });
+  }
+}
+
+void FuseServer::HandleRaw(uint32_t opcode, RawHandler handler) { raw_.emplace_back(opcode, std::move(handler)); }
+
+void FuseServer::Reply(uint64_t unique, int error, const void* body, size_t size) {
+  fuse_out_header out{};
+  out.unique = unique;
+  out.error = -error;
+  if (error != 0) size = 0;
+  out.len = static_cast<uint32_t>(sizeof out + size);
+  iovec iov[2] = {{&out, sizeof out}, {const_cast<void*>(body), size}};
+  // ENOENT: the request was interrupted meanwhile, nobody waits for it.
+  (void)!writev(fuse_session_fd(session_), iov, size != 0 ? 2 : 1);
+}
+
+void FuseServer::InvalidateAttributes(uint64_t node) {
+  if (session_ != nullptr) fuse_lowlevel_notify_inval_inode(session_, node, -1, 0);
 }
 
 void FuseServer::Stop() {

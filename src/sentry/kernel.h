@@ -234,6 +234,9 @@ class Kernel {
   // the counters are process-wide, so one thread at a time in the kernel is
   // what makes each collection exactly the blocks that ran for that task
   // (docs/design.md). With the trace backend it is never taken.
+  // Whether Running serializes (the counters backend).
+  bool serializes() const { return serialize_; }
+
   class Running {
    public:
     explicit Running(Kernel& kernel) : lock_(kernel.exec_mu_, std::defer_lock) {

@@ -69,7 +69,7 @@ int ReceiveFd(int sock) {
 
 // What the child reports before its filter exists: a stage and an errno.
 struct ChildFailure {
-  int stage;  // 1: filter load; 3: the served debugfs's mount
+  int stage;  // 1: filter load; 3: the served debugfs's mount; 4: a served tmpfs's
   int error;
 };
 
@@ -92,9 +92,10 @@ int MountServedDebugfs(int fuse_device) {
   return 0;
 }
 
-// The device of the served debugfs in `pid`'s mount namespace, from its
-// mountinfo (the mount itself answers nothing before FUSE_INIT). 0: none.
-dev_t ServedDev(pid_t pid) {
+// The device of the FUSE mount of ours at `mount_point` in `pid`'s mount
+// namespace, from its mountinfo (the mount itself answers nothing before
+// FUSE_INIT). 0: none.
+dev_t ServedDev(pid_t pid, const std::string& mount_point) {
   std::ifstream info("/proc/" + std::to_string(pid) + "/mountinfo");
   std::string line;
   dev_t dev = 0;
@@ -103,7 +104,7 @@ dev_t ServedDev(pid_t pid) {
     std::istringstream fields(line);
     std::string id, parent, numbers, root, point;
     fields >> id >> parent >> numbers >> root >> point;
-    if (point != "/sys/kernel/debug" || line.find(" - fuse.ukcov ") == std::string::npos) continue;
+    if (point != mount_point || line.find(" - fuse.ukcov ") == std::string::npos) continue;
     unsigned major = 0, minor = 0;
     if (std::sscanf(numbers.c_str(), "%u:%u", &major, &minor) == 2) dev = makedev(major, minor);
   }
@@ -132,7 +133,7 @@ Result<std::string> ResolveProgram(const std::string& program) {
 
 Result<Launch> Spawn(const std::string& path, const std::vector<std::string>& argv, const Filter& filter,
                      const rlimit& fd_limit, const std::vector<std::string>& hidden, int fuse_device,
-                     std::string* error) {
+                     const std::vector<ServedMount>& served_mounts, std::string* error) {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return *error = "socketpair", Errno{errno};
   UniqueFd parent_sock(sv[0]), child_sock(sv[1]);
@@ -144,6 +145,14 @@ Result<Launch> Spawn(const std::string& path, const std::vector<std::string>& ar
   for (const std::string& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
   cargv.push_back(nullptr);
   const pid_t supervisor = getpid();
+  // A served tmpfs's mount options, made before the fork: the FUSE device,
+  // and the host's permission checks for every user as debugfs's. Unlike
+  // debugfs's, the mount allows set-user-ID programs, devices and exec, as
+  // a tmpfs does.
+  std::vector<std::string> served_options;
+  for (const ServedMount& m : served_mounts)
+    served_options.push_back("fd=" + std::to_string(m.fuse_device) +
+                             ",rootmode=40000,user_id=0,group_id=0,default_permissions,allow_other");
 
   pid_t pid = fork();
   if (pid < 0) return *error = "fork", Errno{errno};
@@ -154,7 +163,8 @@ Result<Launch> Spawn(const std::string& path, const std::vector<std::string>& ar
     setrlimit(RLIMIT_NOFILE, &fd_limit);
     // Best effort: without the privilege (an unprivileged user) the
     // directories stay as they are (docs/sentry.md, "Security model").
-    const bool own_namespace = (!hidden.empty() || fuse_device >= 0) && unshare(CLONE_NEWNS) == 0 &&
+    const bool own_namespace = (!hidden.empty() || fuse_device >= 0 || !served_mounts.empty()) &&
+                               unshare(CLONE_NEWNS) == 0 &&
                                mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0;
     if (own_namespace) {
       for (const std::string& dir : hidden)
@@ -168,6 +178,18 @@ Result<Launch> Spawn(const std::string& path, const std::vector<std::string>& ar
         _exit(127);
       }
       close(fuse_device);
+    }
+    for (size_t i = 0; i < served_mounts.size(); i++) {
+      int e = own_namespace && mount("tmpfs", served_mounts[i].point.c_str(), "fuse.ukcov", MS_RELATIME,
+                                     served_options[i].c_str()) == 0
+                  ? 0
+                  : (own_namespace ? errno : EPERM);
+      if (e != 0) {
+        ChildFailure f{4, e};
+        (void)!write(status_write.get(), &f, sizeof f);
+        _exit(127);
+      }
+      close(served_mounts[i].fuse_device);
     }
     int listener = filter.LoadWithListener();
     if (listener < 0) {
@@ -190,7 +212,10 @@ Result<Launch> Spawn(const std::string& path, const std::vector<std::string>& ar
   if (listener < 0) {
     ChildFailure f{};
     const bool reported = read(status_read.get(), &f, sizeof f) == sizeof f;
-    if (reported && f.stage == 3) {
+    if (reported && f.stage == 4) {
+      *error = std::string("cannot mount a served tmpfs in the guest's mount namespace: ") + std::strerror(f.error) +
+               " (--intercept all needs no mount)";
+    } else if (reported && f.stage == 3) {
       *error = std::string("cannot mount the served debugfs at /sys/kernel/debug in the guest's mount namespace: ") +
                std::strerror(f.error) + " (--intercept all needs no mount)";
     } else if (reported && f.stage == 1) {
@@ -213,9 +238,18 @@ Result<Launch> Spawn(const std::string& path, const std::vector<std::string>& ar
   launch.listener.reset(listener);
   launch.exec_status = std::move(status_read);
   if (fuse_device >= 0) {
-    launch.served_dev = ServedDev(pid);
+    launch.served_dev = ServedDev(pid, "/sys/kernel/debug");
     if (launch.served_dev == 0) {
       *error = "the served debugfs is not in the guest's mountinfo";
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+      return Errno{EIO};
+    }
+  }
+  for (const ServedMount& m : served_mounts) {
+    launch.served_mount_devs.push_back(ServedDev(pid, m.point));
+    if (launch.served_mount_devs.back() == 0) {
+      *error = "the served tmpfs at " + m.point + " is not in the guest's mountinfo";
       kill(pid, SIGKILL);
       waitpid(pid, nullptr, 0);
       return Errno{EIO};

@@ -19,6 +19,14 @@ struct Launch {
   UniqueFd listener;
   UniqueFd exec_status;  // read end: 4 bytes of errno if execve failed, EOF once it succeeded
   dev_t served_dev = 0;   // the served debugfs's device, as the guest sees it (or 0)
+  std::vector<dev_t> served_mount_devs;  // each served mount's, in Spawn's order
+};
+
+// A mount of the sentry's served over FUSE (interception mode "served"):
+// the guest mounts `fuse_device` at `point` in its namespace.
+struct ServedMount {
+  std::string point;
+  int fuse_device = -1;
 };
 
 // Finds `program` as execvp would. ENOENT (not found) or EACCES (found, not
@@ -35,9 +43,10 @@ Result<std::string> ResolveProgram(const std::string& program);
 // host directory under a mount.
 // With `fuse_device` (/dev/fuse, interception mode "served"), it mounts the
 // served debugfs on it at /sys/kernel/debug in that namespace (failing
-// the launch if it cannot).
+// the launch if it cannot); and each of `served_mounts` (not in `hidden`)
+// at its point.
 Result<Launch> Spawn(const std::string& path, const std::vector<std::string>& argv, const Filter& filter,
                      const rlimit& fd_limit, const std::vector<std::string>& hidden, int fuse_device,
-                     std::string* error);
+                     const std::vector<ServedMount>& served_mounts, std::string* error);
 
 }  // namespace ukcov::sentry

@@ -31,6 +31,8 @@
 #include "sentry/host_features.h"
 #include "sentry/fs/debugfs/debugfs.h"
 #include "sentry/fs/debugfs/served.h"
+#include "sentry/fs/tmpfs/served.h"
+#include "sentry/fs/tmpfs/tmpfs.h"
 #include "sentry/fs/kcov/kcov_device.h"
 #include "sentry/fuse_server.h"
 #include "sentry/interception.h"
@@ -803,8 +805,8 @@ int Run(const RunOptions& options) {
     std::string why;
     if (want) {
       struct stat st;
-      if (!options.tmpfs.empty())
-        why = "--tmpfs needs every call that might be the mount's";
+      if (!options.tmpfs.empty() && !asked)
+        why = "--tmpfs is served over FUSE only when asked (--intercept served; docs/sentry.md)";
       else if (geteuid() != 0)
         why = "it needs CAP_SYS_ADMIN for the guest's mount namespace (run as root)";
       else if (stat(debugfs::kMountPoint, &st) != 0 || !S_ISDIR(st.st_mode))
@@ -861,10 +863,25 @@ int Run(const RunOptions& options) {
       return 125;
     }
   }
+  // Mount points are hidden from the host's calls, or, served, are FUSE
+  // mounts of the sentry's (one connection each).
   std::vector<std::string> mount_points;
-  for (const auto& mount : kernel.vfs().mounts()) mount_points.push_back(mount->path);
-  Result<Launch> launch =
-      Spawn(*path, options.argv, *filter, guest_fd_limit, mount_points, fuse_device.get(), &error);
+  std::vector<ServedMount> served_mounts;
+  std::vector<UniqueFd> mount_devices;
+  for (const auto& mount : kernel.vfs().mounts()) {
+    if (mode != Interception::kServed || mount->fs.get() == &kernel.debugfs()) {
+      mount_points.push_back(mount->path);
+      continue;
+    }
+    mount_devices.emplace_back(open("/dev/fuse", O_RDWR | O_CLOEXEC));
+    if (!mount_devices.back()) {
+      std::fprintf(stderr, "ukcov run: /dev/fuse: %s\n", std::strerror(errno));
+      return 125;
+    }
+    served_mounts.push_back({mount->path, mount_devices.back().get()});
+  }
+  Result<Launch> launch = Spawn(*path, options.argv, *filter, guest_fd_limit, mount_points, fuse_device.get(),
+                                served_mounts, &error);
   if (!launch) {
     std::fprintf(stderr, "ukcov run: %s\n", error.c_str());
     return 125;
@@ -888,15 +905,32 @@ int Run(const RunOptions& options) {
   // The served debugfs: the guest mounted it on our /dev/fuse before
   // handing over its listener (launcher.cc).
   std::unique_ptr<debugfs::Served> served;
-  std::unique_ptr<FuseServer> fuse;
+  std::vector<std::unique_ptr<tmpfs::Served>> served_tmpfs;
+  std::vector<std::unique_ptr<FuseServer>> fuse;  // debugfs's, then each served mount's
   if (mode == Interception::kServed) {
+    const FuseServer::RunAs run_as = [&supervisor](pid_t tid, bool settle,
+                                                   const std::function<void(TaskState&)>& fn) {
+      return supervisor.RunForTask(tid, settle, fn);
+    };
     kernel.kcov().SetServed(launch->served_dev);
     served = std::make_unique<debugfs::Served>(kernel.debugfs(), kernel.kcov());
-    fuse = std::make_unique<FuseServer>(
-        kernel, *served, [&supervisor](pid_t tid, bool settle, const std::function<void(TaskState&)>& fn) {
-          return supervisor.RunForTask(tid, settle, fn);
-        });
-    if (!fuse->Start(std::move(fuse_device), &error)) {
+    fuse.push_back(std::make_unique<FuseServer>(kernel, DebugfsFuseOps(), served.get(), "debugfs", run_as));
+    bool started = fuse.back()->Start(std::move(fuse_device), &error).ok();
+    size_t i = 0;
+    for (const auto& mount : kernel.vfs().mounts()) {
+      if (!started || mount->fs.get() == &kernel.debugfs()) continue;
+      auto& fs = static_cast<tmpfs::Filesystem&>(*mount->fs);
+      served_tmpfs.push_back(std::make_unique<tmpfs::Served>(fs));
+      tmpfs::Served* tree = served_tmpfs.back().get();
+      mount->served_dev = launch->served_mount_devs[i];
+      mount->served_inode = [tree](uint64_t ino) { return tree->Find(ino); };
+      fuse.push_back(std::make_unique<FuseServer>(kernel, TmpfsFuseOps(), tree, "tmpfs at " + mount->path, run_as));
+      mount->served_settle = [connection = fuse.back().get()] { connection->Settle(); };
+      AddTmpfsRawHandlers(*fuse.back());
+      started = fuse.back()->Start(std::move(mount_devices[i]), &error).ok();
+      i++;
+    }
+    if (!started) {
       std::fprintf(stderr, "ukcov run: %s\n", error.c_str());
       kill(launch->pid, SIGKILL);
       waitpid(launch->pid, nullptr, 0);
@@ -924,15 +958,17 @@ int Run(const RunOptions& options) {
     if (r < 0) status = supervisor.ReapedStatus(launch->pid).value_or(status);
   }
   KillRemaining();
-  if (fuse) {
-    fuse->Stop();
-    kernel.kcov().ReleaseAllServed();
+  uint64_t fuse_requests = 0;
+  for (auto& server : fuse) {
+    server->Stop();
+    fuse_requests += server->requests();
   }
+  if (!fuse.empty()) kernel.kcov().ReleaseAllServed();
   supervisor.Stop();
   if (options.stats)
     std::fprintf(stderr, "ukcov run: interception %s: %llu calls trapped, %llu FUSE requests\n", Name(mode),
                  static_cast<unsigned long long>(supervisor.trapped()),
-                 static_cast<unsigned long long>(fuse ? fuse->requests() : 0));
+                 static_cast<unsigned long long>(fuse_requests));
   // Every serving thread has stopped: the run's coverage is complete.
   if (coverage) {
     if (Result<void> written = coverage->Commit(*engine, options.argv); !written) {

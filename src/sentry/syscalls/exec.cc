@@ -162,6 +162,13 @@ Answer Execve(Kernel& kernel, Syscall& sc) {
     NoteExec(sc);
     return Answer::Continue();
   }
+  // In the mode "served" every mount of the sentry's is the host's to walk
+  // and to read (FUSE): the host finds and runs the program itself, a
+  // script's interpreter included, with Linux's own binfmt code.
+  if (kernel.interception() == Interception::kServed) {
+    NoteExec(sc);
+    return Answer::Continue();
+  }
   const bool at = sc.nr() == SYS_execveat;
   const int dirfd = at ? sc.fd_arg(0) : AT_FDCWD;
   const uint64_t path_address = sc.arg(at ? 1 : 0);

@@ -13,7 +13,9 @@
 namespace ukcov::sentry::syscalls {
 namespace {
 
-Answer WriteStatfs(Syscall& sc, Filesystem& fs, uint64_t address) {
+Answer WriteStatfs(Kernel& kernel, Syscall& sc, Filesystem& fs, uint64_t address) {
+  // A served mount: what the host has let go of first (its forgets).
+  if (Mount* mount = kernel.vfs().MountOf(&fs); mount != nullptr && mount->served_settle) mount->served_settle();
   struct statfs out;
   fs.Statfs(&out);
   if (!sc.memory.Write(address, out)) return Answer::Error(EFAULT);
@@ -25,10 +27,10 @@ Answer WriteStatfs(Syscall& sc, Filesystem& fs, uint64_t address) {
 Answer Statfs(Kernel& kernel, Syscall& sc) {
   Vfs& vfs = kernel.vfs();
   if (sc.nr() == SYS_fstatfs) {  // fdget_raw: O_PATH descriptions too
-    FileRef file = LookupFd(kernel, sc.task, sc.fd_arg(0));
+    FileRef file = LookupFd(kernel, sc.task, sc.fd_arg(0), /*served_inode=*/true);
     if (!file.file) return Answer::Error(file.error);
     if (!file.inode) return Answer::Continue();
-    return WriteStatfs(sc, *file.inode->fs, sc.arg(1));
+    return WriteStatfs(kernel, sc, *file.inode->fs, sc.arg(1));
   }
   Result<std::string> path = ReadPath(sc, sc.arg(0));
   if (!path) return Answer::Error(path.error());
@@ -43,7 +45,7 @@ Answer Statfs(Kernel& kernel, Syscall& sc) {
       return 0;
     });
   if (loc->trailing_slash && !loc->inode->is_dir()) return Answer::Error(ENOTDIR);
-  return WriteStatfs(sc, *loc->inode->fs, sc.arg(1));
+  return WriteStatfs(kernel, sc, *loc->inode->fs, sc.arg(1));
 }
 
 }  // namespace ukcov::sentry::syscalls

@@ -143,8 +143,20 @@ Result<std::string> Vfs::PathOf(const Mount& mount, InodeRef inode) const {
 
 bool Vfs::AnyOpened() const {
   for (auto& m : mounts_)
-    if (m->fs->MayHaveOpenFiles()) return true;
+    if (m->served_dev == 0 && m->fs->MayHaveOpenFiles()) return true;
   return false;
+}
+
+bool Vfs::AnyServed() const {
+  for (auto& m : mounts_)
+    if (m->served_dev != 0) return true;
+  return false;
+}
+
+Mount* Vfs::ServedMountOf(dev_t dev) const {
+  for (auto& m : mounts_)
+    if (m->served_dev != 0 && m->served_dev == dev) return m.get();
+  return nullptr;
 }
 
 Mount* Vfs::MountAt(const std::string& canonical) const {

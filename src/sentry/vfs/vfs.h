@@ -25,6 +25,14 @@ struct Credentials;
 struct Mount {
   std::string path;  // canonical host path of the mount point
   std::unique_ptr<Filesystem> fs;
+  // Served over FUSE (interception mode "served"): the FUSE mount's device
+  // in the guest's namespace, and the inode the host knows by a number
+  // (a guest fd's st_ino there). 0 and empty otherwise.
+  dev_t served_dev = 0;
+  std::function<InodeRef(uint64_t)> served_inode;
+  // Waits until the host's queued requests (its forgets and releases) are
+  // served: before the sentry answers what they change (statfs).
+  std::function<void()> served_settle;
 };
 
 // Where a path leads: the host's tree, or a mount of the sentry's.
@@ -69,11 +77,16 @@ class Vfs {
   using MakeFilesystem = std::function<std::unique_ptr<Filesystem>(dev_t)>;
   Result<void> AddMount(const std::string& path, const MakeFilesystem& make, bool anywhere, std::string* error);
   const std::vector<std::unique_ptr<Mount>>& mounts() const { return mounts_; }
-  // Some mount may have a struct file of a guest's open (if not, every
-  // guest fd is the host's). Without the lock.
+  // Some mount not served over FUSE may have a struct file of a guest's
+  // open (if not, every guest fd is the host's or a served mount's).
+  // Without the lock.
   bool AnyOpened() const;
+  // Some mount is served over FUSE (interception mode "served").
+  bool AnyServed() const;
   Mount* MountAt(const std::string& canonical) const;
   Mount* MountOf(const Filesystem* fs) const;
+  // The served mount whose FUSE device is `dev`, or null.
+  Mount* ServedMountOf(dev_t dev) const;
 
   // The inode of a mount a guest's struct file is on, by the host inode
   // number of that file.

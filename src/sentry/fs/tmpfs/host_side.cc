@@ -128,6 +128,44 @@ bool Filesystem::HasOtherDescriptions(Inode& inode) {
   return others;
 }
 
+void Filesystem::ServedOpened(Inode& inode) {
+  std::lock_guard files_lock(files_mu_);
+  inode.served_opens++;
+}
+
+void Filesystem::ServedReleased(Inode& inode) {
+  {
+    std::lock_guard files_lock(files_mu_);
+    if (inode.served_opens > 0) inode.served_opens--;
+  }
+  ForgetIfUnused(inode);
+  DropKeptData(inode);
+}
+
+void Filesystem::ServedHeld(Inode& inode, bool held) {
+  {
+    std::lock_guard files_lock(files_mu_);
+    inode.served_held = held;
+  }
+  if (!held) DropKeptData(inode);
+}
+
+void Filesystem::DropKeptData(Inode& inode) {
+  {
+    std::lock_guard files_lock(files_mu_);
+    if (!inode.forgotten || inode.served_opens != 0 || inode.served_held) return;
+  }
+  std::lock_guard usage_lock(usage_mu_);
+  if (!inode.memfd) return;
+  // What a racing open wrote since it was counted free is counted off too.
+  struct stat st;
+  if (fstat(inode.memfd.get(), &st) == 0) {
+    const uint64_t blocks = static_cast<uint64_t>(st.st_blocks) / 8;
+    if (blocks > inode.freed_blocks) used_blocks_ -= std::min<uint64_t>(used_blocks_, blocks - inode.freed_blocks);
+  }
+  inode.memfd.reset();
+}
+
 void Filesystem::DrainReleases() { DrainReleases({}); }
 
 void Filesystem::DrainReleases(std::initializer_list<const sentry::Inode*> held) {
@@ -172,9 +210,10 @@ void Filesystem::ReadReleases() {
 
 void Filesystem::ForgetIfUnused(Inode& inode) {
   if (inode.nlink != 0) return;
+  bool keep_data = false;
   {
     std::lock_guard files_lock(files_mu_);
-    if (inode.forgotten) return;
+    if (inode.forgotten || inode.served_opens != 0) return;
     // No description but O_PATH ones: the count is theirs (and the probe's,
     // whose release is still to come, unless the inode goes now and its
     // reports with it).
@@ -182,6 +221,7 @@ void Filesystem::ForgetIfUnused(Inode& inode) {
       inode.opens = inode.path_opens == 0 ? 0 : inode.path_opens + 1;
     if (inode.opens != 0) return;
     inode.forgotten = true;
+    keep_data = inode.served_held;
     if (inode.host_ino != 0) {
       by_host_ino_.Erase(inode.host_ino);
       if (inode.watch >= 0) {
@@ -199,7 +239,10 @@ void Filesystem::ForgetIfUnused(Inode& inode) {
   if (inode.memfd) {
     struct stat st;
     if (fstat(inode.memfd.get(), &st) == 0) used_blocks_ -= std::min<uint64_t>(used_blocks_, static_cast<uint64_t>(st.st_blocks) / 8);
-    inode.memfd.reset();
+    if (keep_data)
+      inode.freed_blocks = static_cast<uint64_t>(st.st_blocks) / 8;
+    else
+      inode.memfd.reset();
   }
   inode.entries.clear();
   inode.cookies.clear();

@@ -79,6 +79,14 @@ class Inode final : public sentry::Inode {
   // change asks the host first whether it still runs (ETXTBSY).
   bool executed = false;
   bool forgotten = false;  // freed (guarded by the filesystem's files_mu_)
+  // In the mode "served" (files_mu_): open FUSE files on it (exact: the
+  // host sends one release for each), and whether the host holds its node
+  // (a lookup not yet forgotten). An open keeps the inode; a hold keeps
+  // only its data, for an open that raced with the unlink: the inode is
+  // counted free when Linux's would be, as the host forgets it later.
+  uint64_t served_opens = 0;
+  bool served_held = false;
+  uint64_t freed_blocks = 0;  // its blocks when counted free, data kept (usage_mu_)
 };
 
 // The tmpfs inode behind a VFS inode of a tmpfs.
@@ -134,6 +142,15 @@ class Filesystem final : public sentry::Filesystem {
   std::shared_ptr<File> FileOf(Mount* mount, const sentry::InodeRef& inode, UniqueFd description,
                                bool path_only) override;
 
+  // ---- the mode "served" (served.h) ----
+  // A FUSE open file of the inode begins or ends: while one is open the
+  // inode stays, named or not. Caller holds the inode's lock.
+  void ServedOpened(Inode& inode);
+  void ServedReleased(Inode& inode);
+  // The host holds the inode's node, or has forgotten it. Caller holds the
+  // inode's lock.
+  void ServedHeld(Inode& inode, bool held);
+
   // ---- the data of regular files, for tmpfs's File ----
   // ENOSPC beyond the size limit; EFBIG beyond the maximum file size.
   Result<size_t> Read(Inode& inode, uint64_t offset, void* buf, size_t n);
@@ -179,6 +196,9 @@ class Filesystem final : public sentry::Filesystem {
   // identical events queued back to back (two descriptions closed at one
   // exit), so `opens` may never come down to 0 by itself.
   void ForgetIfUnused(Inode& inode);
+  // The data of an inode counted free but kept for the host (served_held)
+  // goes once the host holds nothing of it. Caller holds the inode's lock.
+  void DropKeptData(Inode& inode);
   // Whether a description of the inode's memfd other than the sentry's own
   // is open anywhere (an fd, a mapping, an exec, an fd in flight): a write
   // lease is granted only when none is (check_conflicting_open). Caller
