@@ -278,7 +278,15 @@ Result<uint64_t> Served::Open(uint64_t node, int flags) {
   // (O_TRUNC is the host's: a setattr after the open, once it has made
   // handle_truncate's checks, ETXTBSY among them.)
   Ref(*inode);
-  return reinterpret_cast<uint64_t>(new OpenFile{inode, flags});
+  return NewHandle(inode, flags);
+}
+
+uint64_t Served::NewHandle(const sentry::InodeRef& inode, int flags) {
+  auto file = std::make_unique<OpenFile>(OpenFile{inode, flags});
+  const uint64_t handle = reinterpret_cast<uint64_t>(file.get());
+  std::lock_guard lock(nodes_mu_);
+  files_.emplace(handle, std::move(file));
+  return handle;
 }
 
 Result<struct stat> Served::MakeUnnamed(uint64_t parent, mode_t mode, int flags, const Credentials& creds,
@@ -297,13 +305,20 @@ Result<struct stat> Served::MakeUnnamed(uint64_t parent, mode_t mode, int flags,
   inode->linkable = !(flags & O_EXCL);  // nobody else has it yet
   Hold(inode);
   Ref(*inode);
-  *handle = reinterpret_cast<uint64_t>(new OpenFile{inode, flags});
+  *handle = NewHandle(inode, flags);
   std::lock_guard lock(inode->mu);
   return Attr(*inode);
 }
 
 void Served::Release(uint64_t handle) {
-  std::unique_ptr<OpenFile> file(reinterpret_cast<OpenFile*>(handle));
+  std::unique_ptr<OpenFile> file;
+  {
+    std::lock_guard lock(nodes_mu_);
+    auto it = files_.find(handle);
+    if (it == files_.end()) return;
+    file = std::move(it->second);
+    files_.erase(it);
+  }
   Unref(*file->inode);
 }
 

@@ -22,6 +22,7 @@
 #include <sys/statvfs.h>
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -76,7 +77,6 @@ class Served {
   Result<struct stat> MakeUnnamed(uint64_t parent, mode_t mode, int flags, const Credentials& creds,
                                   uint64_t* handle);
   void Release(uint64_t handle);
-  static const OpenFile& FileOf(uint64_t handle) { return *reinterpret_cast<const OpenFile*>(handle); }
   Result<size_t> Read(uint64_t node, uint64_t offset, char* buf, size_t n, int file_flags);
   Result<size_t> Write(uint64_t node, uint64_t offset, const char* buf, size_t n, int file_flags);
   // After vfs_fallocate's checks, which the host makes; `task`: the
@@ -119,6 +119,7 @@ class Served {
   // may be unlinked before its open, as on Linux the walk's dentry keeps
   // the inode).
   void Hold(const sentry::InodeRef& inode);
+  uint64_t NewHandle(const sentry::InodeRef& inode, int flags);
   // One reference of the host's to `inode` more, or less.
   void Ref(sentry::Inode& inode);
   void Unref(sentry::Inode& inode);
@@ -130,6 +131,9 @@ class Served {
     uint64_t lookups = 0;
   };
   std::unordered_map<uint64_t, Held> nodes_;  // guarded by nodes_mu_
+  // By handle (the address): the host's releases may be dropped with the
+  // connection, at the guest's end; whatever is left goes with this.
+  std::unordered_map<uint64_t, std::unique_ptr<OpenFile>> files_;  // guarded by nodes_mu_
 };
 
 }  // namespace ukcov::sentry::tmpfs
