@@ -62,7 +62,7 @@ void ReplyAttr(fuse_req_t req, const Result<struct stat>& st) {
 }
 
 void Init(void*, fuse_conn_info* conn) {
-  // Plain readdir (attributes are never cached); chattr on directories.
+  // Plain readdir (a listing needs no attributes); chattr on directories.
   // O_TRUNC as the VFS's own setattr after the open (atomic_o_trunc would
   // truncate in the open, before the VFS's ETXTBSY check).
   conn->want &= ~(FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO | FUSE_CAP_WRITEBACK_CACHE |

@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <cctype>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -104,6 +105,18 @@ dev_t ServedDev(pid_t pid, const std::string& mount_point) {
     std::istringstream fields(line);
     std::string id, parent, numbers, root, point;
     fields >> id >> parent >> numbers >> root >> point;
+    // The kernel writes a space, tab, newline or backslash of a path as
+    // \ooo (show_mountinfo's mangle).
+    std::string unescaped;
+    for (size_t i = 0; i < point.size(); i++) {
+      if (point[i] == '\\' && i + 3 < point.size() && std::isdigit(static_cast<unsigned char>(point[i + 1]))) {
+        unescaped.push_back(static_cast<char>(std::stoi(point.substr(i + 1, 3), nullptr, 8)));
+        i += 3;
+      } else {
+        unescaped.push_back(point[i]);
+      }
+    }
+    point = unescaped;
     if (point != mount_point || line.find(" - fuse.ukcov ") == std::string::npos) continue;
     unsigned major = 0, minor = 0;
     if (std::sscanf(numbers.c_str(), "%u:%u", &major, &minor) == 2) dev = makedev(major, minor);
