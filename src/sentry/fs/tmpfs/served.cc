@@ -101,10 +101,17 @@ struct stat Served::Attr(sentry::Inode& inode) {
   return st;
 }
 
-Result<struct stat> Served::Lookup(uint64_t parent, const std::string& name) {
+Result<sentry::InodeRef> Served::Parent(uint64_t parent, const std::string& name) {
   sentry::InodeRef dir = Node(parent);
   if (!dir) return Errno{ENOENT};
   if (name.size() > kNameMax) return Errno{ENAMETOOLONG};
+  return dir;
+}
+
+Result<struct stat> Served::Lookup(uint64_t parent, const std::string& name) {
+  Result<sentry::InodeRef> found = Parent(parent, name);
+  if (!found) return Errno{found.error()};
+  sentry::InodeRef dir = std::move(found.value());
   sentry::InodeRef inode;
   {
     std::lock_guard lock(dir->mu);
@@ -168,9 +175,9 @@ Result<std::string> Served::Readlink(uint64_t node) {
 
 Result<struct stat> Served::Make(uint64_t parent, const std::string& name, mode_t mode, dev_t rdev,
                                  const std::string& target, const Credentials& creds) {
-  sentry::InodeRef dir = Node(parent);
-  if (!dir) return Errno{ENOENT};
-  if (name.size() > kNameMax) return Errno{ENAMETOOLONG};
+  Result<sentry::InodeRef> found = Parent(parent, name);
+  if (!found) return Errno{found.error()};
+  sentry::InodeRef dir = std::move(found.value());
   sentry::InodeRef inode;
   {
     std::lock_guard lock(dir->mu);

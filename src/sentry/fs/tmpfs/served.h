@@ -113,6 +113,9 @@ class Served {
 
  private:
   sentry::InodeRef Node(uint64_t node);
+  // The directory `parent` for an entry `name`: ENOENT if the host's node
+  // is unknown, ENAMETOOLONG past tmpfs's NAME_MAX.
+  Result<sentry::InodeRef> Parent(uint64_t parent, const std::string& name);
   struct stat Attr(sentry::Inode& inode);
   // The host holds `inode` once more (a lookup, or an entry it was given):
   // while it holds it at all, the inode stays (a name the host looked up
