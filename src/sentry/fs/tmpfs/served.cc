@@ -1,7 +1,6 @@
 #include "sentry/fs/tmpfs/served.h"
 
 #include <fcntl.h>
-#include <linux/falloc.h>
 #include <linux/fs.h>
 #include <linux/xattr.h>
 #include <sys/statfs.h>
@@ -10,7 +9,6 @@
 #include <memory>
 
 #include "sentry/credentials.h"
-#include "sentry/vfs/limits.h"
 #include "sentry/vfs/permission.h"
 
 // FUSE_SET_ATTR_* (fuse_lowlevel.h), without libfuse in instrumented code.
@@ -29,8 +27,6 @@ namespace {
 
 constexpr size_t kNameMax = 255;  // tmpfs's NAME_MAX; FUSE's own is 1024
 constexpr uint64_t kEndOfDirectory = INT32_MAX;  // vfs/readdir.cc's
-constexpr uint64_t kMaxFileSize = 0x7fffffffffffffffull;
-constexpr int kVisibleFlags = FS_APPEND_FL | FS_NODUMP_FL | FS_IMMUTABLE_FL | FS_NOATIME_FL;
 
 // The host's FUSE inode has no S_IMMUTABLE or S_APPEND: the VFS's checks
 // of them (may_delete, notify_change, vfs_link, xattr_permission) are
@@ -345,7 +341,6 @@ Result<size_t> Served::Write(uint64_t node, uint64_t offset, const char* buf, si
   std::lock_guard lock(inode->mu);
   if (inode->immutable()) return Errno{EPERM};
   if (inode->append_only() && !(file_flags & O_APPEND)) return Errno{EPERM};
-  if (offset >= kMaxFileSize) return Errno{EFBIG};
   Result<size_t> r = fs_.Write(Of(*inode), offset, buf, n);
   // (The host has dropped the set-user-ID bits before the write, with a
   // setattr: file_remove_privs. A write back of a shared mapping's pages
@@ -358,20 +353,9 @@ Result<void> Served::Fallocate(uint64_t node, int mode, int64_t offset, int64_t 
   sentry::InodeRef inode = Node(node);
   if (!inode) return Errno{ENOENT};
   std::lock_guard lock(inode->mu);
-  if ((mode & ~FALLOC_FL_KEEP_SIZE) && inode->append_only()) return Errno{EPERM};
-  if (inode->immutable()) return Errno{EPERM};
-  if (!inode->is_reg()) return Errno{inode->is_dir() ? EISDIR : ENODEV};
-  if (static_cast<uint64_t>(offset) + static_cast<uint64_t>(length) > kMaxFileSize) return Errno{EFBIG};
-  if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)) return Errno{EOPNOTSUPP};  // shmem's set
-  // shmem_fallocate's inode_newsize_ok, which the host's FUSE makes only
-  // without KEEP_SIZE: RLIMIT_FSIZE (and its SIGXFSZ) for the caller.
-  if (!(mode & FALLOC_FL_PUNCH_HOLE) && task != nullptr)
-    if (int e = CheckFileGrowth(*task, inode->size, static_cast<uint64_t>(offset) + static_cast<uint64_t>(length)))
-      return Errno{e};
-  Result<void> r = fs_.Allocate(Of(*inode), mode, static_cast<uint64_t>(offset), static_cast<uint64_t>(length));
-  if (!r) return r;
-  TouchModified(*inode);
-  return {};
+  // The host's FUSE checks the size limit only without KEEP_SIZE; the
+  // filesystem checks it for both, as shmem_fallocate.
+  return fs_.Fallocate(Of(*inode), mode, offset, length, task);
 }
 
 Result<uint64_t> Served::SeekData(uint64_t node, int64_t offset, int whence) {
@@ -386,20 +370,14 @@ Result<int> Served::GetFlags(uint64_t node) {
   sentry::InodeRef inode = Node(node);
   if (!inode) return Errno{ENOENT};
   std::lock_guard lock(inode->mu);
-  return static_cast<int>(inode->flags) & kVisibleFlags;
+  return Filesystem::InodeFlags(*inode);
 }
 
 Result<void> Served::SetFlags(uint64_t node, int flags, const Credentials& creds) {
   sentry::InodeRef inode = Node(node);
   if (!inode) return Errno{ENOENT};
   std::lock_guard lock(inode->mu);
-  if (!OwnerOrCapable(*inode, creds)) return Errno{EPERM};
-  if ((static_cast<uint32_t>(flags) ^ inode->flags) & (FS_APPEND_FL | FS_IMMUTABLE_FL))
-    if (!creds.Capable(CAP_LINUX_IMMUTABLE)) return Errno{EPERM};
-  if (flags & ~kVisibleFlags) return Errno{EOPNOTSUPP};
-  inode->flags = static_cast<uint32_t>(flags);
-  TouchChanged(*inode);
-  return {};
+  return Filesystem::SetInodeFlags(*inode, flags, creds);
 }
 
 Result<std::vector<Served::Entry>> Served::List(uint64_t node, uint64_t after) {

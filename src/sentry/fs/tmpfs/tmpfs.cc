@@ -26,13 +26,14 @@
 #include "sentry/proc_files.h"
 #include "sentry/credentials.h"
 #include "sentry/fs/tmpfs/tmpfs_file.h"
+#include "sentry/vfs/limits.h"
+#include "sentry/vfs/permission.h"
 #include "sentry/vfs/vfs.h"
 
 namespace ukcov::sentry::tmpfs {
 namespace {
 
 constexpr uint64_t kPage = 4096;
-constexpr uint64_t kMaxFileSize = 0x7fffffffffffffffull;  // MAX_LFS_FILESIZE
 // The host's RAM in pages (totalram_pages()).
 uint64_t RamPages() {
   struct sysinfo info;
@@ -501,6 +502,39 @@ Result<void> Filesystem::Allocate(Inode& inode, int mode, uint64_t offset, uint6
   fstat(inode.memfd.get(), &after);
   AccountBlocksLocked(before, after);
   inode.size = static_cast<uint64_t>(after.st_size);
+  return {};
+}
+
+Result<void> Filesystem::Fallocate(Inode& inode, int mode, int64_t offset, int64_t length, const TaskState* task) {
+  if ((mode & ~FALLOC_FL_KEEP_SIZE) && inode.append_only()) return Errno{EPERM};
+  if (inode.immutable()) return Errno{EPERM};
+  if (inode.is_dir()) return Errno{EISDIR};
+  if (!inode.is_reg()) return Errno{ENODEV};
+  const uint64_t end = static_cast<uint64_t>(offset) + static_cast<uint64_t>(length);
+  if (end > kMaxFileSize) return Errno{EFBIG};
+  if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)) return Errno{EOPNOTSUPP};  // shmem's set
+  // shmem_fallocate: inode_newsize_ok, KEEP_SIZE or not.
+  if (!(mode & FALLOC_FL_PUNCH_HOLE) && task != nullptr)
+    if (int e = CheckFileGrowth(*task, inode.size, end)) return Errno{e};
+  if (Result<void> r = Allocate(inode, mode, static_cast<uint64_t>(offset), static_cast<uint64_t>(length)); !r)
+    return r;
+  TouchModified(inode);
+  return {};
+}
+
+namespace {
+constexpr int kVisibleFlags = FS_APPEND_FL | FS_NODUMP_FL | FS_IMMUTABLE_FL | FS_NOATIME_FL;
+}  // namespace
+
+int Filesystem::InodeFlags(const sentry::Inode& inode) { return static_cast<int>(inode.flags) & kVisibleFlags; }
+
+Result<void> Filesystem::SetInodeFlags(sentry::Inode& inode, int flags, const Credentials& creds) {
+  if (!OwnerOrCapable(inode, creds)) return Errno{EPERM};
+  if ((static_cast<uint32_t>(flags) ^ inode.flags) & (FS_APPEND_FL | FS_IMMUTABLE_FL))
+    if (!creds.Capable(CAP_LINUX_IMMUTABLE)) return Errno{EPERM};
+  if (flags & ~kVisibleFlags) return Errno{EOPNOTSUPP};
+  inode.flags = static_cast<uint32_t>(flags);
+  TouchChanged(inode);
   return {};
 }
 

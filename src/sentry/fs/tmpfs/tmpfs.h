@@ -55,6 +55,9 @@ Result<Options> ParseOptions(const std::string& text, std::string* error);
 // Mounts a new tmpfs at `path`, an existing host directory (--tmpfs).
 Result<void> MountTmpfs(Vfs& vfs, const std::string& path, const Options& options, std::string* error);
 
+// The largest file (MAX_LFS_FILESIZE).
+inline constexpr uint64_t kMaxFileSize = 0x7fffffffffffffffull;
+
 // A tmpfs inode: the VFS's, with its data and its identity for guest fds.
 class Inode final : public sentry::Inode {
  public:
@@ -157,6 +160,17 @@ class Filesystem final : public sentry::Filesystem {
   Result<size_t> Write(Inode& inode, uint64_t offset, const void* buf, size_t n);
   Result<void> Truncate(Inode& inode, uint64_t size);
   Result<void> Allocate(Inode& inode, int mode, uint64_t offset, uint64_t length);
+  // fallocate(2) past vfs_fallocate's check of the file's access mode: its
+  // checks of the inode and the range, then shmem_fallocate's (`task`: the
+  // caller, whose RLIMIT_FSIZE applies; null: none known). Caller holds the
+  // inode's lock.
+  Result<void> Fallocate(Inode& inode, int mode, int64_t offset, int64_t length, const TaskState* task);
+
+  // ---- chattr (FS_IOC_GETFLAGS / FS_IOC_SETFLAGS), on any inode ----
+  // shmem_fileattr_get, and shmem_fileattr_set after fileattr_set_prepare's
+  // checks. Caller holds the inode's lock.
+  static int InodeFlags(const sentry::Inode& inode);
+  static Result<void> SetInodeFlags(sentry::Inode& inode, int flags, const Credentials& creds);
   uint64_t EmptyPages(Inode& inode, uint64_t first, uint64_t end);
   // SEEK_DATA / SEEK_HOLE, from the memfd's pages.
   Result<uint64_t> SeekData(Inode& inode, uint64_t offset, int whence);

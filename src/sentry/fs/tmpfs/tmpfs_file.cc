@@ -1,10 +1,8 @@
 #include "sentry/fs/tmpfs/tmpfs_file.h"
 
 #include <dirent.h>
-#include <linux/capability.h>
 #include <sys/syscall.h>
 #include <fcntl.h>
-#include <linux/falloc.h>
 #include <linux/fs.h>
 #include <linux/magic.h>
 #include <sys/mman.h>
@@ -31,7 +29,6 @@ namespace {
 
 constexpr uint64_t kMaxRwCount = 0x7ffff000;  // MAX_RW_COUNT
 constexpr int kUioMaxIov = 1024;
-constexpr uint64_t kMaxFileSize = 0x7fffffffffffffffull;
 constexpr size_t kChunk = 64 << 10;
 
 // The guest's buffers of one call.
@@ -109,7 +106,7 @@ Answer TmpfsFile::ReadWrite(Kernel& kernel, Syscall& sc, const IoArgs& io) {
       if (pos >= limit) return Answer::Error(FileSizeExceeded(sc.task));
       budget = std::min(budget, limit - pos);
     }
-    if (pos >= kMaxFileSize) return Answer::Error(EFBIG);
+    if (pos >= tmpfs::kMaxFileSize) return Answer::Error(EFBIG);
   }
 
   std::vector<char> buf(std::min<uint64_t>(total, kChunk));
@@ -198,13 +195,12 @@ Answer TmpfsFile::Fsync(Kernel&, Syscall&) {
 
 Answer TmpfsFile::Ioctl(Kernel& kernel, Syscall& sc, unsigned cmd, uint64_t arg) {
   // The inode flags (chattr, lsattr) are the inode's, on a file or a
-  // directory: shmem_fileattr_get/set, after fileattr_set_prepare's checks.
-  constexpr int kVisible = FS_APPEND_FL | FS_NODUMP_FL | FS_IMMUTABLE_FL | FS_NOATIME_FL;
+  // directory (tmpfs::Filesystem::SetInodeFlags).
   if (cmd == FS_IOC_GETFLAGS) {
     int flags;
     {
       std::lock_guard lock(inode->mu);
-      flags = static_cast<int>(inode->flags) & kVisible;
+      flags = tmpfs::Filesystem::InodeFlags(*inode);
     }
     if (!sc.memory.Write(arg, flags)) return Answer::Error(EFAULT);
     return Answer::Return(0);
@@ -214,12 +210,7 @@ Answer TmpfsFile::Ioctl(Kernel& kernel, Syscall& sc, unsigned cmd, uint64_t arg)
     if (!sc.memory.Read(arg, &flags, sizeof flags)) return Answer::Error(EFAULT);
     auto creds = kernel.CredentialsOf(sc.task);
     std::lock_guard lock(inode->mu);
-    if (!OwnerOrCapable(*inode, *creds)) return Answer::Error(EPERM);
-    if ((static_cast<uint32_t>(flags) ^ inode->flags) & (FS_APPEND_FL | FS_IMMUTABLE_FL))
-      if (!creds->Capable(CAP_LINUX_IMMUTABLE)) return Answer::Error(EPERM);
-    if (flags & ~kVisible) return Answer::Error(EOPNOTSUPP);
-    inode->flags = static_cast<uint32_t>(flags);
-    TouchChanged(*inode);
+    if (Result<void> r = tmpfs::Filesystem::SetInodeFlags(*inode, flags, *creds); !r) return Answer::Error(r.error());
     return Answer::Return(0);
   }
   // A regular file's other ioctls are shmem's, which the host answers on
@@ -236,26 +227,13 @@ Answer TmpfsFile::Mmap(Kernel&, Syscall&, const MmapArgs&) {
   return Answer::Continue();
 }
 
-// fs/open.c vfs_fallocate past its generic checks, mm/shmem.c shmem_fallocate.
+// fs/open.c vfs_fallocate's check of the file's access mode; the rest is
+// the filesystem's (tmpfs::Filesystem::Fallocate).
 Answer TmpfsFile::Fallocate(Kernel&, Syscall& sc, int mode, int64_t offset, int64_t length) {
   const int fl = fcntl(description.get(), F_GETFL);
   if ((fl & O_ACCMODE) == O_RDONLY) return Answer::Error(EBADF);
-  {
-    std::lock_guard lock(inode->mu);
-    if ((mode & ~FALLOC_FL_KEEP_SIZE) && inode->append_only()) return Answer::Error(EPERM);
-    if (inode->immutable()) return Answer::Error(EPERM);
-  }
-  if (inode->is_dir()) return Answer::Error(EISDIR);
-  if (!inode->is_reg()) return Answer::Error(ENODEV);
-  if (static_cast<uint64_t>(offset) + static_cast<uint64_t>(length) > 0x7fffffffffffffffull) return Answer::Error(EFBIG);
-  if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)) return Answer::Error(EOPNOTSUPP);  // shmem's set
   std::lock_guard lock(inode->mu);
-  if (!(mode & FALLOC_FL_PUNCH_HOLE))  // shmem_fallocate: inode_newsize_ok, KEEP_SIZE or not
-    if (int e = CheckFileGrowth(sc.task, inode->size, static_cast<uint64_t>(offset) + static_cast<uint64_t>(length)))
-      return Answer::Error(e);
-  Result<void> r = fs().Allocate(*inode, mode, static_cast<uint64_t>(offset), static_cast<uint64_t>(length));
-  if (!r) return Answer::Error(r.error());
-  TouchModified(*inode);
+  if (Result<void> r = fs().Fallocate(*inode, mode, offset, length, &sc.task); !r) return Answer::Error(r.error());
   return Answer::Return(0);
 }
 
