@@ -117,20 +117,8 @@ Answer Rename(Kernel& kernel, Syscall& sc) {
   // meanwhile but by this call), then both directories and both entries'
   // inodes together, with the names looked up again under them.
   std::lock_guard rename_lock(from->mount->fs->rename_mu);
-  InodeLocks locks;
-  for (;;) {
-    InodeRef seen_source, seen_target;
-    {
-      InodeLocks dirs({from->parent.get(), to->parent.get()});
-      seen_source = from->mount->fs->Lookup(*from->parent, from->name);
-      seen_target = to->mount->fs->Lookup(*to->parent, to->name);
-    }
-    locks = InodeLocks({from->parent.get(), to->parent.get(), seen_source.get(), seen_target.get()});
-    from->inode = from->mount->fs->Lookup(*from->parent, from->name);
-    to->inode = to->mount->fs->Lookup(*to->parent, to->name);
-    if (from->inode == seen_source && to->inode == seen_target) break;
-    locks.Unlock();
-  }
+  InodeLocks locks =
+      from->mount->fs->LockRename(from->parent, from->name, to->parent, to->name, &from->inode, &to->inode);
   InodeRef source = from->inode, target = to->inode;
   if (!source) return Answer::Error(ENOENT);
   if ((flags & RENAME_EXCHANGE) && !target) return Answer::Error(ENOENT);

@@ -67,16 +67,7 @@ inline bool InodeFd(Kernel& kernel, Syscall& sc, int fd, FileRef* file, Answer* 
 // the directory's lock and the entry's inode's, taken together, with the
 // name looked up again under them (loc.inode: null if it has gone).
 [[nodiscard]] inline InodeLocks LockParentAndEntry(Location& loc) {
-  for (;;) {
-    InodeRef seen;
-    {
-      std::lock_guard lock(loc.parent->mu);
-      seen = loc.mount->fs->Lookup(*loc.parent, loc.name);
-    }
-    InodeLocks locks({loc.parent.get(), seen.get()});
-    loc.inode = loc.mount->fs->Lookup(*loc.parent, loc.name);
-    if (loc.inode == seen) return locks;
-  }
+  return loc.mount->fs->LockEntry(loc.parent, loc.name, &loc.inode);
 }
 
 // Is `path` a magic link to one of the calling process's own fds

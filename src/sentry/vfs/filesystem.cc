@@ -71,6 +71,35 @@ InodeRef Filesystem::Lookup(const Inode& dir, const std::string& name) const {
   return c == dir.cookies.end() ? nullptr : dir.entries.at(c->second).inode;
 }
 
+InodeLocks Filesystem::LockEntry(const InodeRef& dir, const std::string& name, InodeRef* entry) const {
+  for (;;) {
+    InodeRef seen;
+    {
+      std::lock_guard lock(dir->mu);
+      seen = Lookup(*dir, name);
+    }
+    InodeLocks locks({dir.get(), seen.get()});
+    *entry = Lookup(*dir, name);
+    if (*entry == seen) return locks;
+  }
+}
+
+InodeLocks Filesystem::LockRename(const InodeRef& from, const std::string& name, const InodeRef& to,
+                                  const std::string& new_name, InodeRef* source, InodeRef* target) const {
+  for (;;) {
+    InodeRef seen_source, seen_target;
+    {
+      InodeLocks dirs({from.get(), to.get()});
+      seen_source = Lookup(*from, name);
+      seen_target = Lookup(*to, new_name);
+    }
+    InodeLocks locks({from.get(), to.get(), seen_source.get(), seen_target.get()});
+    *source = Lookup(*from, name);
+    *target = Lookup(*to, new_name);
+    if (*source == seen_source && *target == seen_target) return locks;
+  }
+}
+
 void Filesystem::AddEntry(const InodeRef& dir, const std::string& name, const InodeRef& inode) {
   const uint64_t cookie = dir->next_cookie++;
   dir->entries.emplace(cookie, Inode::Entry{name, inode});

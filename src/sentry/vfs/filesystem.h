@@ -52,6 +52,15 @@ class Filesystem {
   // A directory entry, or null (the dentry cache: the whole tree). Caller
   // holds dir's lock.
   InodeRef Lookup(const Inode& dir, const std::string& name) const;
+  // A call that removes or replaces dir/name (unlink, rmdir): the
+  // directory's lock and the entry's inode's, taken together, with the name
+  // looked up again under them (*entry: null if it has gone).
+  [[nodiscard]] InodeLocks LockEntry(const InodeRef& dir, const std::string& name, InodeRef* entry) const;
+  // rename's (Linux's lock_rename; the caller holds rename_mu): both
+  // directories' and both entries' inodes', taken together, with the names
+  // looked up again under them (*source, *target: null where none is).
+  [[nodiscard]] InodeLocks LockRename(const InodeRef& from, const std::string& name, const InodeRef& to,
+                                      const std::string& new_name, InodeRef* source, InodeRef* target) const;
 
   // ---- super_operations ----
   // statfs(2) of the filesystem.

@@ -193,21 +193,14 @@ Result<struct stat> Served::Make(uint64_t parent, const std::string& name, mode_
 Result<void> Served::Remove(uint64_t parent, const std::string& name, bool directory) {
   sentry::InodeRef dir = Node(parent);
   if (!dir) return Errno{ENOENT};
-  for (;;) {
-    sentry::InodeRef seen;
-    {
-      std::lock_guard lock(dir->mu);
-      seen = fs_.Lookup(*dir, name);
-    }
-    if (!seen) return Errno{ENOENT};
-    InodeLocks locks({dir.get(), seen.get()});
-    if (fs_.Lookup(*dir, name) != seen) continue;  // replaced meanwhile
-    // may_delete: the directory's append-only flag, the victim's flags.
-    if (dir->append_only() || dir->immutable() || Pinned(*seen)) return Errno{EPERM};
-    if (directory != seen->is_dir()) return Errno{directory ? ENOTDIR : EISDIR};
-    if (directory && !seen->entries.empty()) return Errno{ENOTEMPTY};
-    return fs_.Unlink(dir, name);
-  }
+  sentry::InodeRef victim;
+  InodeLocks locks = fs_.LockEntry(dir, name, &victim);
+  if (!victim) return Errno{ENOENT};
+  // may_delete: the directory's append-only flag, the victim's flags.
+  if (dir->append_only() || dir->immutable() || Pinned(*victim)) return Errno{EPERM};
+  if (directory != victim->is_dir()) return Errno{directory ? ENOTDIR : EISDIR};
+  if (directory && !victim->entries.empty()) return Errno{ENOTEMPTY};
+  return fs_.Unlink(dir, name);
 }
 
 Result<void> Served::Rename(uint64_t parent, const std::string& name, uint64_t new_parent,
@@ -219,21 +212,8 @@ Result<void> Served::Rename(uint64_t parent, const std::string& name, uint64_t n
   // the types) under its own rename lock; the tree's is taken as the
   // syscall layer takes it, and the names looked up again under the locks.
   std::lock_guard rename_lock(fs_.rename_mu);
-  InodeLocks locks;
   sentry::InodeRef source, target;
-  for (;;) {
-    sentry::InodeRef seen_source, seen_target;
-    {
-      InodeLocks dirs({from.get(), to.get()});
-      seen_source = fs_.Lookup(*from, name);
-      seen_target = fs_.Lookup(*to, new_name);
-    }
-    locks = InodeLocks({from.get(), to.get(), seen_source.get(), seen_target.get()});
-    source = fs_.Lookup(*from, name);
-    target = fs_.Lookup(*to, new_name);
-    if (source == seen_source && target == seen_target) break;
-    locks.Unlock();
-  }
+  InodeLocks locks = fs_.LockRename(from, name, to, new_name, &source, &target);
   if (!source) return Errno{ENOENT};
   if ((flags & RENAME_EXCHANGE) && !target) return Errno{ENOENT};
   if ((flags & RENAME_NOREPLACE) && target) return Errno{EEXIST};
