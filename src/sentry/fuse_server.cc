@@ -25,6 +25,8 @@ namespace {
 // (a chmod through one path shows through the others at once, as on Linux).
 constexpr double kNoCache = 0.0;
 
+debugfs::Served& Debugfs(fuse_req_t req) { return Server(req).context<debugfs::Served>(); }
+
 void ReplyAttr(fuse_req_t req, const Result<struct stat>& st) {
   if (!st) {
     fuse_reply_err(req, st.error());
@@ -37,7 +39,7 @@ void ReplyAttr(fuse_req_t req, const Result<struct stat>& st) {
 // in is read over by the next request before the executor runs it.
 void Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
   AsCaller(req, false, [req, parent, name = std::string(name)](TaskState*) {
-    Result<struct stat> st = Server(req).context<debugfs::Served>().Lookup(parent, name);
+    Result<struct stat> st = Debugfs(req).Lookup(parent, name);
     if (!st) {
       fuse_reply_err(req, st.error());
       return;
@@ -51,12 +53,12 @@ void Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
 }
 
 void Getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
-  AsCaller(req, false, [req, ino](TaskState*) { ReplyAttr(req, Server(req).context<debugfs::Served>().Getattr(ino)); });
+  AsCaller(req, false, [req, ino](TaskState*) { ReplyAttr(req, Debugfs(req).Getattr(ino)); });
 }
 
 void Setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info*) {
   AsCaller(req, false, [req, ino, attr = *attr, to_set](TaskState*) {
-    ReplyAttr(req, Server(req).context<debugfs::Served>().Setattr(ino, attr, to_set));
+    ReplyAttr(req, Debugfs(req).Setattr(ino, attr, to_set));
   });
 }
 
@@ -66,7 +68,7 @@ void Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
       fuse_reply_err(req, EACCES);  // only a guest task opens the device
       return;
     }
-    Result<uint64_t> handle = Server(req).context<debugfs::Served>().Open(*task, ino, fi.flags);
+    Result<uint64_t> handle = Debugfs(req).Open(*task, ino, fi.flags);
     if (!handle) {
       fuse_reply_err(req, handle.error());
       return;
@@ -81,16 +83,16 @@ void Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 }
 
 void Release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
-  Server(req).context<debugfs::Served>().Release(fi->fh);  // from the last fput: no caller to speak of
+  Debugfs(req).Release(fi->fh);  // from the last fput: no caller to speak of
   fuse_reply_err(req, 0);
 }
 
 void Read(fuse_req_t req, fuse_ino_t, size_t, off_t, fuse_file_info* fi) {
-  AsCaller(req, false, [req, fh = fi->fh](TaskState*) { fuse_reply_err(req, Server(req).context<debugfs::Served>().ReadWrite(fh, true)); });
+  AsCaller(req, false, [req, fh = fi->fh](TaskState*) { fuse_reply_err(req, Debugfs(req).ReadWrite(fh, true)); });
 }
 
 void Write(fuse_req_t req, fuse_ino_t, const char*, size_t, off_t, fuse_file_info* fi) {
-  AsCaller(req, false, [req, fh = fi->fh](TaskState*) { fuse_reply_err(req, Server(req).context<debugfs::Served>().ReadWrite(fh, false)); });
+  AsCaller(req, false, [req, fh = fi->fh](TaskState*) { fuse_reply_err(req, Debugfs(req).ReadWrite(fh, false)); });
 }
 
 void Flush(fuse_req_t req, fuse_ino_t, fuse_file_info*) {
@@ -103,7 +105,7 @@ void Fsync(fuse_req_t req, fuse_ino_t, int, fuse_file_info*) {
 
 void Readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info*) {
   AsCaller(req, false, [req, ino, size, off](TaskState*) {
-    Result<std::vector<debugfs::Served::Entry>> entries = Server(req).context<debugfs::Served>().List(ino);
+    Result<std::vector<debugfs::Served::Entry>> entries = Debugfs(req).List(ino);
     if (!entries) {
       fuse_reply_err(req, entries.error());
       return;
@@ -123,7 +125,7 @@ void Readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_i
 
 void Statfs(fuse_req_t req, fuse_ino_t) {
   struct statvfs st;
-  Server(req).context<debugfs::Served>().Statfs(&st);
+  Debugfs(req).Statfs(&st);
   fuse_reply_statfs(req, &st);
 }
 

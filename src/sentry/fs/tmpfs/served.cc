@@ -27,6 +27,9 @@ namespace {
 
 constexpr size_t kNameMax = 255;  // tmpfs's NAME_MAX; FUSE's own is 1024
 constexpr uint64_t kEndOfDirectory = INT32_MAX;  // vfs/readdir.cc's
+// The root's node id (FUSE_ROOT_ID) and inode number: held for the
+// connection's life, never freed.
+constexpr uint64_t kRootNode = 1;
 
 // The host's FUSE inode has no S_IMMUTABLE or S_APPEND: the VFS's checks
 // of them (may_delete, notify_change, vfs_link, xattr_permission) are
@@ -37,7 +40,7 @@ bool Pinned(const sentry::Inode& inode) { return inode.immutable() || inode.appe
 
 Served::Served(Filesystem& fs) : fs_(fs) {
   std::lock_guard lock(nodes_mu_);
-  nodes_[1] = Held{fs.root(), 1};  // the root: held for the connection's life
+  nodes_[kRootNode] = Held{fs.root(), 1};
 }
 
 sentry::InodeRef Served::Node(uint64_t node) {
@@ -49,12 +52,12 @@ sentry::InodeRef Served::Node(uint64_t node) {
 sentry::InodeRef Served::Find(uint64_t node) { return Node(node); }
 
 void Served::Ref(sentry::Inode& inode) {
-  if (inode.is_dir() && inode.ino == 1) return;  // the root is never freed
+  if (inode.ino == kRootNode) return;
   fs_.ServedOpened(tmpfs::Of(inode));
 }
 
 void Served::Unref(sentry::Inode& inode) {
-  if (inode.is_dir() && inode.ino == 1) return;
+  if (inode.ino == kRootNode) return;
   std::lock_guard lock(inode.mu);
   fs_.ServedReleased(tmpfs::Of(inode));
 }
@@ -67,7 +70,7 @@ void Served::Hold(const sentry::InodeRef& inode) {
     first = held.lookups++ == 0;
     held.inode = inode;
   }
-  if (first && inode->ino != 1) {
+  if (first && inode->ino != kRootNode) {
     std::lock_guard lock(inode->mu);
     fs_.ServedHeld(tmpfs::Of(*inode), true);
   }
@@ -78,7 +81,7 @@ void Served::Forget(uint64_t node, uint64_t count) {
   {
     std::lock_guard lock(nodes_mu_);
     auto it = nodes_.find(node);
-    if (it == nodes_.end() || node == 1) return;
+    if (it == nodes_.end() || node == kRootNode) return;
     if (it->second.lookups > count) {
       it->second.lookups -= count;
       return;
