@@ -193,10 +193,11 @@ Result<Launch> Spawn(const std::string& path, const std::vector<std::string>& ar
       close(fuse_device);
     }
     for (size_t i = 0; i < served_mounts.size(); i++) {
-      int e = own_namespace && mount("tmpfs", served_mounts[i].point.c_str(), "fuse.ukcov", MS_RELATIME,
-                                     served_options[i].c_str()) == 0
-                  ? 0
-                  : (own_namespace ? errno : EPERM);
+      int e = EPERM;
+      if (own_namespace)
+        e = mount("tmpfs", served_mounts[i].point.c_str(), "fuse.ukcov", MS_RELATIME, served_options[i].c_str()) == 0
+                ? 0
+                : errno;
       if (e != 0) {
         ChildFailure f{4, e};
         (void)!write(status_write.get(), &f, sizeof f);

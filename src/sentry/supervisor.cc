@@ -866,7 +866,8 @@ int Run(const RunOptions& options) {
   // Mount points are hidden from the host's calls, or, served, are FUSE
   // mounts of the sentry's (one connection each).
   std::vector<std::string> mount_points;
-  std::vector<ServedMount> served_mounts;
+  std::vector<Mount*> served_list;         // the tmpfs mounts served, in order
+  std::vector<ServedMount> served_mounts;  // and, for the launch, where and on which device
   std::vector<UniqueFd> mount_devices;
   for (const auto& mount : kernel.vfs().mounts()) {
     if (mode != Interception::kServed || mount->fs.get() == &kernel.debugfs()) {
@@ -878,6 +879,7 @@ int Run(const RunOptions& options) {
       std::fprintf(stderr, "ukcov run: /dev/fuse: %s\n", std::strerror(errno));
       return 125;
     }
+    served_list.push_back(mount.get());
     served_mounts.push_back({mount->path, mount_devices.back().get()});
   }
   Result<Launch> launch = Spawn(*path, options.argv, *filter, guest_fd_limit, mount_points, fuse_device.get(),
@@ -916,10 +918,9 @@ int Run(const RunOptions& options) {
     served = std::make_unique<debugfs::Served>(kernel.debugfs(), kernel.kcov());
     fuse.push_back(std::make_unique<FuseServer>(kernel, DebugfsFuseOps(), served.get(), "debugfs", run_as));
     bool started = fuse.back()->Start(std::move(fuse_device), &error).ok();
-    size_t i = 0;
-    for (const auto& mount : kernel.vfs().mounts()) {
-      if (!started || mount->fs.get() == &kernel.debugfs()) continue;
-      auto& fs = static_cast<tmpfs::Filesystem&>(*mount->fs);
+    for (size_t i = 0; started && i < served_list.size(); i++) {
+      Mount* mount = served_list[i];
+      auto& fs = static_cast<tmpfs::Filesystem&>(*mount->fs);  // --tmpfs's: the only mounts but debugfs
       served_tmpfs.push_back(std::make_unique<tmpfs::Served>(fs));
       tmpfs::Served* tree = served_tmpfs.back().get();
       mount->served_dev = launch->served_mount_devs[i];
@@ -928,7 +929,6 @@ int Run(const RunOptions& options) {
       mount->served_settle = [connection = fuse.back().get()] { connection->Settle(); };
       AddTmpfsRawHandlers(*fuse.back());
       started = fuse.back()->Start(std::move(mount_devices[i]), &error).ok();
-      i++;
     }
     if (!started) {
       std::fprintf(stderr, "ukcov run: %s\n", error.c_str());
