@@ -157,15 +157,12 @@ Result<void> ParseShebang(const std::string& buf, std::string* name, std::string
 }  // namespace
 
 Answer Execve(Kernel& kernel, Syscall& sc) {
-  // The execve the exec tracer made the thread call: the host runs it.
-  if (sc.task.injected.exchange(false, std::memory_order_acq_rel)) {
-    NoteExec(sc);
-    return Answer::Continue();
-  }
-  // In the mode "served" every mount of the sentry's is the host's to walk
-  // and to read (FUSE): the host finds and runs the program itself, a
-  // script's interpreter included, with Linux's own binfmt code.
-  if (kernel.interception() == Interception::kServed) {
+  // The host runs the execve the exec tracer made the thread call; and, in
+  // the mode "served", every execve: every mount of the sentry's is the
+  // host's to walk and to read (FUSE), so the host finds and runs the
+  // program itself, a script's interpreter included, with Linux's binfmts.
+  if (sc.task.injected.exchange(false, std::memory_order_acq_rel) ||
+      kernel.interception() == Interception::kServed) {
     NoteExec(sc);
     return Answer::Continue();
   }
